@@ -1,0 +1,3 @@
+from govreq.cli import main
+
+main()

@@ -1,0 +1,117 @@
+"""Requesting agencies, their official e-mail domains and their officers."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class AgencyKind(models.TextChoices):
+    POLICE = "POLICE", "Police"
+    PROSECUTOR = "PROSECUTOR", "Prosecutor"
+    COURT = "COURT", "Court"
+    REGULATOR = "REGULATOR", "Regulator"
+    INTELLIGENCE = "INTELLIGENCE", "Intelligence service"
+    OTHER = "OTHER", "Other"
+
+
+class AgencyStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending verification"
+    VERIFIED = "VERIFIED", "Verified"
+    SUSPENDED = "SUSPENDED", "Suspended"
+
+
+class Agency(models.Model):
+    name = models.CharField(max_length=200)
+    jurisdiction = models.ForeignKey(
+        "jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="agencies"
+    )
+    kind = models.CharField(max_length=16, choices=AgencyKind.choices)
+    status = models.CharField(
+        max_length=12, choices=AgencyStatus.choices, default=AgencyStatus.PENDING
+    )
+    allow_subdomains = models.BooleanField(
+        default=False, help_text="Officers may use addresses at subdomains of the official domains."
+    )
+    created_at = models.DateTimeField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verification_method = models.TextField(
+        blank=True, help_text="How the agency was verified, e.g. a call-back to a listed number."
+    )
+
+    class Meta:
+        verbose_name_plural = "agencies"
+        ordering = ["jurisdiction_id", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), "jurisdiction", name="agency_name_unique_in_jurisdiction"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=AgencyKind.values), name="agency_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=AgencyStatus.values), name="agency_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status=AgencyStatus.VERIFIED)
+                | models.Q(verified_at__isnull=False),
+                name="agency_verified_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.jurisdiction_id})"
+
+
+class AgencyDomain(models.Model):
+    """An official e-mail domain of an agency. A domain belongs to one agency only."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(domain=Lower("domain")), name="agency_domain_is_lower_case"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class OfficerStatus(models.TextChoices):
+    ACTIVE = "ACTIVE", "Active"
+    SUSPENDED = "SUSPENDED", "Suspended"
+
+
+class Officer(models.Model):
+    """A person at an agency who may submit requests and follow them."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="officers")
+    name = models.CharField(max_length=200)
+    email = models.EmailField(unique=True)
+    badge_number = models.CharField(max_length=64, blank=True)
+    status = models.CharField(
+        max_length=12, choices=OfficerStatus.choices, default=OfficerStatus.ACTIVE
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="officer_email_is_lower_case"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=OfficerStatus.values), name="officer_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"

@@ -1,0 +1,213 @@
+"""Writes for agencies and officers. Each runs in one transaction with its audit event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+
+from govreq.agencies.models import (
+    Agency,
+    AgencyDomain,
+    AgencyKind,
+    AgencyStatus,
+    Officer,
+    OfficerStatus,
+)
+from govreq.agencies.rules import email_domain_allowed, normalise_domain
+from govreq.audit.services import audit_record
+from govreq.core.actors import Actor
+from govreq.core.errors import Conflict, FieldError, ValidationFailed
+from govreq.jurisdictions.models import Jurisdiction
+
+
+@transaction.atomic
+def agency_add(
+    *,
+    actor: Actor,
+    name: str,
+    jurisdiction_code: str,
+    kind: str,
+    domains: list[str],
+    allow_subdomains: bool = False,
+    now: datetime,
+) -> Agency:
+    """Register an agency (PENDING until staff verify it)."""
+    errors: list[FieldError] = []
+    name = name.strip()
+    if not name:
+        errors.append(FieldError(field="name", message="must not be empty"))
+    code = jurisdiction_code.strip().upper()
+    jurisdiction = Jurisdiction.objects.filter(code=code).first()
+    if jurisdiction is None:
+        errors.append(
+            FieldError(field="jurisdiction", message=f"{jurisdiction_code!r} is not an ISO code")
+        )
+    if kind not in AgencyKind.values:
+        errors.append(
+            FieldError(field="kind", message=f"must be one of {', '.join(AgencyKind.values)}")
+        )
+    normalised: list[str] = []
+    if not domains:
+        errors.append(FieldError(field="domains", message="at least one domain is required"))
+    for index, raw in enumerate(domains):
+        domain = normalise_domain(raw)
+        if domain is None:
+            errors.append(FieldError(field=f"domains[{index}]", message=f"{raw!r} is not a domain"))
+        elif domain in normalised:
+            errors.append(FieldError(field=f"domains[{index}]", message="listed twice"))
+        else:
+            normalised.append(domain)
+    taken = set(AgencyDomain.objects.filter(domain__in=normalised).values_list("domain", flat=True))
+    for domain in sorted(taken):
+        errors.append(FieldError(field="domains", message=f"{domain} belongs to another agency"))
+    if (
+        jurisdiction is not None
+        and Agency.objects.filter(jurisdiction=jurisdiction, name__iexact=name).exists()
+    ):
+        errors.append(FieldError(field="name", message="an agency of that name exists there"))
+    if errors:
+        raise ValidationFailed(errors)
+    assert jurisdiction is not None
+    agency = Agency.objects.create(
+        name=name,
+        jurisdiction=jurisdiction,
+        kind=kind,
+        allow_subdomains=allow_subdomains,
+        created_at=now,
+    )
+    AgencyDomain.objects.bulk_create(AgencyDomain(agency=agency, domain=d) for d in normalised)
+    audit_record(
+        actor=actor,
+        action="agency.added",
+        object_type="agency",
+        object_id=agency.pk,
+        data={
+            "name": name,
+            "jurisdiction": code,
+            "kind": kind,
+            "domains": normalised,
+            "allow_subdomains": allow_subdomains,
+        },
+        now=now,
+    )
+    return agency
+
+
+@transaction.atomic
+def agency_verify(*, actor: Actor, agency: Agency, method: str, now: datetime) -> Agency:
+    """Record that staff verified the agency is real, and how (never from the request itself)."""
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    if agency.status == AgencyStatus.VERIFIED:
+        raise Conflict(f"agency {agency.pk} is already verified", code="agency_already_verified")
+    if not method.strip():
+        raise ValidationFailed.single("method", "say how the agency was verified")
+    previous = agency.status
+    agency.status = AgencyStatus.VERIFIED
+    agency.verified_at = now
+    agency.verified_by = actor.user
+    agency.verification_method = method.strip()
+    agency.save(update_fields=["status", "verified_at", "verified_by", "verification_method"])
+    audit_record(
+        actor=actor,
+        action="agency.verified",
+        object_type="agency",
+        object_id=agency.pk,
+        data={"from": previous, "method": agency.verification_method},
+        now=now,
+    )
+    return agency
+
+
+@transaction.atomic
+def agency_suspend(*, actor: Actor, agency: Agency, reason: str, now: datetime) -> Agency:
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    if agency.status == AgencyStatus.SUSPENDED:
+        raise Conflict(f"agency {agency.pk} is already suspended", code="agency_already_suspended")
+    if not reason.strip():
+        raise ValidationFailed.single("reason", "must not be empty")
+    previous = agency.status
+    agency.status = AgencyStatus.SUSPENDED
+    agency.save(update_fields=["status"])
+    audit_record(
+        actor=actor,
+        action="agency.suspended",
+        object_type="agency",
+        object_id=agency.pk,
+        data={"from": previous, "reason": reason.strip()},
+        now=now,
+    )
+    return agency
+
+
+@transaction.atomic
+def officer_add(
+    *,
+    actor: Actor,
+    agency: Agency,
+    email: str,
+    name: str,
+    badge_number: str = "",
+    now: datetime,
+) -> Officer:
+    """Add an officer whose address is at one of the agency's official domains."""
+    errors: list[FieldError] = []
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        errors.append(FieldError(field="email", message=f"{email!r} is not an e-mail address"))
+    else:
+        domains = list(agency.domains.values_list("domain", flat=True))
+        if not email_domain_allowed(email, domains, allow_subdomains=agency.allow_subdomains):
+            errors.append(
+                FieldError(
+                    field="email",
+                    message=f"must be at one of the agency's domains: {', '.join(domains)}",
+                )
+            )
+        elif Officer.objects.filter(email=email).exists():
+            errors.append(FieldError(field="email", message="an officer with it exists"))
+    if not name.strip():
+        errors.append(FieldError(field="name", message="must not be empty"))
+    if agency.status == AgencyStatus.SUSPENDED:
+        errors.append(FieldError(field="agency", message="the agency is suspended"))
+    if errors:
+        raise ValidationFailed(errors)
+    officer = Officer.objects.create(
+        agency=agency,
+        email=email,
+        name=name.strip(),
+        badge_number=badge_number.strip(),
+        created_at=now,
+    )
+    audit_record(
+        actor=actor,
+        action="officer.added",
+        object_type="officer",
+        object_id=officer.pk,
+        data={"agency": agency.pk, "email": email, "badge_number": officer.badge_number},
+        now=now,
+    )
+    return officer
+
+
+@transaction.atomic
+def officer_suspend(*, actor: Actor, officer: Officer, reason: str, now: datetime) -> Officer:
+    officer = Officer.objects.select_for_update().get(pk=officer.pk)
+    if officer.status == OfficerStatus.SUSPENDED:
+        raise Conflict("the officer is already suspended", code="officer_already_suspended")
+    officer.status = OfficerStatus.SUSPENDED
+    officer.save(update_fields=["status"])
+    officer.tokens.filter(revoked_at__isnull=True).update(revoked_at=now)
+    audit_record(
+        actor=actor,
+        action="officer.suspended",
+        object_type="officer",
+        object_id=officer.pk,
+        data={"reason": reason.strip()},
+        now=now,
+    )
+    return officer

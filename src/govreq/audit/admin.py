@@ -1,0 +1,11 @@
+from django.contrib import admin
+
+from govreq.audit.models import AuditEvent
+from govreq.core.admin import ReadOnlyAdmin
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "occurred_at", "actor_label", "action", "object_type", "object_id"]
+    list_filter = ["action", "actor_kind"]
+    search_fields = ["object_id", "actor_label"]

@@ -1,0 +1,442 @@
+"""The demo data set: agencies, officers and about fifty requests of every kind, 2019-2021.
+
+Loaded through the same services as real data (with the clock set to each event's historical
+time), so the audit chain and status history are exactly what real use would produce. Loading is
+idempotent: a second run finds the demo agencies and does nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import phonenumbers
+from django.db import transaction
+
+from govreq.agencies.models import Agency
+from govreq.agencies.services import agency_add, agency_verify, officer_add
+from govreq.core.actors import Actor
+from govreq.demo.pdf import tiny_pdf
+from govreq.intake.models import Channel, LegalRequest, RequestStatus
+from govreq.intake.schemas import RequestSubmission
+from govreq.intake.services import document_attach, request_submit, request_transition
+
+SEED = 20200630
+SYSTEM = Actor.system("demo")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DemoAgency:
+    name: str
+    jurisdiction: str
+    kind: str
+    domain: str
+    officers: tuple[tuple[str, str, str], ...]  # (email local part, name, badge)
+    verified: bool = True
+
+
+AGENCIES = (
+    DemoAgency(
+        name="Hong Kong Police Force",
+        jurisdiction="HK",
+        kind="POLICE",
+        domain="police.gov.hk",
+        officers=(
+            ("sp.chan", "Chan Tai-man", "HKP-40213"),
+            ("insp.wong", "Wong Ka-yan", "HKP-51877"),
+        ),
+    ),
+    DemoAgency(
+        name="Federal Bureau of Investigation",
+        jurisdiction="US",
+        kind="POLICE",
+        domain="fbi.gov",
+        officers=(
+            ("j.rivera", "Julia Rivera", "FBI-1187"),
+            ("m.oconnor", "Michael O'Connor", "FBI-2290"),
+        ),
+    ),
+    DemoAgency(
+        name="Metropolitan Police Service",
+        jurisdiction="GB",
+        kind="POLICE",
+        domain="met.police.uk",
+        officers=(("dc.patel", "Priya Patel", "MPS-77821"),),
+    ),
+    DemoAgency(
+        name="Bundeskriminalamt",
+        jurisdiction="DE",
+        kind="POLICE",
+        domain="bka.bund.de",
+        officers=(("k.schmidt", "Katrin Schmidt", "BKA-3301"),),
+    ),
+    DemoAgency(
+        name="Australian Federal Police",
+        jurisdiction="AU",
+        kind="POLICE",
+        domain="afp.gov.au",
+        officers=(("l.nguyen", "Linh Nguyen", "AFP-8812"),),
+    ),
+    DemoAgency(
+        name="Delhi Police",
+        jurisdiction="IN",
+        kind="POLICE",
+        domain="delhipolice.gov.in",
+        officers=(("acp.sharma", "Rohit Sharma", "DP-19022"),),
+    ),
+    DemoAgency(
+        name="Polícia Federal",
+        jurisdiction="BR",
+        kind="POLICE",
+        domain="pf.gov.br",
+        officers=(("a.souza", "Ana Souza", "PF-44120"),),
+    ),
+    DemoAgency(
+        name="Department of Justice of Hong Kong",
+        jurisdiction="HK",
+        kind="PROSECUTOR",
+        domain="doj.gov.hk",
+        officers=(("pp.lee", "Lee Wing-sze", "DOJ-0912"),),
+        verified=False,
+    ),
+)
+
+# (kind, offence, categories, legal basis, narrative)
+SCENARIOS = {
+    "HK": [
+        (
+            "COURT_ORDER",
+            "FRAUD",
+            ["BASIC_SUBSCRIBER", "IP_LOGS"],
+            "Cap. 455 Organized and Serious Crimes Ordinance, s.4",
+            "Investment scam advertised through the account; victims transferred HK$2.3 million.",
+        ),
+        (
+            "SEARCH_WARRANT",
+            "HUMAN_TRAFFICKING",
+            ["BASIC_SUBSCRIBER", "CONTENT"],
+            "Warrant under s.50(7) Police Force Ordinance, Cap. 232",
+            "The account recruits domestic workers with false job offers; two victims identified.",
+        ),
+        (
+            "COURT_ORDER",
+            "PUBLIC_ORDER",
+            ["BASIC_SUBSCRIBER", "IP_LOGS", "CONTENT"],
+            "Public Order Ordinance, Cap. 245, s.17A",
+            "The account organised an unauthorised assembly and protest in Mong Kok.",
+        ),
+        (
+            "OTHER",
+            "NATIONAL_SECURITY",
+            ["BASIC_SUBSCRIBER", "IP_LOGS", "CONTENT", "LOCATION"],
+            "Implementation Rules for Article 43, Schedule 7",
+            "The account published statements advocating secession; identify the administrator.",
+        ),
+        (
+            "SUBPOENA",
+            "CYBERCRIME",
+            ["BASIC_SUBSCRIBER"],
+            "Cap. 200 Crimes Ordinance, s.161",
+            "Access to a computer with dishonest intent: phishing pages shared by the account.",
+        ),
+    ],
+    "US": [
+        (
+            "SUBPOENA",
+            "FRAUD",
+            ["BASIC_SUBSCRIBER"],
+            "18 U.S.C. 2703(c)(2)",
+            "Wire fraud: the account sold non-existent concert tickets to at least 40 buyers.",
+        ),
+        (
+            "COURT_ORDER",
+            "CYBERCRIME",
+            ["BASIC_SUBSCRIBER", "IP_LOGS", "TRANSACTIONAL"],
+            "18 U.S.C. 2703(d)",
+            "Ransomware negotiation conducted through the account.",
+        ),
+        (
+            "SEARCH_WARRANT",
+            "CHILD_SAFETY",
+            ["BASIC_SUBSCRIBER", "CONTENT"],
+            "Fed. R. Crim. P. 41; 18 U.S.C. 2703(a)",
+            "The account exchanged child sexual abuse material, reported via NCMEC CyberTipline.",
+        ),
+        (
+            "SUBPOENA",
+            "FRAUD",
+            ["BASIC_SUBSCRIBER", "CONTENT"],
+            "18 U.S.C. 2703(c)(2)",
+            "Romance scam; the agency also asks for messages with the victim.",
+        ),
+        (
+            "PRESERVATION",
+            "VIOLENT_CRIME",
+            ["BASIC_SUBSCRIBER", "IP_LOGS", "CONTENT"],
+            "18 U.S.C. 2703(f)",
+            "Preserve records while a warrant for a homicide investigation is sought.",
+        ),
+    ],
+    "GB": [
+        (
+            "COURT_ORDER",
+            "VIOLENT_CRIME",
+            ["BASIC_SUBSCRIBER", "IP_LOGS"],
+            "Investigatory Powers Act 2016, Part 3",
+            "Threats to kill sent to a witness.",
+        ),
+        (
+            "SEARCH_WARRANT",
+            "TERRORISM",
+            ["BASIC_SUBSCRIBER", "CONTENT"],
+            "Crime (Overseas Production Orders) Act 2019; US-UK Data Access Agreement",
+            "Attack planning discussed in the account's messages.",
+        ),
+    ],
+    "DE": [
+        (
+            "COURT_ORDER",
+            "CYBERCRIME",
+            ["BASIC_SUBSCRIBER", "IP_LOGS"],
+            "§ 100j StPO",
+            "Botnet command server advertised by the account.",
+        ),
+        (
+            "MLAT",
+            "FRAUD",
+            ["BASIC_SUBSCRIBER", "CONTENT"],
+            "Treaty on Mutual Legal Assistance in Criminal Matters (DE-US, 2003)",
+            "Invoice fraud against a hospital; content needed to identify co-conspirators.",
+        ),
+    ],
+    "AU": [
+        (
+            "SEARCH_WARRANT",
+            "CHILD_SAFETY",
+            ["BASIC_SUBSCRIBER", "CONTENT"],
+            "Telecommunications (Interception and Access) Act 1979; AUS-US CLOUD Act agreement",
+            "Grooming of a 13-year-old through direct messages.",
+        ),
+    ],
+    "IN": [
+        (
+            "OTHER",
+            "DEFAMATION",
+            ["BASIC_SUBSCRIBER", "IP_LOGS"],
+            "Section 91 CrPC",
+            "The account posted a satirical cartoon of a minister; identify the author.",
+        ),
+        (
+            "COURT_ORDER",
+            "FRAUD",
+            ["BASIC_SUBSCRIBER"],
+            "Section 91 CrPC",
+            "Loan-app extortion: the account threatens borrowers.",
+        ),
+    ],
+    "BR": [
+        (
+            "COURT_ORDER",
+            "VIOLENT_CRIME",
+            ["BASIC_SUBSCRIBER", "IP_LOGS"],
+            "Marco Civil da Internet, art. 22",
+            "Armed robbery coordinated through the account.",
+        ),
+    ],
+}
+
+EMERGENCIES = {
+    "HK": (
+        "A 16-year-old posted a suicide note and a photo of the Tsing Ma bridge an hour ago.",
+        "She may act tonight; her location is unknown and her phone is off.",
+    ),
+    "US": (
+        "Live-streamed threat to shoot students at a named high school tomorrow morning.",
+        "The school opens at 07:30; a court order cannot be obtained before then.",
+    ),
+    "GB": (
+        "Kidnapping: the victim's captors are sending ransom demands from the account.",
+        "The victim's life is at risk within hours.",
+    ),
+}
+
+
+def _target(jurisdiction: str, rng: random.Random) -> dict[str, str]:
+    choice = rng.random()
+    if choice < 0.35:
+        return {"type": "USERNAME", "value": f"@user{rng.randrange(10_000, 99_999)}"}
+    if choice < 0.55:
+        return {"type": "EMAIL", "value": f"Person{rng.randrange(100, 999)}@Example.com"}
+    if choice < 0.75:
+        if jurisdiction in PHONE_FORMATS:
+            return {"type": "PHONE", "value": _phone(jurisdiction, rng)}
+        return {"type": "USER_ID", "value": str(rng.randrange(10**9, 10**10))}
+    if choice < 0.9:
+        return {"type": "IP_ADDRESS", "value": f"203.0.113.{rng.randrange(1, 254)}"}
+    return {"type": "URL", "value": f"https://example.com/p/{rng.randrange(10**6, 10**7)}"}
+
+
+PHONE_FORMATS = {"HK": "+852 9{}", "US": "+1 415 {}", "GB": "+44 7{}"}
+PHONE_DIGITS = {"HK": 7, "US": 7, "GB": 9}
+
+
+def _phone(jurisdiction: str, rng: random.Random) -> str:
+    """A random number that is valid for the jurisdiction's numbering plan."""
+    digits = PHONE_DIGITS[jurisdiction]
+    while True:
+        candidate = PHONE_FORMATS[jurisdiction].format(
+            rng.randrange(10 ** (digits - 1), 10**digits)
+        )
+        if phonenumbers.is_valid_number(phonenumbers.parse(candidate, None)):
+            return candidate
+
+
+def _when(rng: random.Random, start: date, end: date) -> datetime:
+    span = (end - start).days
+    day = start + timedelta(days=rng.randrange(span))
+    return datetime(
+        day.year, day.month, day.day, rng.randrange(1, 23), rng.randrange(60), tzinfo=UTC
+    )
+
+
+def demo_is_loaded() -> bool:
+    return Agency.objects.filter(domains__domain="police.gov.hk").exists()
+
+
+@transaction.atomic
+def demo_load() -> int:
+    """Load the demo data set unless it is there already; return the number of requests added."""
+    if demo_is_loaded():
+        return 0
+    rng = random.Random(SEED)
+    setup_at = datetime(2019, 1, 2, 9, 0, tzinfo=UTC)
+    officers = {}
+    for spec in AGENCIES:
+        agency = agency_add(
+            actor=SYSTEM,
+            name=spec.name,
+            jurisdiction_code=spec.jurisdiction,
+            kind=spec.kind,
+            domains=[spec.domain],
+            now=setup_at,
+        )
+        if spec.verified:
+            agency_verify(
+                actor=SYSTEM,
+                agency=agency,
+                method="Call-back to the switchboard number in the government directory (demo)",
+                now=setup_at,
+            )
+            for local, name, badge in spec.officers:
+                officers.setdefault(spec.jurisdiction, []).append(
+                    officer_add(
+                        actor=SYSTEM,
+                        agency=agency,
+                        email=f"{local}@{spec.domain}",
+                        name=name,
+                        badge_number=badge,
+                        now=setup_at,
+                    )
+                )
+
+    plan: list[tuple[datetime, str, tuple[str, str, list[str], str, str] | None]] = []
+    for jurisdiction, scenarios in SCENARIOS.items():
+        per_scenario = 3 if jurisdiction in ("HK", "US") else 2
+        for scenario in scenarios:
+            for _ in range(per_scenario):
+                plan.append(
+                    (_when(rng, date(2019, 1, 7), date(2021, 12, 20)), jurisdiction, scenario)
+                )
+    for jurisdiction in EMERGENCIES:
+        plan.append((_when(rng, date(2019, 3, 1), date(2021, 11, 30)), jurisdiction, None))
+    plan.sort(key=lambda item: item[0])
+
+    for received_at, jurisdiction, scenario in plan:
+        officer = rng.choice(officers[jurisdiction])
+        if scenario is None:
+            danger, why_now = EMERGENCIES[jurisdiction]
+            payload: dict[str, object] = {
+                "kind": "EMERGENCY",
+                "offence_category": "VIOLENT_CRIME",
+                "narrative": danger,
+                "data_categories": ["BASIC_SUBSCRIBER", "IP_LOGS", "LOCATION"],
+                "emergency": {"danger": danger, "why_now": why_now},
+                "deadline_at": (received_at + timedelta(hours=4)).isoformat(),
+            }
+        else:
+            kind, offence, categories, basis, narrative = scenario
+            payload = {
+                "kind": kind,
+                "offence_category": offence,
+                "legal_basis": basis,
+                "issuing_authority": "Magistrate" if kind != "SUBPOENA" else officer.agency.name,
+                "agency_case_number": f"{jurisdiction}-{received_at:%Y}-{rng.randrange(1000, 9999)}",  # noqa: E501
+                "narrative": narrative,
+                "data_categories": categories,
+                "data_range": {
+                    "start": (received_at - timedelta(days=rng.choice([30, 90, 180, 400])))
+                    .date()
+                    .isoformat(),
+                    "end": (received_at - timedelta(days=1)).date().isoformat(),
+                },
+                "deadline_at": (received_at + timedelta(days=rng.choice([14, 30]))).isoformat(),
+            }
+            if rng.random() < 0.3:
+                payload["gag_order"] = {
+                    "legal_basis": "18 U.S.C. 2705(b)" if jurisdiction == "US" else "Court order",
+                    "expires_on": (received_at + timedelta(days=rng.choice([90, 180, 730])))
+                    .date()
+                    .isoformat(),
+                }
+        payload["targets"] = [_target(jurisdiction, rng) for _ in range(rng.choice([1, 1, 2, 3]))]
+        actor = Actor.for_officer(officer)
+        request = request_submit(
+            actor=actor,
+            officer=officer,
+            submission=RequestSubmission.model_validate(payload),
+            channel=Channel.API,
+            now=received_at,
+        ).request
+        if payload["kind"] not in ("EMERGENCY", "PRESERVATION"):
+            pdf = tiny_pdf(
+                [
+                    f"{officer.agency.name}",
+                    f"{str(payload['kind']).replace('_', ' ').title()} - {payload['legal_basis']}",
+                    f"Case {payload['agency_case_number']}",
+                    f"Issued {received_at:%d %B %Y}",
+                ]
+            )
+            document_attach(
+                actor=actor,
+                request=request,
+                upload=io.BytesIO(pdf),
+                original_name=f"{request.reference}-legal-process.pdf",
+                claimed_type="application/pdf",
+                now=received_at + timedelta(minutes=5),
+            )
+        _advance(request, received_at, rng)
+    return len(plan)
+
+
+def _advance(request: LegalRequest, received_at: datetime, rng: random.Random) -> None:
+    """Move older requests along the workflow, so the demo shows every stage."""
+    reviewer = Actor.system("demo reviewer")
+    roll = rng.random()
+    if roll < 0.1:
+        request_transition(
+            actor=Actor.for_officer(request.officer),
+            request=request,
+            to_status=RequestStatus.WITHDRAWN,
+            reason="Matter resolved without the data",
+            now=received_at + timedelta(days=2),
+        )
+    elif roll < 0.7:
+        request_transition(
+            actor=reviewer,
+            request=request,
+            to_status=RequestStatus.IN_REVIEW,
+            reason="Assigned for review",
+            now=received_at + timedelta(hours=6),
+        )

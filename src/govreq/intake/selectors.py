@@ -1,0 +1,77 @@
+"""Reads for requests. Agency-scoped selectors are the only way the agency side finds a request."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Count, Prefetch, QuerySet
+
+from govreq.agencies.models import Agency
+from govreq.core.errors import NotFound
+from govreq.intake.models import Document, LegalRequest, StatusChange, Target
+
+
+def _not_found(identifier: object) -> NotFound:
+    return NotFound(f"no request {identifier}", code="request_not_found")
+
+
+def request_list(
+    *,
+    agency: Agency | None = None,
+    jurisdiction: str | None = None,
+    statuses: list[str] | None = None,
+    kind: str | None = None,
+) -> QuerySet[LegalRequest]:
+    """Requests newest first, with target counts; ``agency`` limits to that agency's own."""
+    queryset = LegalRequest.objects.select_related("agency", "jurisdiction").annotate(
+        target_count=Count("targets")
+    )
+    if agency is not None:
+        queryset = queryset.filter(agency=agency)
+    if jurisdiction:
+        queryset = queryset.filter(jurisdiction_id=jurisdiction.upper())
+    if statuses:
+        queryset = queryset.filter(status__in=statuses)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    return queryset.order_by("-received_at", "-id")
+
+
+def _with_details(queryset: QuerySet[LegalRequest]) -> QuerySet[LegalRequest]:
+    return queryset.select_related("agency", "jurisdiction", "officer").prefetch_related(
+        Prefetch("targets", queryset=Target.objects.order_by("id")),
+        Prefetch("documents", queryset=Document.objects.order_by("uploaded_at", "id")),
+        Prefetch("status_changes", queryset=StatusChange.objects.order_by("occurred_at", "id")),
+    )
+
+
+def request_get_for_agency(*, agency: Agency, public_id: uuid.UUID | str) -> LegalRequest:
+    """The agency's own request, or NotFound, exactly as for a request that does not exist."""
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise _not_found(public_id) from None
+    request = _with_details(LegalRequest.objects.filter(public_id=key, agency=agency)).first()
+    if request is None:
+        raise _not_found(public_id)
+    return request
+
+
+def request_get(*, public_id: uuid.UUID | str) -> LegalRequest:
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise _not_found(public_id) from None
+    request = _with_details(LegalRequest.objects.filter(public_id=key)).first()
+    if request is None:
+        raise _not_found(public_id)
+    return request
+
+
+def request_get_by_reference(reference: str) -> LegalRequest:
+    request = _with_details(
+        LegalRequest.objects.filter(reference=reference.strip().upper())
+    ).first()
+    if request is None:
+        raise _not_found(reference)
+    return request
