@@ -145,6 +145,8 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SQLITE_PATH,
+            # Tests use a real file (not shared-cache memory), so locking behaves as in production.
+            "TEST": {"NAME": str(DATA_DIR / "test-govreq.sqlite3")},
             "OPTIONS": {
                 # IMMEDIATE takes the write lock when a transaction starts, which serialises
                 # writers (audit-chain appends, approvals) instead of failing them mid-way.
@@ -215,7 +217,7 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = os.environ.get("GOVREQ_STATIC_ROOT") or None  # static files are served from the package
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

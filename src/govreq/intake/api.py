@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import File, Header, Query, Router, Schema
+from ninja import File, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -192,7 +192,7 @@ def submit_request(
     request: HttpRequest,
     payload: RequestSubmission,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
-) -> tuple[int, LegalRequest]:
+) -> Status[LegalRequest]:
     officer = caller_officer(request)
     result = services.request_submit(
         actor=caller_actor(request),
@@ -205,7 +205,7 @@ def submit_request(
     detail = selectors.request_get_for_agency(
         agency=officer.agency, public_id=result.request.public_id
     )
-    return (201 if result.created else 200), detail
+    return Status(201 if result.created else 200, detail)
 
 
 @router.get("", response={200: RequestPage, **ERRORS}, summary="List your agency's requests")
@@ -233,7 +233,7 @@ def get_request(request: HttpRequest, request_id: str) -> LegalRequest:
 )
 def upload_document(
     request: HttpRequest, request_id: str, file: File[UploadedFile]
-) -> tuple[int, Document]:
+) -> Status[Document]:
     officer = caller_officer(request)
     legal_request = selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
     document = services.document_attach(
@@ -244,7 +244,7 @@ def upload_document(
         claimed_type=file.content_type,
         now=timezone.now(),
     )
-    return 201, document
+    return Status(201, document)
 
 
 @router.post(

@@ -1,0 +1,157 @@
+"""Personas and helpers shared by the test suite.
+
+Personas: the Hong Kong Police Force with officer Chan, the FBI with officer Rivera; staff
+reviewer Rita. Every one is created through the services, as in real use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from govreq.accounts.services import api_token_issue, staff_add
+from govreq.agencies.models import Agency, Officer
+from govreq.agencies.services import agency_add, agency_verify, officer_add
+from govreq.core.actors import Actor
+
+SYSTEM = Actor.system("test")
+
+
+@pytest.fixture(autouse=True)
+def _documents_in_tmp(settings: Any, tmp_path: Any) -> None:
+    settings.DOCUMENTS_DIR = tmp_path / "documents"
+
+
+@pytest.fixture
+def now() -> datetime:
+    return timezone.now()
+
+
+def make_agency(
+    name: str, jurisdiction: str, domain: str, *, verified: bool = True, **kwargs: Any
+) -> Agency:
+    agency = agency_add(
+        actor=SYSTEM,
+        name=name,
+        jurisdiction_code=jurisdiction,
+        kind=kwargs.pop("kind", "POLICE"),
+        domains=[domain],
+        now=timezone.now(),
+        **kwargs,
+    )
+    if verified:
+        agency = agency_verify(actor=SYSTEM, agency=agency, method="call-back", now=timezone.now())
+    return agency
+
+
+@pytest.fixture
+def hkpf(db: None) -> Agency:
+    return make_agency("Hong Kong Police Force", "HK", "police.gov.hk")
+
+
+@pytest.fixture
+def fbi(db: None) -> Agency:
+    return make_agency("Federal Bureau of Investigation", "US", "fbi.gov")
+
+
+@pytest.fixture
+def chan(hkpf: Agency) -> Officer:
+    return officer_add(
+        actor=SYSTEM, agency=hkpf, email="Chan@Police.gov.hk", name="Chan Tai-man", now=timezone.now()
+    )
+
+
+@pytest.fixture
+def rivera(fbi: Agency) -> Officer:
+    return officer_add(
+        actor=SYSTEM, agency=fbi, email="j.rivera@fbi.gov", name="Julia Rivera", now=timezone.now()
+    )
+
+
+@pytest.fixture
+def chan_token(chan: Officer) -> str:
+    return api_token_issue(actor=SYSTEM, officer=chan, now=timezone.now()).secret
+
+
+@pytest.fixture
+def rivera_token(rivera: Officer) -> str:
+    return api_token_issue(actor=SYSTEM, officer=rivera, now=timezone.now()).secret
+
+
+@pytest.fixture
+def rita_token(db: None) -> str:
+    rita = staff_add(
+        actor=SYSTEM,
+        email="rita@platform.example",
+        name="Rita Reviewer",
+        roles=["REVIEWER"],
+        now=timezone.now(),
+    )
+    return api_token_issue(actor=SYSTEM, user=rita, now=timezone.now()).secret
+
+
+def valid_submission(**overrides: Any) -> dict[str, Any]:
+    """A court order that passes every intake rule; override fields to break one."""
+    today = timezone.now().date()
+    body: dict[str, Any] = {
+        "kind": "COURT_ORDER",
+        "legal_basis": "Cap. 455 Organized and Serious Crimes Ordinance, s.4",
+        "issuing_authority": "Magistrate, Kowloon City",
+        "agency_case_number": "KC-2026-0042",
+        "offence_category": "FRAUD",
+        "narrative": "Investment scam advertised through the account.",
+        "data_categories": ["BASIC_SUBSCRIBER", "IP_LOGS"],
+        "data_range": {
+            "start": (today - timedelta(days=60)).isoformat(),
+            "end": (today - timedelta(days=1)).isoformat(),
+        },
+        "deadline_at": (timezone.now() + timedelta(days=14)).astimezone(UTC).isoformat(),
+        "targets": [
+            {"type": "USERNAME", "value": "@Scammer_HK"},
+            {"type": "EMAIL", "value": "Victim.Finder@Example.COM"},
+            {"type": "PHONE", "value": "+852 9123 4567"},
+            {"type": "IP_ADDRESS", "value": "2001:0db8:0000:0000:0000:0000:0000:0001"},
+        ],
+    }
+    body.update(overrides)
+    return body
+
+
+class Api:
+    """A thin client for /api/v1 with a bearer token."""
+
+    def __init__(self, client: Client, token: str | None) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def post(self, path: str, body: Any = None, **headers: str) -> Any:
+        return self.client.post(
+            f"/api/v1{path}",
+            data=json.dumps(body) if body is not None else "",
+            content_type="application/json",
+            headers={**self.headers, **headers},
+        )
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", params, headers=self.headers)
+
+    def upload(self, path: str, name: str, content: bytes, content_type: str) -> Any:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        upload = SimpleUploadedFile(name, content, content_type=content_type)
+        return self.client.post(f"/api/v1{path}", {"file": upload}, headers=self.headers)
+
+
+@pytest.fixture
+def api_as() -> Callable[[str | None], Api]:
+    return lambda token: Api(Client(), token)
+
+
+def field_errors(response: Any) -> dict[str, str]:
+    return {error["field"]: error["message"] for error in response.json()["errors"]}
