@@ -63,7 +63,11 @@ def fbi(db: None) -> Agency:
 @pytest.fixture
 def chan(hkpf: Agency) -> Officer:
     return officer_add(
-        actor=SYSTEM, agency=hkpf, email="Chan@Police.gov.hk", name="Chan Tai-man", now=timezone.now()
+        actor=SYSTEM,
+        agency=hkpf,
+        email="Chan@Police.gov.hk",
+        name="Chan Tai-man",
+        now=timezone.now(),
     )
 
 

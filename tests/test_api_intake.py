@@ -8,8 +8,8 @@ from django.utils import timezone
 from govreq.accounts.models import ApiToken
 from govreq.accounts.services import api_token_revoke
 from govreq.audit.models import AuditEvent
-from govreq.intake.models import Document, LegalRequest, StatusChange, Target
 from govreq.demo.pdf import tiny_pdf
+from govreq.intake.models import Document, LegalRequest, StatusChange, Target
 from tests.conftest import SYSTEM, field_errors, valid_submission
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +79,11 @@ BAD_INPUTS = [
         {"data_range": {"start": _days(-10), "end": _days(-20)}},
         "data_range.end",
     ),
-    ("range in the future", {"data_range": {"start": _days(-10), "end": _days(5)}}, "data_range.end"),
+    (
+        "range in the future",
+        {"data_range": {"start": _days(-10), "end": _days(5)}},
+        "data_range.end",
+    ),
     (
         "deadline in the past",
         {"deadline_at": (timezone.now() - timedelta(hours=1)).isoformat()},
@@ -129,7 +133,9 @@ def test_several_problems_are_reported_together(api_as, chan_token):
 def test_malformed_json_is_400_naming_the_body(api_as, chan_token):
     client = api_as(chan_token)
     response = client.client.post(
-        "/api/v1/requests", data="{not json", content_type="application/json",
+        "/api/v1/requests",
+        data="{not json",
+        content_type="application/json",
         headers=client.headers,
     )
     assert response.status_code == 400
@@ -357,7 +363,9 @@ def test_upload_over_25_megabytes_is_refused(api_as, chan_token):
     created = chan.post("/requests", valid_submission()).json()
     before = counts()
     big = b"%PDF-1.4\n" + b"0" * (25 * 1024 * 1024)
-    response = chan.upload(f"/requests/{created['id']}/documents", "big.pdf", big, "application/pdf")
+    response = chan.upload(
+        f"/requests/{created['id']}/documents", "big.pdf", big, "application/pdf"
+    )
     assert response.status_code in (413, 422)
     assert ("file" in field_errors(response)) or ("body" in field_errors(response))
     assert counts() == before

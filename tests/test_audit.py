@@ -63,9 +63,7 @@ def test_changing_one_byte_is_detected(history):
 
 def test_changing_one_byte_in_raw_sql_is_detected(history):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE audit_auditevent SET actor_label = actor_label || 'x' WHERE seq = 4"
-        )
+        cursor.execute("UPDATE audit_auditevent SET actor_label = actor_label || 'x' WHERE seq = 4")
     _verify_fails_at(4)
 
 
@@ -136,7 +134,7 @@ def test_concurrent_appends_do_not_fork_the_chain():
                         object_id=f"{n}-{i}",
                         now=timezone.now(),
                     )
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()

@@ -26,8 +26,18 @@ def run(*args: str) -> str:
 
 def test_agency_add_list_verify():
     out = run(
-        "agency", "add", "--name", "Hong Kong Police Force", "--jurisdiction", "hk",
-        "--kind", "POLICE", "--domain", "police.gov.hk", "--domain", "@HKPF.gov.hk",
+        "agency",
+        "add",
+        "--name",
+        "Hong Kong Police Force",
+        "--jurisdiction",
+        "hk",
+        "--kind",
+        "POLICE",
+        "--domain",
+        "police.gov.hk",
+        "--domain",
+        "@HKPF.gov.hk",
     )
     agency = Agency.objects.get()
     assert f"Added agency {agency.pk}" in out
@@ -50,11 +60,31 @@ def test_agency_add_list_verify():
 
 def test_agency_add_refuses_bad_input_and_writes_nothing():
     with pytest.raises(CommandError, match="jurisdiction"):
-        run("agency", "add", "--name", "X", "--jurisdiction", "ZZ", "--kind", "POLICE",
-            "--domain", "x.example")
+        run(
+            "agency",
+            "add",
+            "--name",
+            "X",
+            "--jurisdiction",
+            "ZZ",
+            "--kind",
+            "POLICE",
+            "--domain",
+            "x.example",
+        )
     with pytest.raises(CommandError, match="domains"):
-        run("agency", "add", "--name", "X", "--jurisdiction", "HK", "--kind", "POLICE",
-            "--domain", "not a domain")
+        run(
+            "agency",
+            "add",
+            "--name",
+            "X",
+            "--jurisdiction",
+            "HK",
+            "--kind",
+            "POLICE",
+            "--domain",
+            "not a domain",
+        )
     assert Agency.objects.count() == 0
     assert AuditEvent.objects.count() == 0
 
@@ -66,14 +96,40 @@ def test_agency_verify_unknown_id():
 
 
 def test_officer_add_requires_an_official_domain(hkpf):
-    with pytest.raises(CommandError, match="police.gov.hk"):
-        run("officer", "add", "--agency", str(hkpf.pk), "--email", "chan@gmail.com",
-            "--name", "Chan")
-    with pytest.raises(CommandError, match="police.gov.hk"):
-        run("officer", "add", "--agency", str(hkpf.pk), "--email", "chan@cyber.police.gov.hk",
-            "--name", "Chan")
-    run("officer", "add", "--agency", str(hkpf.pk), "--email", "Chan@Police.gov.hk",
-        "--name", "Chan", "--badge", "HKP-1")
+    with pytest.raises(CommandError, match=r"police\.gov\.hk"):
+        run(
+            "officer",
+            "add",
+            "--agency",
+            str(hkpf.pk),
+            "--email",
+            "chan@gmail.com",
+            "--name",
+            "Chan",
+        )
+    with pytest.raises(CommandError, match=r"police\.gov\.hk"):
+        run(
+            "officer",
+            "add",
+            "--agency",
+            str(hkpf.pk),
+            "--email",
+            "chan@cyber.police.gov.hk",
+            "--name",
+            "Chan",
+        )
+    run(
+        "officer",
+        "add",
+        "--agency",
+        str(hkpf.pk),
+        "--email",
+        "Chan@Police.gov.hk",
+        "--name",
+        "Chan",
+        "--badge",
+        "HKP-1",
+    )
     assert Officer.objects.get().email == "chan@police.gov.hk"
 
 
@@ -81,8 +137,16 @@ def test_officer_subdomains_only_when_the_agency_allows_them(db):
     from tests.conftest import make_agency
 
     agency = make_agency("Met", "GB", "met.police.uk", allow_subdomains=True)
-    run("officer", "add", "--agency", str(agency.pk), "--email", "dc@cyber.met.police.uk",
-        "--name", "DC")
+    run(
+        "officer",
+        "add",
+        "--agency",
+        str(agency.pk),
+        "--email",
+        "dc@cyber.met.police.uk",
+        "--name",
+        "DC",
+    )
     assert Officer.objects.filter(email="dc@cyber.met.police.uk").exists()
 
 
@@ -97,8 +161,15 @@ def test_officer_token_prints_a_working_token_once(chan, client):
 def test_request_submit_list_show(chan, tmp_path):
     path = tmp_path / "request.json"
     path.write_text(json.dumps(valid_submission()))
-    out = run("request", "submit", str(path), "--officer", "chan@police.gov.hk",
-              "--received-at", "2026-01-05T09:30:00+08:00")
+    out = run(
+        "request",
+        "submit",
+        str(path),
+        "--officer",
+        "chan@police.gov.hk",
+        "--received-at",
+        "2026-01-05T09:30:00+08:00",
+    )
     request = LegalRequest.objects.get()
     assert request.reference in out
     assert request.reference == "GR-2026-000001"
@@ -144,8 +215,18 @@ def test_request_withdraw(chan, tmp_path):
 
 
 def test_staff_add_and_token():
-    run("staff", "add", "--email", "Rita@Platform.example", "--name", "Rita",
-        "--role", "REVIEWER", "--role", "APPROVER")
+    run(
+        "staff",
+        "add",
+        "--email",
+        "Rita@Platform.example",
+        "--name",
+        "Rita",
+        "--role",
+        "REVIEWER",
+        "--role",
+        "APPROVER",
+    )
     user = User.objects.get()
     assert user.email == "rita@platform.example"
     assert sorted(RoleAssignment.objects.values_list("role", flat=True)) == [
@@ -164,12 +245,21 @@ def test_demo_load_is_idempotent():
     assert Agency.objects.filter(name="Federal Bureau of Investigation").exists()
     assert Agency.objects.filter(name="Metropolitan Police Service").exists()
     kinds = set(LegalRequest.objects.values_list("kind", flat=True))
-    assert kinds == {"SUBPOENA", "COURT_ORDER", "SEARCH_WARRANT", "EMERGENCY", "PRESERVATION",
-                     "MLAT", "OTHER"}
+    assert kinds == {
+        "SUBPOENA",
+        "COURT_ORDER",
+        "SEARCH_WARRANT",
+        "EMERGENCY",
+        "PRESERVATION",
+        "MLAT",
+        "OTHER",
+    }
     years = {r.year for r in LegalRequest.objects.values_list("received_at", flat=True)}
     assert years == {2019, 2020, 2021}
     assert "already loaded" in run("demo", "load")
     assert counts == (
-        Agency.objects.count(), LegalRequest.objects.count(), AuditEvent.objects.count()
+        Agency.objects.count(),
+        LegalRequest.objects.count(),
+        AuditEvent.objects.count(),
     )
     run("audit", "verify")

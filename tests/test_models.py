@@ -80,8 +80,12 @@ def test_target_constraints(request_row):
             request=request_row, type=target.type, value=target.value, raw_value="dup"
         )
     )
-    _violates(lambda: Target.objects.create(request=request_row, type="SSN", value="1", raw_value=""))
-    _violates(lambda: Target.objects.create(request=request_row, type="EMAIL", value="", raw_value=""))
+    _violates(
+        lambda: Target.objects.create(request=request_row, type="SSN", value="1", raw_value="")
+    )
+    _violates(
+        lambda: Target.objects.create(request=request_row, type="EMAIL", value="", raw_value="")
+    )
 
 
 def test_jurisdiction_code_must_be_two_upper_letters():

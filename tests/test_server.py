@@ -52,7 +52,7 @@ def http(method: str, url: str, body: object = None, token: str | None = None):
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local test URL
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
@@ -74,7 +74,7 @@ def server(tmp_path_factory):
     deadline = time.monotonic() + 60
     while True:
         try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:  # noqa: S310
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
                 if response.status == 200:
                     break
         except OSError:
@@ -91,11 +91,31 @@ def server(tmp_path_factory):
 
 def test_submit_over_real_http(server):
     data_dir, base = server
-    govreq(data_dir, "agency", "add", "--name", "HKPF", "--jurisdiction", "HK", "--kind",
-           "POLICE", "--domain", "police.gov.hk")
+    govreq(
+        data_dir,
+        "agency",
+        "add",
+        "--name",
+        "HKPF",
+        "--jurisdiction",
+        "HK",
+        "--kind",
+        "POLICE",
+        "--domain",
+        "police.gov.hk",
+    )
     govreq(data_dir, "agency", "verify", "1")
-    govreq(data_dir, "officer", "add", "--agency", "1", "--email", "chan@police.gov.hk",
-           "--name", "Chan")
+    govreq(
+        data_dir,
+        "officer",
+        "add",
+        "--agency",
+        "1",
+        "--email",
+        "chan@police.gov.hk",
+        "--name",
+        "Chan",
+    )
     token = govreq(data_dir, "officer", "token", "chan@police.gov.hk").stdout.strip()
 
     status, spec = http("GET", f"{base}/api/v1/openapi.json")
@@ -119,7 +139,7 @@ def test_submit_over_real_http(server):
 
 def test_security_headers(server):
     _, base = server
-    with urllib.request.urlopen(f"{base}/", timeout=5) as response:  # noqa: S310
+    with urllib.request.urlopen(f"{base}/", timeout=5) as response:
         headers = response.headers
     assert headers["X-Frame-Options"] == "DENY"
     assert headers["X-Content-Type-Options"] == "nosniff"
@@ -133,8 +153,18 @@ def test_cli_errors_are_one_line_and_non_zero(server):
     assert result.returncode == 3
     assert result.stderr.strip().count("\n") == 0
     assert "no agency with id 4242" in result.stderr
-    result = govreq(data_dir, "officer", "add", "--agency", "1", "--email", "x@gmail.com",
-                    "--name", "X", check=False)
+    result = govreq(
+        data_dir,
+        "officer",
+        "add",
+        "--agency",
+        "1",
+        "--email",
+        "x@gmail.com",
+        "--name",
+        "X",
+        check=False,
+    )
     assert result.returncode == 1
     assert "email" in result.stderr
 
@@ -143,14 +173,20 @@ def test_production_mode_refuses_a_missing_secret_key(tmp_path):
     env = _env(tmp_path) | {"GOVREQ_ENV": "production", "GOVREQ_ALLOWED_HOSTS": "gov.example"}
     env.pop("GOVREQ_SECRET_KEY", None)
     result = subprocess.run(
-        [sys.executable, "-m", "govreq", "serve"], env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "govreq", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert result.returncode != 0
     assert "GOVREQ_SECRET_KEY" in result.stderr
     env["GOVREQ_SECRET_KEY"] = "changeme"
     result = subprocess.run(
-        [sys.executable, "-m", "govreq", "serve"], env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "govreq", "serve"],
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
     assert result.returncode != 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 
 import pytest
@@ -74,10 +75,8 @@ def test_email_normalisation_is_idempotent(email):
 @given(st.text(max_size=60))
 def test_normalisation_never_crashes(raw):
     for kind in ("EMAIL", "PHONE", "IP_ADDRESS", "USERNAME", "USER_ID", "URL"):
-        try:
+        with contextlib.suppress(TargetInvalid):
             normalise_target(kind, raw, region="HK")
-        except TargetInvalid:
-            pass
 
 
 @pytest.mark.parametrize(

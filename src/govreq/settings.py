@@ -217,7 +217,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = os.environ.get("GOVREQ_STATIC_ROOT") or None  # static files are served from the package
+# Static files are served straight from the installed package (WhiteNoise with finders).
+STATIC_ROOT = os.environ.get("GOVREQ_STATIC_ROOT") or None
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
