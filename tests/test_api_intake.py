@@ -411,3 +411,9 @@ def test_interactive_docs_require_staff_sign_in(client, db):
     response = client.get("/api/v1/docs")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_unknown_query_parameter_is_422(api_as, chan_token):
+    response = api_as(chan_token).get("/requests", stauts="WITHDRAWN")
+    assert response.status_code == 422
+    assert "stauts" in field_errors(response)

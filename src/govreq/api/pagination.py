@@ -6,12 +6,16 @@ from typing import Any
 
 from django.db.models import QuerySet
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 MAX_PAGE_SIZE = 100
 
 
 class PageParams(Schema):
+    # Unknown query parameters are an error, not silently ignored (a typo'd filter would
+    # otherwise return everything).
+    model_config = ConfigDict(extra="forbid")
+
     page: int = Field(default=1, ge=1, le=1_000_000)
     page_size: int = Field(default=25, ge=1, le=MAX_PAGE_SIZE)
 
