@@ -10,15 +10,12 @@ from collections.abc import Iterator
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
-
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-
+from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from govreq.wsgi import application
-
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
 

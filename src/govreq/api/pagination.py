@@ -6,16 +6,15 @@ from typing import Any
 
 from django.db.models import QuerySet
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from django.http import HttpRequest
+from pydantic import Field
+
+from govreq.core.errors import FieldError, ValidationFailed
 
 MAX_PAGE_SIZE = 100
 
 
 class PageParams(Schema):
-    # Unknown query parameters are an error, not silently ignored (a typo'd filter would
-    # otherwise return everything).
-    model_config = ConfigDict(extra="forbid")
-
     page: int = Field(default=1, ge=1, le=1_000_000)
     page_size: int = Field(default=25, ge=1, le=MAX_PAGE_SIZE)
 
@@ -32,3 +31,12 @@ def paginate(queryset: QuerySet[Any], params: PageParams) -> dict[str, Any]:
         "page_size": params.page_size,
         "next_page": params.page + 1 if has_next else None,
     }
+
+
+def reject_unknown_query_parameters(request: HttpRequest, params: type[Schema]) -> None:
+    """A typo'd filter must be an error, not silently ignored (it would return everything)."""
+    unknown = sorted(set(request.GET) - set(params.model_fields))
+    if unknown:
+        raise ValidationFailed(
+            [FieldError(field=name, message="is not a query parameter here") for name in unknown]
+        )

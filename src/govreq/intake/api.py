@@ -17,7 +17,7 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from govreq.api.auth import caller_actor, caller_officer
-from govreq.api.pagination import PageParams, paginate
+from govreq.api.pagination import PageParams, paginate, reject_unknown_query_parameters
 from govreq.intake import selectors, services
 from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus, StatusChange
 from govreq.intake.schemas import RequestSubmission
@@ -210,6 +210,7 @@ def submit_request(
 
 @router.get("", response={200: RequestPage, **ERRORS}, summary="List your agency's requests")
 def list_requests(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
+    reject_unknown_query_parameters(request, ListFilters)
     officer = caller_officer(request)
     queryset = selectors.request_list(
         agency=officer.agency, statuses=[str(s) for s in filters.status or []]
