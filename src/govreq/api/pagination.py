@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from ninja import Schema
 from django.http import HttpRequest
+from ninja import Schema
 from pydantic import Field
 
 from govreq.core.errors import FieldError, ValidationFailed
