@@ -144,7 +144,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
+            "NAME": str(SQLITE_PATH),
             # Tests use a real file (not shared-cache memory), so locking behaves as in production.
             "TEST": {"NAME": str(DATA_DIR / "test-govreq.sqlite3")},
             "OPTIONS": {

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import phonenumbers
 from django.db import transaction
 
-from govreq.agencies.models import Agency
+from govreq.agencies.models import Agency, Officer
 from govreq.agencies.services import agency_add, agency_verify, officer_add
 from govreq.core.actors import Actor
 from govreq.demo.pdf import tiny_pdf
@@ -312,7 +312,7 @@ def demo_load() -> int:
         return 0
     rng = random.Random(SEED)
     setup_at = datetime(2019, 1, 2, 9, 0, tzinfo=UTC)
-    officers = {}
+    officers: dict[str, list[Officer]] = {}
     for spec in AGENCIES:
         agency = agency_add(
             actor=SYSTEM,
@@ -342,12 +342,12 @@ def demo_load() -> int:
                 )
 
     plan: list[tuple[datetime, str, tuple[str, str, list[str], str, str] | None]] = []
-    for jurisdiction, scenarios in SCENARIOS.items():
+    for jurisdiction, scenario_list in SCENARIOS.items():
         per_scenario = 3 if jurisdiction in ("HK", "US") else 2
-        for scenario in scenarios:
+        for listed in scenario_list:
             for _ in range(per_scenario):
                 plan.append(
-                    (_when(rng, date(2019, 1, 7), date(2021, 12, 20)), jurisdiction, scenario)
+                    (_when(rng, date(2019, 1, 7), date(2021, 12, 20)), jurisdiction, listed)
                 )
     for jurisdiction in EMERGENCIES:
         plan.append((_when(rng, date(2019, 3, 1), date(2021, 11, 30)), jurisdiction, None))
