@@ -97,6 +97,9 @@ INSTALLED_APPS = [
     "govreq.jurisdictions",
     "govreq.agencies",
     "govreq.intake",
+    "govreq.policy",
+    "govreq.holds",
+    "govreq.review",
     "govreq.audit",
     "govreq.demo",
 ]

@@ -114,6 +114,16 @@ class LegalRequest(models.Model):
         max_length=20, choices=RequestStatus.choices, blank=True, default=""
     )
     updated_at = models.DateTimeField()
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_requests",
+    )
+    # Summary of the latest check run (review.CheckRun), kept here for the queue.
+    check_outcome = models.CharField(max_length=5, blank=True)
+    needs_human_rights_approval = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -198,6 +198,11 @@ def _request_submit(
         },
         now=now,
     )
+    # Review takes over in the same transaction: a hold in force puts the request ON_HOLD at
+    # once, and the legitimacy checks run.
+    from govreq.review.services import on_request_received
+
+    request = on_request_received(actor=actor, request=request, now=now)
     return SubmitResult(request=request, created=True)
 
 
@@ -242,6 +247,8 @@ def request_transition(
     Writes the status history and the audit event ``request.status_changed`` in the same
     transaction; an illegal transition raises Conflict(code="illegal_transition").
     """
+    from govreq.review.guards import transition_guard
+
     request = lock_request(request)
     current = RequestStatus(request.status)
     if not transition_allowed(current, to_status, status_before_hold=request.status_before_hold):
@@ -250,6 +257,7 @@ def request_transition(
             f"{RequestStatus(to_status).label.lower()}",
             code="illegal_transition",
         )
+    transition_guard(request, to_status, now=now)
     if to_status == RequestStatus.ON_HOLD:
         request.status_before_hold = current
     else:
@@ -363,6 +371,10 @@ def document_attach(
         },
         now=now,
     )
+    from govreq.review.models import CheckTrigger
+    from govreq.review.services import checks_run
+
+    checks_run(actor=actor, request=request, trigger=CheckTrigger.DOCUMENT_ADDED, now=now)
     return document
 
 

@@ -19,7 +19,8 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     ),
     S.NEEDS_CLARIFICATION: frozenset({S.IN_REVIEW, S.REJECTED, S.WITHDRAWN, S.ON_HOLD}),
     S.ESCALATED: frozenset({S.IN_REVIEW, S.DECIDED, S.REJECTED, S.WITHDRAWN, S.ON_HOLD}),
-    S.DECIDED: frozenset({S.APPROVED, S.IN_REVIEW, S.REJECTED, S.WITHDRAWN, S.ON_HOLD}),
+    # DECIDED -> CLOSED is a NO_DATA decision; disclosing decisions need APPROVED first.
+    S.DECIDED: frozenset({S.APPROVED, S.CLOSED, S.IN_REVIEW, S.REJECTED, S.WITHDRAWN, S.ON_HOLD}),
     S.APPROVED: frozenset({S.CLOSED, S.IN_REVIEW, S.WITHDRAWN, S.ON_HOLD}),
     # Leaving ON_HOLD is checked separately: only back to the remembered status.
     S.ON_HOLD: frozenset({S.WITHDRAWN}),

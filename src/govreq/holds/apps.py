@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class HoldsConfig(AppConfig):
+    name = "govreq.holds"
+    label = "holds"
+    verbose_name = "jurisdiction holds"

@@ -1,0 +1,270 @@
+"""The review policy as data: thresholds, what each legal process can compel, keyword lists.
+
+A policy admin edits it; every edit is a new, immutable, audited version. The checks read it
+through the frozen ``Policy`` value object and never through the ORM.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from govreq.intake.models import DataCategory, OffenceCategory, RequestKind
+
+ALL_CATEGORIES = [c.value for c in DataCategory]
+NON_CONTENT = ["BASIC_SUBSCRIBER", "IP_LOGS", "TRANSACTIONAL"]
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_accounts: int = Field(default=25, ge=1, le=1000)
+    max_range_days: int = Field(default=365, ge=1, le=36500)
+    max_gag_days: int = Field(default=365, ge=1, le=36500)
+    duplicate_window_days: int = Field(default=30, ge=1, le=3650)
+
+
+class CrossBorderAgreement(BaseModel):
+    """A recorded agreement letting a foreign agency reach more directly (CLOUD Act partners)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1)
+    kinds: list[RequestKind] = Field(min_length=1)
+    adds: list[DataCategory] = Field(min_length=1)
+
+
+class HumanRights(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    offences: list[OffenceCategory]
+    keywords: dict[str, list[str]] = Field(
+        description="Keywords by language tag; matched case-insensitively, English on words."
+    )
+    high_risk_jurisdictions: list[str] = []
+
+    @field_validator("high_risk_jurisdictions")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        codes = [code.strip().upper() for code in value]
+        for code in codes:
+            if len(code) != 2 or not code.isalpha():
+                raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 code")
+        return sorted(set(codes))
+
+
+class PolicyDocument(BaseModel):
+    """The whole policy. ``process`` maps a jurisdiction code (or ``default``) to, per kind of
+    legal process, the data categories that process can compel there."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    thresholds: Thresholds = Thresholds()
+    process: dict[str, dict[RequestKind, list[DataCategory]]]
+    cross_border_agreements: dict[str, CrossBorderAgreement] = {}
+    human_rights: HumanRights
+    emergency_danger_keywords: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _has_default(self) -> PolicyDocument:
+        if "default" not in self.process:
+            raise ValueError("process must have a 'default' table")
+        for jurisdiction, table in self.process.items():
+            missing = set(RequestKind) - set(table)
+            if missing:
+                raise ValueError(
+                    f"process.{jurisdiction} lacks {', '.join(sorted(k.value for k in missing))}"
+                )
+        return self
+
+
+DEFAULT_POLICY: dict[str, object] = {
+    "thresholds": {
+        "max_accounts": 25,
+        "max_range_days": 365,
+        "max_gag_days": 365,
+        "duplicate_window_days": 30,
+    },
+    "process": {
+        # 18 U.S.C. 2703: subpoena -> BSI; 2703(d) order adds non-content; warrant reaches all.
+        "US": {
+            "SUBPOENA": ["BASIC_SUBSCRIBER"],
+            "COURT_ORDER": NON_CONTENT,
+            "SEARCH_WARRANT": ALL_CATEGORIES,
+            "EMERGENCY": ALL_CATEGORIES,
+            "PRESERVATION": ALL_CATEGORIES,
+            "MLAT": ALL_CATEGORIES,
+            "OTHER": ["BASIC_SUBSCRIBER"],
+        },
+        # Outside the US: content and location only through MLAT (or a recorded agreement).
+        "default": {
+            "SUBPOENA": ["BASIC_SUBSCRIBER"],
+            "COURT_ORDER": NON_CONTENT,
+            "SEARCH_WARRANT": NON_CONTENT,
+            "EMERGENCY": ALL_CATEGORIES,
+            "PRESERVATION": ALL_CATEGORIES,
+            "MLAT": ALL_CATEGORIES,
+            "OTHER": ["BASIC_SUBSCRIBER"],
+        },
+    },
+    "cross_border_agreements": {
+        "GB": {
+            "name": "US-UK Data Access Agreement (CLOUD Act)",
+            "kinds": ["SEARCH_WARRANT", "COURT_ORDER"],
+            "adds": ["CONTENT", "LOCATION"],
+        },
+        "AU": {
+            "name": "US-Australia CLOUD Act Agreement",
+            "kinds": ["SEARCH_WARRANT", "COURT_ORDER"],
+            "adds": ["CONTENT", "LOCATION"],
+        },
+    },
+    "human_rights": {
+        "offences": ["NATIONAL_SECURITY", "PUBLIC_ORDER", "DEFAMATION"],
+        "keywords": {
+            "en": [
+                "protest",
+                "protester",
+                "demonstration",
+                "demonstrator",
+                "rally",
+                "assembly",
+                "march",
+                "activist",
+                "dissident",
+                "opposition",
+                "journalist",
+                "reporter",
+                "press",
+                "newspaper",
+                "editor",
+                "blogger",
+                "media",
+                "election",
+                "candidate",
+                "vote",
+                "political",
+                "politician",
+                "criticism",
+                "criticised",
+                "criticized",
+                "satire",
+                "satirical",
+                "cartoon",
+                "religion",
+                "religious",
+                "church",
+                "mosque",
+                "temple",
+                "falun gong",
+                "uyghur",
+                "tibet",
+                "independence",
+                "secession",
+                "subversion",
+                "sedition",
+                "seditious",
+                "democracy",
+                "pro-democracy",
+                "human rights",
+                "trade union",
+                "strike",
+                "lgbt",
+                "liberate hong kong",
+                "revolution of our times",
+                "umbrella movement",
+            ],
+            "zh-Hant": [
+                "示威",
+                "抗議",
+                "遊行",
+                "集會",
+                "記者",
+                "新聞",
+                "傳媒",
+                "編輯",
+                "宗教",
+                "教會",
+                "法輪功",
+                "民主",
+                "獨立",
+                "港獨",
+                "分裂國家",
+                "顛覆",
+                "煽動",
+                "光復香港",
+                "時代革命",
+                "反送中",
+                "選舉",
+                "政治",
+                "維權",
+                "人權",
+                "罷工",
+                "工會",
+            ],
+            "zh-Hans": [
+                "示威",
+                "抗议",
+                "游行",
+                "集会",
+                "记者",
+                "新闻",
+                "传媒",
+                "宗教",
+                "法轮功",
+                "民主",
+                "独立",
+                "分裂国家",
+                "颠覆",
+                "煽动",
+                "选举",
+                "政治",
+                "维权",
+                "人权",
+            ],
+        },
+        "high_risk_jurisdictions": [],
+    },
+    "emergency_danger_keywords": [
+        "death",
+        "die",
+        "dying",
+        "kill",
+        "killed",
+        "murder",
+        "suicide",
+        "suicidal",
+        "self-harm",
+        "injury",
+        "injured",
+        "harm",
+        "shoot",
+        "shooting",
+        "gun",
+        "weapon",
+        "bomb",
+        "explosive",
+        "attack",
+        "kidnap",
+        "kidnapped",
+        "kidnapping",
+        "abduct",
+        "abducted",
+        "abduction",
+        "hostage",
+        "missing child",
+        "life",
+        "overdose",
+        "threat to life",
+        "serious physical",
+        "生命",
+        "自殺",
+        "綁架",
+        "炸彈",
+        "死亡",
+        "受傷",
+        "自杀",
+        "绑架",
+        "炸弹",
+        "受伤",
+    ],
+}

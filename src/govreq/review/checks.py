@@ -1,0 +1,391 @@
+"""The automated legitimacy checks. Each is a pure function of the facts and the policy.
+
+No ORM, no clock, no I/O: ``review.facts`` gathers everything a check may look at into a frozen
+``RequestFacts``; each check returns one ``Finding`` with a stable code, an outcome and a message
+written for the reviewer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from govreq.policy.document import PolicyDocument
+
+PASS, INFO, WARN, BLOCK = "PASS", "INFO", "WARN", "BLOCK"
+SEVERITY = {PASS: 0, INFO: 1, WARN: 2, BLOCK: 3}
+ALL_CATEGORIES = frozenset({"BASIC_SUBSCRIBER", "IP_LOGS", "TRANSACTIONAL", "CONTENT", "LOCATION"})
+KINDS_WITHOUT_DOCUMENT = frozenset({"EMERGENCY", "PRESERVATION"})
+_PROCESS_ORDER = ("SUBPOENA", "COURT_ORDER", "SEARCH_WARRANT", "MLAT")
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldFact:
+    id: int
+    jurisdiction: str
+    effective_from: date
+    reason: str
+    excepted: bool  # the request may proceed under the hold's exception (with HR approval)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DuplicateFact:
+    reference: str
+    public_id: str
+    received_on: date
+    overlapping: tuple[str, ...]  # "TYPE:value" of the shared targets
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestFacts:
+    jurisdiction: str
+    agency_name: str
+    agency_status: str
+    kind: str
+    offence_category: str
+    legal_basis: str
+    narrative: str
+    data_categories: frozenset[str]
+    data_from: date | None
+    data_to: date | None
+    received_on: date
+    target_count: int
+    document_count: int
+    gag_order: bool
+    gag_legal_basis: str
+    gag_expires_on: date | None
+    emergency_danger: str
+    emergency_why_now: str
+    holds: tuple[HoldFact, ...] = ()
+    duplicates: tuple[DuplicateFact, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    code: str
+    outcome: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+Check = Callable[[RequestFacts, PolicyDocument], Finding]
+
+
+def jurisdiction_hold(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    code = "JURISDICTION_HOLD"
+    holding = [h for h in facts.holds if not h.excepted]
+    if holding:
+        hold = holding[0]
+        return Finding(
+            code=code,
+            outcome=BLOCK,
+            message=(
+                f"Hold #{hold.id} on {hold.jurisdiction} (in force since "
+                f"{hold.effective_from:%Y-%m-%d}) covers this request: {hold.reason} "
+                "No decision, approval or disclosure is possible while it is in force."
+            ),
+            details={"holds": [h.id for h in holding]},
+        )
+    excepting = [h for h in facts.holds if h.excepted]
+    if excepting:
+        hold = excepting[0]
+        return Finding(
+            code=code,
+            outcome=WARN,
+            message=(
+                f"Hold #{hold.id} on {hold.jurisdiction} is in force, but lets this request "
+                "proceed under its exception; disclosure also needs a human-rights officer's "
+                "approval."
+            ),
+            details={"excepted_by": [h.id for h in excepting], "human_rights_approval": True},
+        )
+    return Finding(code=code, outcome=PASS, message="No hold covers this request.")
+
+
+def agency_not_verified(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    code = "AGENCY_NOT_VERIFIED"
+    if facts.agency_status != "VERIFIED":
+        return Finding(
+            code=code,
+            outcome=BLOCK,
+            message=(
+                f"{facts.agency_name} is {facts.agency_status.lower()}, not verified. Verify it "
+                "independently (a call-back to a number from an official directory, never one "
+                "given in the request) before disclosing anything."
+            ),
+        )
+    return Finding(code=code, outcome=PASS, message=f"{facts.agency_name} is verified.")
+
+
+def no_legal_document(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    code = "NO_LEGAL_DOCUMENT"
+    if facts.kind in KINDS_WITHOUT_DOCUMENT:
+        return Finding(
+            code=code,
+            outcome=INFO,
+            message=f"A {_kind(facts.kind)} needs no attached legal document.",
+        )
+    if facts.document_count == 0:
+        return Finding(
+            code=code,
+            outcome=BLOCK,
+            message=(
+                f"No legal document is attached; ask the agency for the signed {_kind(facts.kind)}."
+            ),
+        )
+    return Finding(
+        code=code, outcome=PASS, message=f"{facts.document_count} legal document(s) attached."
+    )
+
+
+def compellable(facts: RequestFacts, policy: PolicyDocument) -> tuple[frozenset[str], str]:
+    """What this kind of process can compel in this jurisdiction, and the table it came from."""
+    table_name = facts.jurisdiction if facts.jurisdiction in policy.process else "default"
+    table = policy.process[table_name]
+    allowed = frozenset(str(c) for c in table.get(facts.kind, []))  # type: ignore[call-overload]
+    agreement = policy.cross_border_agreements.get(facts.jurisdiction)
+    if agreement is not None and facts.kind in {str(k) for k in agreement.kinds}:
+        allowed |= {str(c) for c in agreement.adds}
+    return allowed, table_name
+
+
+def process_insufficient(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    code = "PROCESS_INSUFFICIENT"
+    allowed, table_name = compellable(facts, policy)
+    excess = sorted(facts.data_categories - allowed)
+    where = (
+        facts.jurisdiction if table_name != "default" else f"{facts.jurisdiction} (outside the US)"
+    )
+    if not excess:
+        return Finding(
+            code=code,
+            outcome=PASS,
+            message=f"A {_kind(facts.kind)} from {where} can compel everything asked for.",
+        )
+    # Name the weakest process that would reach the excess, so the letter to the agency can say.
+    needed = ""
+    for kind in _PROCESS_ORDER:
+        reach, _ = compellable(_with_kind(facts, kind), policy)
+        if set(excess) <= reach:
+            needed = kind
+            break
+    remedy = f" {', '.join(excess)} needs a {_kind(needed)}." if needed else ""
+    agreement = policy.cross_border_agreements.get(facts.jurisdiction)
+    if facts.jurisdiction != "US" and agreement is None and {"CONTENT", "LOCATION"} & set(excess):
+        remedy += " Outside the US, content and location are reached through MLAT."
+    return Finding(
+        code=code,
+        outcome=BLOCK,
+        message=(
+            f"A {_kind(facts.kind)} from {where} can compel only "
+            f"{', '.join(sorted(allowed)) or 'nothing'}; it cannot compel {', '.join(excess)}."
+            + remedy
+        ),
+        details={"excess": excess, "allowed": sorted(allowed), "table": table_name},
+    )
+
+
+def overbroad(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    code = "OVERBROAD"
+    limits = policy.thresholds
+    problems: list[str] = []
+    if facts.target_count > limits.max_accounts:
+        problems.append(
+            f"it names {facts.target_count} accounts (more than {limits.max_accounts}); ask "
+            "which accounts the facts tie to the offence"
+        )
+    if facts.data_from and facts.data_to:
+        days = (facts.data_to - facts.data_from).days + 1
+        if days > limits.max_range_days:
+            problems.append(
+                f"it covers {days} days of data (more than {limits.max_range_days}); ask for the "
+                "period the investigation needs"
+            )
+    if facts.data_categories >= ALL_CATEGORIES:
+        problems.append("it asks for every category of data; ask which ones are needed")
+    if problems:
+        return Finding(
+            code=code,
+            outcome=WARN,
+            message="The request may be overbroad: " + "; ".join(problems) + ".",
+            details={"problems": len(problems)},
+        )
+    return Finding(code=code, outcome=PASS, message="The request is narrowly drawn.")
+
+
+def emergency_unsupported(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    code = "EMERGENCY_UNSUPPORTED"
+    if facts.kind != "EMERGENCY":
+        return Finding(code=code, outcome=PASS, message="Not an emergency request.")
+    missing: list[str] = []
+    danger = facts.emergency_danger.strip()
+    if len(danger) < 20 or not _mentions(danger, policy.emergency_danger_keywords):
+        missing.append("a danger of death or serious physical injury")
+    if len(facts.emergency_why_now.strip()) < 20:
+        missing.append("why disclosure cannot wait for legal process")
+    if missing:
+        return Finding(
+            code=code,
+            outcome=BLOCK,
+            message=(
+                "An emergency disclosure needs a good-faith belief in an imminent danger; the "
+                f"request does not describe {' or '.join(missing)}. Ask the agency, and check the "
+                "request really comes from the agency (fake emergency requests from hijacked "
+                "police mailboxes are common)."
+            ),
+        )
+    return Finding(
+        code=code,
+        outcome=PASS,
+        message="The request describes a danger to life or limb and why it cannot wait.",
+    )
+
+
+def gag_order_review(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    code = "GAG_ORDER_REVIEW"
+    if not facts.gag_order:
+        return Finding(code=code, outcome=PASS, message="No non-disclosure order: notify the user.")
+    problems: list[str] = []
+    if facts.gag_expires_on is None:
+        problems.append("it has no expiry")
+    elif (facts.gag_expires_on - facts.received_on).days > policy.thresholds.max_gag_days:
+        problems.append(
+            f"it runs {(facts.gag_expires_on - facts.received_on).days} days, more than "
+            f"{policy.thresholds.max_gag_days}"
+        )
+    if not facts.gag_legal_basis.strip():
+        problems.append("it states no legal basis")
+    if problems:
+        return Finding(
+            code=code,
+            outcome=WARN,
+            message=(
+                "Review the non-disclosure order before accepting it: "
+                + "; ".join(problems)
+                + ". Consider asking for it to be narrowed or challenging it."
+            ),
+        )
+    return Finding(
+        code=code,
+        outcome=INFO,
+        message=f"Non-disclosure order until {facts.gag_expires_on}: notify the user after it.",
+    )
+
+
+def human_rights_risk(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    code = "HUMAN_RIGHTS_RISK"
+    rules = policy.human_rights
+    reasons: list[str] = []
+    if facts.offence_category in {str(o) for o in rules.offences}:
+        reasons.append(f"the offence category is {facts.offence_category}")
+    matched = sorted(
+        {
+            word
+            for words in rules.keywords.values()
+            for word in words
+            if _mentions(facts.narrative, [word])
+        }
+    )
+    if matched:
+        reasons.append(f"the narrative mentions {', '.join(repr(m) for m in matched[:8])}")
+    if facts.jurisdiction in rules.high_risk_jurisdictions:
+        reasons.append(f"{facts.jurisdiction} is marked high-risk")
+    if reasons:
+        return Finding(
+            code=code,
+            outcome=WARN,
+            message=(
+                "Human-rights risk: "
+                + "; ".join(reasons)
+                + ". Escalate to the human-rights officer; no disclosure without their approval."
+            ),
+            details={"escalation_required": True, "keywords": matched},
+        )
+    return Finding(code=code, outcome=PASS, message="No human-rights risk indicator found.")
+
+
+def duplicate(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    code = "DUPLICATE"
+    if facts.duplicates:
+        listed = "; ".join(
+            f"{d.reference} ({d.received_on:%Y-%m-%d}: {', '.join(d.overlapping[:3])})"
+            for d in facts.duplicates[:5]
+        )
+        return Finding(
+            code=code,
+            outcome=WARN,
+            message=(
+                f"The agency asked about the same accounts within "
+                f"{policy.thresholds.duplicate_window_days} days: {listed}."
+            ),
+            details={
+                "requests": [
+                    {"reference": d.reference, "id": d.public_id} for d in facts.duplicates
+                ]
+            },
+        )
+    return Finding(code=code, outcome=PASS, message="No recent request names the same accounts.")
+
+
+CHECKS: tuple[Check, ...] = (
+    jurisdiction_hold,
+    agency_not_verified,
+    no_legal_document,
+    process_insufficient,
+    overbroad,
+    emergency_unsupported,
+    gag_order_review,
+    human_rights_risk,
+    duplicate,
+)
+
+
+def run_checks(facts: RequestFacts, policy: PolicyDocument) -> list[Finding]:
+    return [check(facts, policy) for check in CHECKS]
+
+
+def worst(findings: list[Finding]) -> str:
+    return max((f.outcome for f in findings), key=SEVERITY.__getitem__, default=PASS)
+
+
+def needs_human_rights_approval(findings: list[Finding]) -> bool:
+    return any(
+        f.details.get("escalation_required") or f.details.get("human_rights_approval")
+        for f in findings
+        if f.outcome != PASS
+    )
+
+
+def _mentions(text: str, words: list[str]) -> bool:
+    lowered = text.casefold()
+    for word in words:
+        needle = word.casefold()
+        if needle.isascii():
+            # Whole words (plural allowed): "press" must not match "pressure".
+            if re.search(rf"(?<![\w-]){re.escape(needle)}(?:s|es)?(?![\w-])", lowered):
+                return True
+        elif needle in lowered:  # CJK text has no spaces between words
+            return True
+    return False
+
+
+def _kind(kind: str) -> str:
+    return {
+        "SUBPOENA": "subpoena",
+        "COURT_ORDER": "court order",
+        "SEARCH_WARRANT": "search warrant",
+        "EMERGENCY": "emergency request",
+        "PRESERVATION": "preservation request",
+        "MLAT": "MLAT request",
+        "OTHER": "request of another kind",
+        "": "stronger process",
+    }.get(kind, kind.lower())
+
+
+def _with_kind(facts: RequestFacts, kind: str) -> RequestFacts:
+    from dataclasses import replace
+
+    return replace(facts, kind=kind)

@@ -1,0 +1,207 @@
+"""Check results, clarifications, decisions and approvals: the review record of a request."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class CheckOutcome(models.TextChoices):
+    PASS = "PASS", "Pass"
+    INFO = "INFO", "Information"
+    WARN = "WARN", "Warning"
+    BLOCK = "BLOCK", "Blocks disclosure"
+
+
+class CheckTrigger(models.TextChoices):
+    INTAKE = "INTAKE", "Request received"
+    DOCUMENT_ADDED = "DOCUMENT_ADDED", "Document added"
+    HOLD_PLACED = "HOLD_PLACED", "Hold placed"
+    HOLD_LIFTED = "HOLD_LIFTED", "Hold lifted"
+    POLICY_CHANGED = "POLICY_CHANGED", "Policy changed"
+    CLARIFICATION_ANSWERED = "CLARIFICATION_ANSWERED", "Clarification answered"
+    MANUAL = "MANUAL", "Run by staff"
+
+
+class CheckRun(models.Model):
+    """One run of every legitimacy check on one request, under one policy version."""
+
+    request = models.ForeignKey(
+        "intake.LegalRequest", on_delete=models.CASCADE, related_name="check_runs"
+    )
+    policy_version = models.ForeignKey(
+        "policy.PolicyVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    trigger = models.CharField(max_length=24, choices=CheckTrigger.choices)
+    ran_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["request", "-id"])]
+
+    def __str__(self) -> str:
+        return f"checks on {self.request_id} ({self.trigger})"
+
+
+class CheckResult(models.Model):
+    run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="results")
+    code = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=5, choices=CheckOutcome.choices)
+    message = models.TextField()
+    details = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "code"], name="check_result_once_per_run"),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=CheckOutcome.values), name="check_outcome_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.outcome}"
+
+
+class Clarification(models.Model):
+    """A question (push-back letter) to the agency, and its answer."""
+
+    request = models.ForeignKey(
+        "intake.LegalRequest", on_delete=models.CASCADE, related_name="clarifications"
+    )
+    question = models.TextField()
+    asked_at = models.DateTimeField()
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answer = models.TextField(blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        "agencies.Officer", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["asked_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(question=""), name="clarification_asks"),
+            models.CheckConstraint(
+                condition=models.Q(answered_at__isnull=True, answer="")
+                | (models.Q(answered_at__isnull=False) & ~models.Q(answer="")),
+                name="clarification_answer_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"clarification {self.pk} on {self.request_id}"
+
+
+class DecisionOutcome(models.TextChoices):
+    FULL = "FULL", "Disclose in full"
+    PARTIAL = "PARTIAL", "Disclose in part"
+    REJECTED = "REJECTED", "Reject"
+    NO_DATA = "NO_DATA", "No data found"
+
+
+class RejectionReason(models.TextChoices):
+    INVALID_PROCESS = "INVALID_PROCESS", "Invalid or insufficient legal process"
+    OVERBROAD = "OVERBROAD", "Overbroad"
+    JURISDICTION_HOLD = "JURISDICTION_HOLD", "Jurisdiction hold"
+    HUMAN_RIGHTS = "HUMAN_RIGHTS", "Human-rights concerns"
+    NO_SUCH_ACCOUNT = "NO_SUCH_ACCOUNT", "No such account"
+    OTHER = "OTHER", "Other"
+
+
+DISCLOSING_OUTCOMES = (DecisionOutcome.FULL, DecisionOutcome.PARTIAL)
+
+
+class Decision(models.Model):
+    """A reviewer's decision. FULL and PARTIAL need two approvals by two other staff members
+    (and a human-rights officer's approval when ``requires_human_rights_approval``)."""
+
+    request = models.ForeignKey(
+        "intake.LegalRequest", on_delete=models.CASCADE, related_name="decisions"
+    )
+    outcome = models.CharField(max_length=8, choices=DecisionOutcome.choices)
+    rejection_reasons = models.JSONField(default=list, blank=True)
+    approved_target_ids = models.JSONField(default=list, blank=True)
+    approved_categories = models.JSONField(default=list, blank=True)
+    rationale = models.TextField()
+    letter = models.TextField(blank=True, help_text="The letter to the agency, if any.")
+    requires_human_rights_approval = models.BooleanField(default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="decision_one_current_per_request",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=DecisionOutcome.values),
+                name="decision_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(outcome=DecisionOutcome.REJECTED)
+                | ~models.Q(rejection_reasons=[]),
+                name="decision_rejection_has_reasons",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(outcome=DecisionOutcome.PARTIAL)
+                | (~models.Q(approved_target_ids=[]) & ~models.Q(approved_categories=[])),
+                name="decision_partial_says_what",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(rationale=""), name="decision_has_rationale"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} on {self.request_id}"
+
+
+class ApprovalKind(models.TextChoices):
+    STANDARD = "STANDARD", "Approval"
+    HUMAN_RIGHTS = "HUMAN_RIGHTS", "Human-rights officer's approval"
+
+
+class Approval(models.Model):
+    """One of the approvals a disclosing decision needs.
+
+    ``slot`` numbers approvals of a kind (1 and 2 for STANDARD, 1 for HUMAN_RIGHTS): with the
+    uniqueness constraints, two approvers acting at the same instant produce two distinct
+    approvals or one refusal, never a third or a double.
+    """
+
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="approvals")
+    kind = models.CharField(max_length=12, choices=ApprovalKind.choices)
+    slot = models.PositiveSmallIntegerField()
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    approved_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["approved_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["decision", "approver"], name="approval_one_per_person"
+            ),
+            models.UniqueConstraint(
+                fields=["decision", "kind", "slot"], name="approval_slot_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=ApprovalKind.STANDARD, slot__in=[1, 2])
+                | models.Q(kind=ApprovalKind.HUMAN_RIGHTS, slot=1),
+                name="approval_slot_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.slot} on decision {self.decision_id}"
