@@ -33,6 +33,18 @@ def caller_officer(request: HttpRequest) -> Officer:
     return token.officer
 
 
+def caller_staff(request: HttpRequest) -> Actor:
+    """The staff user behind the token, who must hold at least one role to use the staff API."""
+    from govreq.accounts.permissions import require_staff
+
+    token: ApiToken = request.auth  # type: ignore[attr-defined]
+    if token.user is None:
+        raise PermissionDenied("this endpoint is for platform staff", code="staff_token_required")
+    actor = Actor.for_user(token.user)
+    require_staff(actor)
+    return actor
+
+
 def caller_actor(request: HttpRequest) -> Actor:
     token: ApiToken = request.auth  # type: ignore[attr-defined]
     if token.officer is not None:

@@ -7,7 +7,11 @@ from ninja import NinjaAPI
 import govreq
 from govreq.api.auth import TokenAuth
 from govreq.api.errors import install_error_handlers
+from govreq.audit.api import router as audit_router
+from govreq.holds.api import router as holds_router
 from govreq.intake.api import router as intake_router
+from govreq.policy.api import router as policy_router
+from govreq.review.api import router as review_router
 
 api = NinjaAPI(
     title="govreq",
@@ -22,3 +26,7 @@ api = NinjaAPI(
 )
 install_error_handlers(api)
 api.add_router("/requests", intake_router, tags=["agency requests"])
+api.add_router("/staff/requests", review_router, tags=["staff: review"])
+api.add_router("/staff/holds", holds_router, tags=["staff: holds"])
+api.add_router("/staff/policy", policy_router, tags=["staff: policy"])
+api.add_router("/staff/audit", audit_router, tags=["staff: audit"])

@@ -18,22 +18,13 @@ from pydantic import Field
 
 from govreq.api.auth import caller_actor, caller_officer
 from govreq.api.pagination import PageParams, paginate, reject_unknown_query_parameters
+from govreq.api.schemas import ERRORS
 from govreq.intake import selectors, services
 from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus, StatusChange
 from govreq.intake.schemas import RequestSubmission
+from govreq.review.services import clarification_answer
 
 router = Router()
-
-
-class ErrorItem(Schema):
-    field: str
-    message: str
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
-    errors: list[ErrorItem] = []
 
 
 class TargetOut(Schema):
@@ -48,6 +39,14 @@ class DocumentOut(Schema):
     size_bytes: int
     sha256: str
     uploaded_at: datetime
+
+
+class ClarificationOut(Schema):
+    id: int
+    question: str
+    asked_at: datetime
+    answer: str
+    answered_at: datetime | None
 
 
 class HistoryOut(Schema):
@@ -110,6 +109,7 @@ class RequestOut(Schema):
     emergency: EmergencyOut | None
     targets: list[TargetOut]
     documents: list[DocumentOut]
+    clarifications: list[ClarificationOut]
     history: list[HistoryOut]
 
     @staticmethod
@@ -150,6 +150,10 @@ class RequestOut(Schema):
     def resolve_history(obj: LegalRequest) -> list[StatusChange]:
         return list(obj.status_changes.all())
 
+    @staticmethod
+    def resolve_clarifications(obj: LegalRequest) -> list[Any]:
+        return list(obj.clarifications.all())
+
 
 class RequestPage(Schema):
     items: list[RequestSummaryOut]
@@ -165,17 +169,6 @@ class WithdrawIn(Schema):
 
 class ListFilters(PageParams):
     status: list[RequestStatus] | None = None
-
-
-ERRORS: dict[int, type[Schema]] = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    413: ErrorOut,
-    422: ErrorOut,
-}
 
 
 @router.post(
@@ -262,6 +255,31 @@ def withdraw_request(
         actor=caller_actor(request),
         request=legal_request,
         reason=payload.reason if payload else "",
+        now=timezone.now(),
+    )
+    return selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+
+
+class AnswerIn(Schema):
+    answer: str = Field(min_length=1, max_length=20000)
+
+
+@router.post(
+    "/{request_id}/clarifications/{clarification_id}/answer",
+    response={200: RequestOut, **ERRORS},
+    summary="Answer the platform's question",
+    description="The request returns to review and its checks run again.",
+)
+def answer_clarification(
+    request: HttpRequest, request_id: str, clarification_id: int, payload: AnswerIn
+) -> LegalRequest:
+    officer = caller_officer(request)
+    legal_request = selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+    clarification_answer(
+        actor=caller_actor(request),
+        request=legal_request,
+        clarification_id=clarification_id,
+        answer=payload.answer,
         now=timezone.now(),
     )
     return selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)

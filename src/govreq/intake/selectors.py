@@ -42,6 +42,7 @@ def _with_details(queryset: QuerySet[LegalRequest]) -> QuerySet[LegalRequest]:
         Prefetch("targets", queryset=Target.objects.order_by("id")),
         Prefetch("documents", queryset=Document.objects.order_by("uploaded_at", "id")),
         Prefetch("status_changes", queryset=StatusChange.objects.order_by("occurred_at", "id")),
+        "clarifications",
     )
 
 

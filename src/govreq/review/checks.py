@@ -222,9 +222,9 @@ def emergency_unsupported(facts: RequestFacts, policy: PolicyDocument) -> Findin
         return Finding(code=code, outcome=PASS, message="Not an emergency request.")
     missing: list[str] = []
     danger = facts.emergency_danger.strip()
-    if len(danger) < 20 or not _mentions(danger, policy.emergency_danger_keywords):
+    if not _substantial(danger) or not _mentions(danger, policy.emergency_danger_keywords):
         missing.append("a danger of death or serious physical injury")
-    if len(facts.emergency_why_now.strip()) < 20:
+    if not _substantial(facts.emergency_why_now):
         missing.append("why disclosure cannot wait for legal process")
     if missing:
         return Finding(
@@ -357,6 +357,14 @@ def needs_human_rights_approval(findings: list[Finding]) -> bool:
         for f in findings
         if f.outcome != PASS
     )
+
+
+def _substantial(text: str) -> bool:
+    """More than a token phrase: 20 characters, or 8 in Chinese/Japanese, which packs a sentence
+    into far fewer characters."""
+    stripped = text.strip()
+    cjk = any("\u3000" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" for ch in stripped)
+    return len(stripped) >= (8 if cjk else 20)
 
 
 def _mentions(text: str, words: list[str]) -> bool:
