@@ -181,7 +181,11 @@ def test_request_submit_list_show(chan, tmp_path):
     shown = json.loads(run("request", "show", request.reference, "--json"))
     assert shown["reference"] == request.reference
     assert shown["id"] == str(request.public_id)
-    assert shown["targets"][0] == {"type": "USERNAME", "value": "scammer_hk"}
+    assert shown["targets"][0]["value"] == "scammer_hk"
+    assert (shown["checks"][0]["code"], shown["checks"][0]["outcome"]) == (
+        "NO_LEGAL_DOCUMENT",
+        "BLOCK",
+    )
     assert "Targets:" in run("request", "show", request.reference)
 
 

@@ -11,17 +11,29 @@ import io
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import phonenumbers
 from django.db import transaction
 
+from govreq.accounts.services import staff_add
 from govreq.agencies.models import Agency, Officer
 from govreq.agencies.services import agency_add, agency_verify, officer_add
 from govreq.core.actors import Actor
 from govreq.demo.pdf import tiny_pdf
+from govreq.holds.services import hold_place
 from govreq.intake.models import Channel, LegalRequest, RequestStatus
 from govreq.intake.schemas import RequestSubmission
-from govreq.intake.services import document_attach, request_submit, request_transition
+from govreq.intake.services import document_attach, request_submit, request_withdraw
+from govreq.review.services import (
+    approval_give,
+    clarification_ask,
+    decision_make,
+    latest_findings,
+    request_close,
+    request_escalate,
+    request_start_review,
+)
 
 SEED = 20200630
 SYSTEM = Actor.system("demo")
@@ -116,7 +128,7 @@ SCENARIOS = {
         (
             "SEARCH_WARRANT",
             "HUMAN_TRAFFICKING",
-            ["BASIC_SUBSCRIBER", "CONTENT"],
+            ["BASIC_SUBSCRIBER", "IP_LOGS"],
             "Warrant under s.50(7) Police Force Ordinance, Cap. 232",
             "The account recruits domestic workers with false job offers; two victims identified.",
         ),
@@ -323,7 +335,7 @@ def demo_load() -> int:
             now=setup_at,
         )
         if spec.verified:
-            agency_verify(
+            agency = agency_verify(
                 actor=SYSTEM,
                 agency=agency,
                 method="Call-back to the switchboard number in the government directory (demo)",
@@ -341,7 +353,14 @@ def demo_load() -> int:
                     )
                 )
 
-    plan: list[tuple[datetime, str, tuple[str, str, list[str], str, str] | None]] = []
+    staff = {
+        email: staff_add(
+            actor=SYSTEM, email=email, name=name, roles=roles, password=DEMO_PASSWORD, now=setup_at
+        )
+        for email, name, roles in STAFF
+    }
+
+    plan: list[tuple[datetime, str, Scenario | None]] = []
     for jurisdiction, scenario_list in SCENARIOS.items():
         per_scenario = 3 if jurisdiction in ("HK", "US") else 2
         for listed in scenario_list:
@@ -351,92 +370,279 @@ def demo_load() -> int:
                 )
     for jurisdiction in EMERGENCIES:
         plan.append((_when(rng, date(2019, 3, 1), date(2021, 11, 30)), jurisdiction, None))
+    # The narrow path Google kept open in H2 2020: two trafficking warrants and one emergency.
+    plan.append((datetime(2020, 8, 20, 3, 10, tzinfo=UTC), "HK", TRAFFICKING_WARRANT))
+    plan.append((datetime(2020, 11, 3, 6, 40, tzinfo=UTC), "HK", TRAFFICKING_WARRANT))
+    plan.append((datetime(2020, 9, 15, 14, 5, tzinfo=UTC), "HK", None))
     plan.sort(key=lambda item: item[0])
 
+    hold_placed = False
     for received_at, jurisdiction, scenario in plan:
+        if not hold_placed and received_at >= HK_HOLD_AT:
+            _place_hk_hold(staff)
+            hold_placed = True
         officer = rng.choice(officers[jurisdiction])
-        if scenario is None:
-            danger, why_now = EMERGENCIES[jurisdiction]
-            payload: dict[str, object] = {
-                "kind": "EMERGENCY",
-                "offence_category": "VIOLENT_CRIME",
-                "narrative": danger,
-                "data_categories": ["BASIC_SUBSCRIBER", "IP_LOGS", "LOCATION"],
-                "emergency": {"danger": danger, "why_now": why_now},
-                "deadline_at": (received_at + timedelta(hours=4)).isoformat(),
-            }
-        else:
-            kind, offence, categories, basis, narrative = scenario
-            payload = {
-                "kind": kind,
-                "offence_category": offence,
-                "legal_basis": basis,
-                "issuing_authority": "Magistrate" if kind != "SUBPOENA" else officer.agency.name,
-                "agency_case_number": f"{jurisdiction}-{received_at:%Y}-{rng.randrange(1000, 9999)}",  # noqa: E501
-                "narrative": narrative,
-                "data_categories": categories,
-                "data_range": {
-                    "start": (received_at - timedelta(days=rng.choice([30, 90, 180, 400])))
-                    .date()
-                    .isoformat(),
-                    "end": (received_at - timedelta(days=1)).date().isoformat(),
-                },
-                "deadline_at": (received_at + timedelta(days=rng.choice([14, 30]))).isoformat(),
-            }
-            if rng.random() < 0.3:
-                payload["gag_order"] = {
-                    "legal_basis": "18 U.S.C. 2705(b)" if jurisdiction == "US" else "Court order",
-                    "expires_on": (received_at + timedelta(days=rng.choice([90, 180, 730])))
-                    .date()
-                    .isoformat(),
-                }
-        payload["targets"] = [_target(jurisdiction, rng) for _ in range(rng.choice([1, 1, 2, 3]))]
-        actor = Actor.for_officer(officer)
-        request = request_submit(
-            actor=actor,
-            officer=officer,
-            submission=RequestSubmission.model_validate(payload),
-            channel=Channel.API,
-            now=received_at,
-        ).request
-        if payload["kind"] not in ("EMERGENCY", "PRESERVATION"):
-            pdf = tiny_pdf(
-                [
-                    f"{officer.agency.name}",
-                    f"{str(payload['kind']).replace('_', ' ').title()} - {payload['legal_basis']}",
-                    f"Case {payload['agency_case_number']}",
-                    f"Issued {received_at:%d %B %Y}",
-                ]
-            )
-            document_attach(
-                actor=actor,
-                request=request,
-                upload=io.BytesIO(pdf),
-                original_name=f"{request.reference}-legal-process.pdf",
-                claimed_type="application/pdf",
-                now=received_at + timedelta(minutes=5),
-            )
-        _advance(request, received_at, rng)
+        request = _submit(officer, received_at, jurisdiction, scenario, rng)
+        _review(request, received_at, staff, rng)
     return len(plan)
 
 
-def _advance(request: LegalRequest, received_at: datetime, rng: random.Random) -> None:
-    """Move older requests along the workflow, so the demo shows every stage."""
-    reviewer = Actor.system("demo reviewer")
+Scenario = tuple[str, str, list[str], str, str]
+TRAFFICKING_WARRANT: Scenario = (
+    "SEARCH_WARRANT",
+    "HUMAN_TRAFFICKING",
+    ["BASIC_SUBSCRIBER", "IP_LOGS"],
+    "Warrant under s.50(7) Police Force Ordinance, Cap. 232",
+    "A trafficking ring advertises 'jobs' to domestic workers through the account; victims "
+    "were moved across the border last week.",
+)
+DEMO_PASSWORD = "govreq-demo-2020"  # noqa: S105 - demo accounts, refused in production mode
+STAFF = (
+    ("intake@platform.example", "Ivy Intake", ["INTAKE"]),
+    ("reviewer@platform.example", "Rita Reviewer", ["REVIEWER"]),
+    ("reviewer2@platform.example", "Raj Reviewer", ["REVIEWER"]),
+    ("approver@platform.example", "Alex Approver", ["APPROVER"]),
+    ("approver2@platform.example", "Ana Approver", ["APPROVER"]),
+    ("hro@platform.example", "Hana Rights", ["HUMAN_RIGHTS_OFFICER"]),
+    ("policy@platform.example", "Pat Policy", ["POLICY_ADMIN"]),
+    ("auditor@platform.example", "Aud Auditor", ["AUDITOR"]),
+)
+# The National Security Law took effect at 23:00 Hong Kong time on 30 June 2020.
+HK_HOLD_AT = datetime(2020, 6, 30, 15, 0, tzinfo=UTC)
+HK_HOLD_REASON = (
+    "Hong Kong National Security Law in force: all Hong Kong requests paused pending formal "
+    "human-rights due diligence."
+)
+HK_HOLD_NOTES = (
+    "30 June 2020: the National Security Law took effect at 23:00 HKT. Its offences "
+    "(secession, subversion, terrorism, collusion) are broadly drawn and Article 43's "
+    "Implementation Rules (Schedule 7) let police demand data without a court. Paused all Hong "
+    "Kong production pending formal human-rights due diligence and consultation with "
+    "international human-rights experts. Narrow exceptions: emergencies (danger to life) and "
+    "human-trafficking cases, each with the human-rights officer's approval."
+)
+
+
+def _place_hk_hold(staff: dict[str, Any]) -> None:
+    hold_place(
+        actor=Actor.for_user(staff["policy@platform.example"]),
+        jurisdiction_code="HK",
+        effective_from=HK_HOLD_AT,
+        reason=HK_HOLD_REASON,
+        review_notes=HK_HOLD_NOTES,
+        allow_emergency=True,
+        allow_offences=["HUMAN_TRAFFICKING"],
+        now=HK_HOLD_AT,
+    )
+
+
+def _submit(
+    officer: Officer,
+    received_at: datetime,
+    jurisdiction: str,
+    scenario: Scenario | None,
+    rng: random.Random,
+) -> LegalRequest:
+    if scenario is None:
+        danger, why_now = EMERGENCIES[jurisdiction]
+        payload: dict[str, object] = {
+            "kind": "EMERGENCY",
+            "offence_category": "VIOLENT_CRIME",
+            "narrative": danger,
+            "data_categories": ["BASIC_SUBSCRIBER", "IP_LOGS", "LOCATION"],
+            "emergency": {"danger": danger, "why_now": why_now},
+            "deadline_at": (received_at + timedelta(hours=4)).isoformat(),
+        }
+    else:
+        kind, offence, categories, basis, narrative = scenario
+        payload = {
+            "kind": kind,
+            "offence_category": offence,
+            "legal_basis": basis,
+            "issuing_authority": "Magistrate" if kind != "SUBPOENA" else officer.agency.name,
+            "agency_case_number": f"{jurisdiction}-{received_at:%Y}-{rng.randrange(1000, 9999)}",
+            "narrative": narrative,
+            "data_categories": categories,
+            "data_range": {
+                "start": (received_at - timedelta(days=rng.choice([30, 90, 180, 400])))
+                .date()
+                .isoformat(),
+                "end": (received_at - timedelta(days=1)).date().isoformat(),
+            },
+            "deadline_at": (received_at + timedelta(days=rng.choice([14, 30]))).isoformat(),
+        }
+        if rng.random() < 0.3:
+            payload["gag_order"] = {
+                "legal_basis": "18 U.S.C. 2705(b)" if jurisdiction == "US" else "Court order",
+                "expires_on": (received_at + timedelta(days=rng.choice([90, 180, 730])))
+                .date()
+                .isoformat(),
+            }
+    payload["targets"] = [_target(jurisdiction, rng) for _ in range(rng.choice([1, 1, 2, 3]))]
+    actor = Actor.for_officer(officer)
+    request = request_submit(
+        actor=actor,
+        officer=officer,
+        submission=RequestSubmission.model_validate(payload),
+        channel=Channel.API,
+        now=received_at,
+    ).request
+    if payload["kind"] not in ("EMERGENCY", "PRESERVATION"):
+        pdf = tiny_pdf(
+            [
+                f"{officer.agency.name}",
+                f"{str(payload['kind']).replace('_', ' ').title()} - {payload['legal_basis']}",
+                f"Case {payload['agency_case_number']}",
+                f"Issued {received_at:%d %B %Y}",
+            ]
+        )
+        document_attach(
+            actor=actor,
+            request=request,
+            upload=io.BytesIO(pdf),
+            original_name=f"{request.reference}-legal-process.pdf",
+            claimed_type="application/pdf",
+            now=received_at + timedelta(minutes=5),
+        )
+    request.refresh_from_db()
+    return request
+
+
+REJECT_FOR = {
+    "PROCESS_INSUFFICIENT": "INVALID_PROCESS",
+    "NO_LEGAL_DOCUMENT": "INVALID_PROCESS",
+    "AGENCY_NOT_VERIFIED": "INVALID_PROCESS",
+    "EMERGENCY_UNSUPPORTED": "INVALID_PROCESS",
+    "HUMAN_RIGHTS_RISK": "HUMAN_RIGHTS",
+    "OVERBROAD": "OVERBROAD",
+}
+
+
+def _review(
+    request: LegalRequest, received_at: datetime, staff: dict[str, Any], rng: random.Random
+) -> None:
+    """Take the request through review as staff would have, on the historical clock."""
+    if request.status == RequestStatus.ON_HOLD:
+        return  # arrived under the Hong Kong hold: it waits there
+    reviewer = Actor.for_user(
+        staff[rng.choice(["reviewer@platform.example", "reviewer2@platform.example"])]
+    )
+    approvers = [
+        Actor.for_user(staff["approver@platform.example"]),
+        Actor.for_user(staff["approver2@platform.example"]),
+    ]
+    hro = Actor.for_user(staff["hro@platform.example"])
+    at = received_at + timedelta(hours=2 if request.kind == "EMERGENCY" else 20)
     roll = rng.random()
-    if roll < 0.1:
-        request_transition(
+    story = request.needs_human_rights_approval or request.kind == "EMERGENCY"
+    if roll < 0.08 and not story:
+        request_withdraw(
             actor=Actor.for_officer(request.officer),
             request=request,
-            to_status=RequestStatus.WITHDRAWN,
             reason="Matter resolved without the data",
             now=received_at + timedelta(days=2),
         )
-    elif roll < 0.7:
-        request_transition(
+        return
+    if (
+        request.jurisdiction_id == "HK"
+        and HK_HOLD_AT - timedelta(days=10) < received_at < HK_HOLD_AT
+    ):
+        request_start_review(actor=reviewer, request=request, now=at)
+        return  # still in review when the hold came: the hold put it ON_HOLD
+    if received_at > OPEN_SINCE:
+        _leave_open(request, at, reviewer, approvers[0], roll)
+        return
+    request_start_review(actor=reviewer, request=request, now=at)
+    findings = latest_findings(request)
+    blocks = [f.code for f in findings if f.outcome == "BLOCK"]
+    hr_risk = any(f.code == "HUMAN_RIGHTS_RISK" and f.outcome != "PASS" for f in findings)
+    at += timedelta(hours=3 if request.kind == "EMERGENCY" else 30)
+    if blocks or (hr_risk and request.jurisdiction_id in ("HK", "IN")):
+        if hr_risk:
+            request_escalate(
+                actor=reviewer, request=request, reason="Human-rights risk indicators", now=at
+            )
+            at += timedelta(days=1)
+        reasons = sorted(
+            {REJECT_FOR.get(code, "OTHER") for code in blocks}
+            | ({"HUMAN_RIGHTS"} if hr_risk else set())
+        )
+        decision_make(
             actor=reviewer,
             request=request,
-            to_status=RequestStatus.IN_REVIEW,
-            reason="Assigned for review",
-            now=received_at + timedelta(hours=6),
+            outcome="REJECTED",
+            rationale="Rejected after review: " + ", ".join(blocks or ["HUMAN_RIGHTS_RISK"]),
+            rejection_reasons=reasons,
+            letter="We cannot produce data in response to this request as it stands.",
+            now=at,
         )
+        return
+    if request.needs_human_rights_approval:
+        request_escalate(
+            actor=reviewer,
+            request=request,
+            reason="Proceeds under the hold's exception: human-rights officer review",
+            now=at,
+        )
+        at += timedelta(hours=2 if request.kind == "EMERGENCY" else 24)
+    if rng.random() < 0.1 and request.kind != "EMERGENCY":
+        decision_make(
+            actor=reviewer,
+            request=request,
+            outcome="NO_DATA",
+            rationale="No account matches the identifiers given.",
+            now=at,
+        )
+        return
+    decision_make(
+        actor=reviewer,
+        request=request,
+        outcome="FULL",
+        rationale="Valid process, narrowly drawn, no human-rights concern."
+        if not request.needs_human_rights_approval
+        else "Exception to the hold: danger to life / trafficking victims; narrowly drawn.",
+        now=at,
+    )
+    for approver in ([hro] if request.needs_human_rights_approval else []) + approvers:
+        at += timedelta(hours=1 if request.kind == "EMERGENCY" else 8)
+        approval_give(actor=approver, request=request, now=at)
+    at += timedelta(hours=2 if request.kind == "EMERGENCY" else 24)
+    request_close(actor=reviewer, request=request, reason="Disclosure delivered", now=at)
+
+
+OPEN_SINCE = datetime(2021, 5, 1, tzinfo=UTC)
+
+
+def _leave_open(
+    request: LegalRequest, at: datetime, reviewer: Actor, approver: Actor, roll: float
+) -> None:
+    """Recent requests stay open at every stage, so the queue has work in it."""
+    if roll < 0.25:
+        return  # RECEIVED
+    request_start_review(actor=reviewer, request=request, now=at)
+    if roll < 0.45:
+        return  # IN_REVIEW
+    at += timedelta(hours=5)
+    if roll < 0.6 or request.check_outcome == "BLOCK":
+        clarification_ask(
+            actor=reviewer,
+            request=request,
+            question=(
+                "Please narrow the request to the accounts and dates the investigation needs, "
+                "and attach the signed order."
+            ),
+            now=at,
+        )
+        return  # NEEDS_CLARIFICATION
+    if request.needs_human_rights_approval:
+        request_escalate(actor=reviewer, request=request, reason="Human-rights review", now=at)
+        return  # ESCALATED
+    decision_make(
+        actor=reviewer,
+        request=request,
+        outcome="FULL",
+        rationale="Valid process, narrowly drawn, no human-rights concern.",
+        now=at,
+    )
+    if roll > 0.8:
+        approval_give(actor=approver, request=request, now=at + timedelta(hours=3))

@@ -20,7 +20,14 @@ from govreq.api.pagination import PageParams, paginate, reject_unknown_query_par
 from govreq.api.schemas import ERRORS
 from govreq.core.errors import ValidationFailed
 from govreq.intake import selectors as intake_selectors
-from govreq.intake.api import RequestOut
+from govreq.intake.api import (
+    ClarificationOut,
+    DateRangeOut,
+    DocumentOut,
+    EmergencyOut,
+    GagOrderOut,
+    RequestOut,
+)
 from govreq.intake.models import RequestKind, RequestStatus
 from govreq.review import services
 from govreq.review.models import ApprovalKind, DecisionOutcome, RejectionReason
@@ -136,14 +143,37 @@ class StaffTargetOut(Schema):
     value: str
 
 
-class StaffRequestOut(RequestOut):
+class StaffRequestOut(Schema):
+    """Everything the agency sees (RequestOut), plus the review record."""
+
+    id: uuid.UUID
+    reference: str
+    status: RequestStatus
+    agency: str
+    officer: str
+    jurisdiction: str
+    channel: str
+    received_at: datetime
+    kind: str
+    legal_basis: str
+    issuing_authority: str
+    agency_case_number: str
+    offence_category: str
+    narrative: str
+    data_categories: list[str]
+    data_range: DateRangeOut | None
+    deadline_at: datetime | None
+    gag_order: GagOrderOut | None
+    emergency: EmergencyOut | None
+    documents: list[DocumentOut]
+    clarifications: list[ClarificationOut]
     agency_id: int
     agency_status: str
     assigned_to: str | None
     check_outcome: str
     needs_human_rights_approval: bool
-    targets: list[StaffTargetOut]  # type: ignore[assignment]
-    history: list[HistoryWithActorOut]  # type: ignore[assignment]
+    targets: list[StaffTargetOut]
+    history: list[HistoryWithActorOut]
     check_run: CheckRunOut | None
     checks: list[CheckResultOut]
     decisions: list[DecisionOut]

@@ -114,7 +114,9 @@ def on_request_received(*, actor: Actor, request: LegalRequest, now: datetime) -
     """Intake hands every new request here, in its own transaction: holds, then checks."""
     from govreq.holds.services import hold_apply_to_new_request
 
-    request = hold_apply_to_new_request(actor=actor, request=request, now=now)
+    # Re-read under the row lock: the facts must come from the database, not from whatever
+    # instances the caller holds.
+    request = hold_apply_to_new_request(actor=actor, request=lock_request(request), now=now)
     checks_run(actor=actor, request=request, trigger=CheckTrigger.INTAKE, now=now)
     return request
 

@@ -15,16 +15,23 @@ from govreq.core.actors import Actor
 from govreq.core.commands import GovreqCommand, actor_for
 from govreq.core.errors import pydantic_errors
 from govreq.intake import selectors, services
-from govreq.intake.api import RequestOut
-from govreq.intake.models import Channel, RequestStatus
+from govreq.intake.models import Channel, DataCategory, RequestStatus
 from govreq.intake.schemas import RequestSubmission
+from govreq.review import services as review
+from govreq.review.checks import SEVERITY
+from govreq.review.models import ApprovalKind, DecisionOutcome, RejectionReason
+from govreq.review.selectors import review_record
 
 LIST_LIMIT_MAX = 1000
 
 
 def request_json(request: Any) -> dict[str, Any]:
-    """The stable JSON form of a request: the same object as GET /api/v1/requests/{id}."""
-    return RequestOut.model_validate(request).model_dump(mode="json")
+    """The stable JSON form of a request: the object GET /api/v1/staff/requests/{id} returns."""
+    from govreq.review.api import StaffRequestOut, _detail
+    from govreq.review.selectors import review_record
+
+    record = review_record(request, now=timezone.now())
+    return StaffRequestOut.model_validate(_detail(record)).model_dump(mode="json")
 
 
 class Command(GovreqCommand):
@@ -34,6 +41,14 @@ class Command(GovreqCommand):
         "list": "List requests, newest first.",
         "show": "Show one request by its reference.",
         "withdraw": "Withdraw a request on the agency's behalf.",
+        "review": "Start reviewing a received request.",
+        "escalate": "Send a request to the human-rights officer.",
+        "clarify": "Ask the agency a question (the request waits for the answer).",
+        "decide": "Decide: FULL, PARTIAL, REJECTED or NO_DATA.",
+        "approve": "Approve the current disclosure decision (four eyes).",
+        "return": "Send a request back to review (its current decision lapses).",
+        "close": "Close an approved request after its disclosure was delivered.",
+        "checks": "Run the legitimacy checks again and print them.",
     }
 
     def add_subcommand_arguments(self, name: str, parser: CommandParser) -> None:
@@ -60,6 +75,49 @@ class Command(GovreqCommand):
             parser.add_argument("reference", metavar="REF")
             parser.add_argument("--reason", required=True)
             parser.add_argument("--as", dest="as_email", help="Act as this staff user.")
+        else:
+            parser.add_argument("reference", metavar="REF")
+            parser.add_argument(
+                "--as",
+                dest="as_email",
+                required=True,
+                metavar="EMAIL",
+                help="The staff member acting.",
+            )
+            if name in ("escalate", "return", "close"):
+                parser.add_argument("--reason", required=name != "close", default="")
+            elif name == "clarify":
+                parser.add_argument("--question", required=True)
+            elif name == "decide":
+                parser.add_argument("--outcome", required=True, choices=DecisionOutcome.values)
+                parser.add_argument("--rationale", help="Why (default: decided on the CLI).")
+                parser.add_argument(
+                    "--reject-reason",
+                    action="append",
+                    default=[],
+                    choices=RejectionReason.values,
+                    dest="reasons",
+                )
+                parser.add_argument(
+                    "--target-id",
+                    action="append",
+                    default=[],
+                    type=int,
+                    dest="target_ids",
+                    help="PARTIAL: a target to disclose.",
+                )
+                parser.add_argument(
+                    "--category",
+                    action="append",
+                    default=[],
+                    choices=DataCategory.values,
+                    dest="categories",
+                    help="PARTIAL: a data category to disclose.",
+                )
+                parser.add_argument("--letter", default="", help="Letter to the agency.")
+            elif name == "approve":
+                parser.add_argument("--kind", choices=ApprovalKind.values)
+                parser.add_argument("--note", default="")
 
     def handle_submit(self, **options: Any) -> None:
         path: Path = options["file"]
@@ -164,6 +222,21 @@ class Command(GovreqCommand):
                 f"  {document.original_name}  {document.media_type}  {document.size_bytes} B  "
                 f"sha256:{document.sha256}"
             )
+        record = review_record(request, now=timezone.now())
+        self.stdout.write("Checks:")
+        for result in record.results:
+            self.stdout.write(f"  {result.outcome:5}  {result.code:22}  {result.message}")
+        for decision in record.decisions[:1]:
+            self.stdout.write(
+                f"Decision:     {decision.outcome} by "
+                f"{decision.decided_by.email if decision.decided_by else '-'}"
+                f"{' (superseded)' if decision.superseded_at else ''}: {decision.rationale}"
+            )
+            for approval in decision.approvals.all():
+                self.stdout.write(f"  approved ({approval.kind}) by {approval.approver.email}")
+        for hold in record.holds:
+            state = "lets it through by exception" if hold.excepted else "holds it"
+            self.stdout.write(f"Hold #{hold.hold.id} {state}: {hold.hold.reason}")
         self.stdout.write("History:")
         for change in request.status_changes.all():
             self.stdout.write(
@@ -179,6 +252,82 @@ class Command(GovreqCommand):
             now=timezone.now(),
         )
         self.stdout.write(f"{request.reference} is now {request.status}")
+
+    def _staff(self, options: dict[str, Any]) -> tuple[Actor, Any]:
+        return (
+            actor_for(options["as_email"], "cli"),
+            selectors.request_get_by_reference(options["reference"]),
+        )
+
+    def _done(self, request: Any) -> None:
+        request.refresh_from_db()
+        self.stdout.write(f"{request.reference} is now {request.status}")
+
+    def handle_review(self, **options: Any) -> None:
+        actor, request = self._staff(options)
+        review.request_start_review(actor=actor, request=request, now=timezone.now())
+        self._done(request)
+
+    def handle_escalate(self, **options: Any) -> None:
+        actor, request = self._staff(options)
+        review.request_escalate(
+            actor=actor, request=request, reason=options["reason"], now=timezone.now()
+        )
+        self._done(request)
+
+    def handle_return(self, **options: Any) -> None:
+        actor, request = self._staff(options)
+        review.request_return_to_review(
+            actor=actor, request=request, reason=options["reason"], now=timezone.now()
+        )
+        self._done(request)
+
+    def handle_clarify(self, **options: Any) -> None:
+        actor, request = self._staff(options)
+        review.clarification_ask(
+            actor=actor, request=request, question=options["question"], now=timezone.now()
+        )
+        self._done(request)
+
+    def handle_decide(self, **options: Any) -> None:
+        actor, request = self._staff(options)
+        review.decision_make(
+            actor=actor,
+            request=request,
+            outcome=options["outcome"],
+            rationale=options["rationale"] or f"Decided on the command line by {actor.label}",
+            rejection_reasons=options["reasons"],
+            approved_target_ids=options["target_ids"],
+            approved_categories=options["categories"],
+            letter=options["letter"],
+            now=timezone.now(),
+        )
+        self._done(request)
+
+    def handle_approve(self, **options: Any) -> None:
+        actor, request = self._staff(options)
+        approval = review.approval_give(
+            actor=actor,
+            request=request,
+            kind=options["kind"],
+            note=options["note"],
+            now=timezone.now(),
+        )
+        self.stdout.write(f"Approval {approval.kind} #{approval.slot} recorded")
+        self._done(request)
+
+    def handle_close(self, **options: Any) -> None:
+        actor, request = self._staff(options)
+        review.request_close(
+            actor=actor, request=request, reason=options["reason"], now=timezone.now()
+        )
+        self._done(request)
+
+    def handle_checks(self, **options: Any) -> None:
+        actor, request = self._staff(options)
+        run = review.checks_run_manually(actor=actor, request=request, now=timezone.now())
+        for result in sorted(run.results.all(), key=lambda r: -SEVERITY[r.outcome]):
+            self.stdout.write(f"{result.outcome:5}  {result.code:22}  {result.message}")
 
 
 def _aware_datetime(value: str) -> datetime:
