@@ -111,7 +111,7 @@ def test_inserting_an_event_is_detected(history):
     _verify_fails_at(3)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_audit_record_refuses_to_run_outside_a_transaction():
     with pytest.raises(RuntimeError):
         audit_record(
@@ -119,7 +119,7 @@ def test_audit_record_refuses_to_run_outside_a_transaction():
         )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_appends_do_not_fork_the_chain():
     errors: list[BaseException] = []
 

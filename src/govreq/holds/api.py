@@ -119,7 +119,7 @@ def _covered(hold: JurisdictionHold) -> dict[str, Any]:
         }
 
     return {
-        **HoldOut.model_validate(hold).model_dump(),
+        **HoldOut.model_validate(hold).model_dump(by_alias=True),
         "on_hold": [row(r) for r in on_hold],
         "re_reviews": [row(r) for r in flagged],
     }

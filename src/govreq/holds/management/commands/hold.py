@@ -137,7 +137,7 @@ class Command(GovreqCommand):
         detail = _covered(selectors.hold_get(options["hold_id"]))
         for key in (
             "id",
-            "jurisdiction",
+            "jurisdiction_id",
             "effective_from",
             "effective_to",
             "reason",

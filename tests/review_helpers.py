@@ -1,0 +1,93 @@
+"""Personas and shortcuts for the review tests."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+
+from govreq.accounts.models import User
+from govreq.accounts.services import api_token_issue, staff_add
+from govreq.agencies.models import Officer
+from govreq.core.actors import Actor
+from govreq.demo.pdf import tiny_pdf
+from govreq.intake.models import Channel, LegalRequest
+from govreq.intake.schemas import RequestSubmission
+from govreq.intake.services import document_attach, request_submit
+from tests.conftest import SYSTEM, valid_submission
+
+ROLES = {
+    "ivy": ["INTAKE"],
+    "rita": ["REVIEWER"],
+    "raj": ["REVIEWER"],
+    "alex": ["APPROVER"],
+    "ana": ["APPROVER"],
+    "hana": ["HUMAN_RIGHTS_OFFICER"],
+    "pat": ["POLICY_ADMIN"],
+    "aud": ["AUDITOR"],
+    "nobody": [],
+}
+
+
+@dataclass
+class Staff:
+    users: dict[str, User]
+    tokens: dict[str, str]
+
+    def actor(self, name: str) -> Actor:
+        return Actor.for_user(self.users[name])
+
+
+def make_staff() -> Staff:
+    users: dict[str, User] = {}
+    tokens: dict[str, str] = {}
+    now = timezone.now()
+    for name, roles in ROLES.items():
+        users[name] = staff_add(
+            actor=SYSTEM, email=f"{name}@platform.example", name=name.title(), roles=roles, now=now
+        )
+    root = User.objects.create_superuser(email="root@platform.example", name="Root", password=None)
+    users["root"] = root
+    for name, user in users.items():
+        tokens[name] = api_token_issue(actor=SYSTEM, user=user, now=now).secret
+    return Staff(users=users, tokens=tokens)
+
+
+def submit(
+    officer: Officer, *, document: bool = True, now: datetime | None = None, **overrides: Any
+) -> LegalRequest:
+    at = now or timezone.now()
+    request = request_submit(
+        actor=Actor.for_officer(officer),
+        officer=officer,
+        submission=RequestSubmission.model_validate(valid_submission(**overrides)),
+        channel=Channel.API,
+        now=at,
+    ).request
+    if document:
+        document_attach(
+            actor=Actor.for_officer(officer),
+            request=request,
+            upload=io.BytesIO(tiny_pdf([f"Order {request.reference}"])),
+            original_name="order.pdf",
+            claimed_type="application/pdf",
+            now=at,
+        )
+    request.refresh_from_db()
+    return request
+
+
+EMERGENCY = {
+    "kind": "EMERGENCY",
+    "legal_basis": "",
+    "offence_category": "VIOLENT_CRIME",
+    "narrative": "Kidnapping in progress; the captors use the account.",
+    "data_categories": ["BASIC_SUBSCRIBER", "LOCATION"],
+    "emergency": {
+        "danger": "A child was kidnapped this morning and the captors threaten to kill her.",
+        "why_now": "The captors set a deadline of tonight; a court order takes days.",
+    },
+}
