@@ -247,7 +247,7 @@ def request_transition(
     Writes the status history and the audit event ``request.status_changed`` in the same
     transaction; an illegal transition raises Conflict(code="illegal_transition").
     """
-    from govreq.review.guards import transition_guard
+    from govreq.review.guards import transition_effects, transition_guard
 
     request = lock_request(request)
     current = RequestStatus(request.status)
@@ -258,6 +258,7 @@ def request_transition(
             code="illegal_transition",
         )
     transition_guard(request, to_status, now=now)
+    transition_effects(request, to_status, now=now)
     if to_status == RequestStatus.ON_HOLD:
         request.status_before_hold = current
     else:

@@ -4,8 +4,12 @@
              -> APPROVED -> CLOSED
 
 ON_HOLD is reachable from every open status and returns only to the status it came from (kept in
-``status_before_hold``). WITHDRAWN (by the agency) and REJECTED end a request early. CLOSED,
-WITHDRAWN and REJECTED are final.
+``status_before_hold``). WITHDRAWN (by the agency) ends a request early; REJECTED is a decision
+taken in review or escalation. CLOSED, WITHDRAWN and REJECTED are final.
+
+This table says which moves exist; ``review.guards`` adds what each needs (a decision, the
+approvals, no hold in force), and both are checked by ``intake.services.request_transition``,
+the only function that changes a status.
 """
 
 from __future__ import annotations
@@ -13,14 +17,14 @@ from __future__ import annotations
 from govreq.intake.models import RequestStatus as S
 
 TRANSITIONS: dict[S, frozenset[S]] = {
-    S.RECEIVED: frozenset({S.IN_REVIEW, S.REJECTED, S.WITHDRAWN, S.ON_HOLD}),
+    S.RECEIVED: frozenset({S.IN_REVIEW, S.WITHDRAWN, S.ON_HOLD}),
     S.IN_REVIEW: frozenset(
         {S.NEEDS_CLARIFICATION, S.ESCALATED, S.DECIDED, S.REJECTED, S.WITHDRAWN, S.ON_HOLD}
     ),
-    S.NEEDS_CLARIFICATION: frozenset({S.IN_REVIEW, S.REJECTED, S.WITHDRAWN, S.ON_HOLD}),
+    S.NEEDS_CLARIFICATION: frozenset({S.IN_REVIEW, S.WITHDRAWN, S.ON_HOLD}),
     S.ESCALATED: frozenset({S.IN_REVIEW, S.DECIDED, S.REJECTED, S.WITHDRAWN, S.ON_HOLD}),
     # DECIDED -> CLOSED is a NO_DATA decision; disclosing decisions need APPROVED first.
-    S.DECIDED: frozenset({S.APPROVED, S.CLOSED, S.IN_REVIEW, S.REJECTED, S.WITHDRAWN, S.ON_HOLD}),
+    S.DECIDED: frozenset({S.APPROVED, S.CLOSED, S.IN_REVIEW, S.WITHDRAWN, S.ON_HOLD}),
     S.APPROVED: frozenset({S.CLOSED, S.IN_REVIEW, S.WITHDRAWN, S.ON_HOLD}),
     # Leaving ON_HOLD is checked separately: only back to the remembered status.
     S.ON_HOLD: frozenset({S.WITHDRAWN}),

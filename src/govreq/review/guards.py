@@ -45,8 +45,20 @@ def transition_guard(request: LegalRequest, to_status: str, *, now: datetime) ->
                 f"{request.reference} still needs: {', '.join(missing).lower()} approval(s)",
                 code="four_eyes",
             )
+    if to_status == S.REJECTED and (
+        decision is None or decision.outcome != DecisionOutcome.REJECTED
+    ):
+        raise Conflict(f"{request.reference} has no rejection decision", code="no_decision")
     no_data = decision is not None and decision.outcome == DecisionOutcome.NO_DATA
     if to_status == S.CLOSED and request.status == S.DECIDED and not no_data:
         raise Conflict(
             f"{request.reference} must be approved before it is closed", code="four_eyes"
+        )
+
+
+def transition_effects(request: LegalRequest, to_status: str, *, now: datetime) -> None:
+    """What a move implies for the review record: back to review, the decision lapses."""
+    if to_status == S.IN_REVIEW and request.status in (S.DECIDED, S.APPROVED):
+        Decision.objects.filter(request=request, superseded_at__isnull=True).update(
+            superseded_at=now
         )

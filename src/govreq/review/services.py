@@ -153,10 +153,6 @@ def _current_decision(request: LegalRequest) -> Decision | None:
     return Decision.objects.filter(request=request, superseded_at__isnull=True).first()
 
 
-def _supersede_decision(request: LegalRequest, now: datetime) -> None:
-    Decision.objects.filter(request=request, superseded_at__isnull=True).update(superseded_at=now)
-
-
 # --- workflow actions --------------------------------------------------------------------------
 
 
@@ -283,9 +279,6 @@ def request_return_to_review(
     require_role(actor, StaffRole.REVIEWER, StaffRole.APPROVER, StaffRole.HUMAN_RIGHTS_OFFICER)
     if not reason.strip():
         raise ValidationFailed.single("reason", "must not be empty")
-    request = lock_request(request)
-    if request.status in (S.DECIDED, S.APPROVED):
-        _supersede_decision(request, now)
     return request_transition(
         actor=actor, request=request, to_status=S.IN_REVIEW, reason=reason.strip(), now=now
     )

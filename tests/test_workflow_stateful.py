@@ -1,0 +1,290 @@
+"""Hypothesis drives the whole workflow with random actions by random people.
+
+Whatever the sequence, every refused action is a domain error (never a crash or a database
+error), and these invariants hold after every step:
+- no request is APPROVED, or CLOSED after a disclosure decision, without two approvals by two
+  different people other than the decider (and the human-rights officer's, where required);
+- nothing leaves an active hold: every open request a hold in force covers is ON_HOLD;
+- a request is ON_HOLD exactly when it remembers the status it came from;
+- the status history ends at the current status, and the audit chain verifies.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    invariant,
+    rule,
+)
+
+from govreq.agencies.services import officer_add
+from govreq.audit.selectors import audit_chain_verify
+from govreq.core.actors import Actor
+from govreq.core.errors import DomainError
+from govreq.holds.models import JurisdictionHold
+from govreq.holds.rules import excepted, in_force, in_scope
+from govreq.holds.selectors import hold_spec, request_scope
+from govreq.holds.services import hold_lift, hold_place
+from govreq.intake.models import LegalRequest, RequestStatus
+from govreq.intake.services import request_transition, request_withdraw
+from govreq.intake.workflow import FINAL_STATUSES
+from govreq.review import services
+from govreq.review.models import ApprovalKind, Decision
+from tests.conftest import SYSTEM, make_agency
+from tests.review_helpers import EMERGENCY, ROLES, make_staff, submit
+
+PEOPLE = [*ROLES, "root"]
+
+
+def someone(*likely: str) -> st.SearchStrategy[str]:
+    """Usually a person whose role fits, often anyone at all (wrong roles must be refused)."""
+    return st.one_of(st.sampled_from(likely), st.sampled_from(PEOPLE))
+
+
+KINDS = st.sampled_from(["COURT_ORDER", "EMERGENCY", "HUMAN_TRAFFICKING", "NATIONAL_SECURITY"])
+
+
+class Workflow(RuleBasedStateMachine):
+    requests = Bundle("requests")
+    holds = Bundle("holds")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        self.clock = timezone.now()
+        self.staff = make_staff()
+        hk = make_agency("Hong Kong Police Force", "HK", "police.gov.hk")
+        us = make_agency("FBI", "US", "fbi.gov")
+        self.officers = {
+            "HK": officer_add(
+                actor=SYSTEM, agency=hk, email="chan@police.gov.hk", name="Chan", now=self.clock
+            ),
+            "US": officer_add(
+                actor=SYSTEM, agency=us, email="rivera@fbi.gov", name="Rivera", now=self.clock
+            ),
+        }
+
+    def teardown(self) -> None:
+        result = audit_chain_verify()
+        transaction.set_rollback(True)
+        self._atomic.__exit__(None, None, None)
+        assert result.ok, result.problem
+
+    def tick(self) -> timezone.datetime:
+        self.clock += timedelta(minutes=7)
+        return self.clock
+
+    def attempt(self, action, **kwargs) -> None:
+        """Run an action; a refusal must be a domain error, and must leave nothing behind."""
+        try:
+            with transaction.atomic():
+                action(now=self.tick(), **kwargs)
+        except DomainError:
+            pass
+
+    @rule(
+        target=requests,
+        jurisdiction=st.sampled_from(["HK", "US"]),
+        kind=KINDS,
+        document=st.booleans(),
+    )
+    def receive(self, jurisdiction, kind, document):
+        overrides: dict = {}
+        if kind == "EMERGENCY":
+            overrides, document = dict(EMERGENCY), False
+        elif kind != "COURT_ORDER":
+            overrides = {"offence_category": kind}
+        request = submit(
+            self.officers[jurisdiction], document=document, now=self.tick(), **overrides
+        )
+        return request.pk
+
+    @rule(pk=requests)
+    def advance(self, pk):
+        """The next natural step by the right person, so runs reach deep states often."""
+        request = LegalRequest.objects.get(pk=pk)
+        rita = self.staff.actor("rita")
+        if request.status == "RECEIVED":
+            self.attempt(services.request_start_review, actor=rita, request=request)
+        elif request.status == "IN_REVIEW" and request.needs_human_rights_approval:
+            self.attempt(services.request_escalate, actor=rita, request=request, reason="HR")
+        elif request.status in ("IN_REVIEW", "ESCALATED"):
+            self.attempt(
+                services.decision_make, actor=rita, request=request, outcome="FULL", rationale="r"
+            )
+        elif request.status == "DECIDED":
+            for name in ("alex", "ana", "hana"):
+                self.attempt(services.approval_give, actor=self.staff.actor(name), request=request)
+                if LegalRequest.objects.get(pk=pk).status != "DECIDED":
+                    break
+        elif request.status == "APPROVED":
+            self.attempt(
+                services.request_close,
+                actor=self.staff.actor("raj"),
+                request=request,
+                reason="delivered",
+            )
+
+    @rule(pk=requests, who=someone("rita", "raj"))
+    def start_review(self, pk, who):
+        self.attempt(
+            services.request_start_review,
+            actor=self.staff.actor(who),
+            request=LegalRequest.objects.get(pk=pk),
+        )
+
+    @rule(pk=requests, who=someone("rita", "raj"))
+    def escalate(self, pk, who):
+        self.attempt(
+            services.request_escalate,
+            actor=self.staff.actor(who),
+            request=LegalRequest.objects.get(pk=pk),
+            reason="HR review",
+        )
+
+    @rule(
+        pk=requests,
+        who=st.sampled_from(PEOPLE),
+        outcome=st.sampled_from(["FULL", "FULL", "NO_DATA", "REJECTED"]),
+    )
+    def decide(self, pk, who, outcome):
+        self.attempt(
+            services.decision_make,
+            actor=self.staff.actor(who),
+            request=LegalRequest.objects.get(pk=pk),
+            outcome=outcome,
+            rationale="r",
+            rejection_reasons=["OTHER"] if outcome == "REJECTED" else [],
+        )
+
+    @rule(
+        pk=requests,
+        who=st.sampled_from(PEOPLE),
+        kind=st.sampled_from([None, ApprovalKind.STANDARD, ApprovalKind.HUMAN_RIGHTS]),
+    )
+    def approve(self, pk, who, kind):
+        self.attempt(
+            services.approval_give,
+            actor=self.staff.actor(who),
+            request=LegalRequest.objects.get(pk=pk),
+            kind=kind,
+        )
+
+    @rule(pk=requests, who=st.sampled_from(PEOPLE))
+    def send_back(self, pk, who):
+        self.attempt(
+            services.request_return_to_review,
+            actor=self.staff.actor(who),
+            request=LegalRequest.objects.get(pk=pk),
+            reason="again",
+        )
+
+    @rule(pk=requests, who=someone("rita", "raj"))
+    def close(self, pk, who):
+        self.attempt(
+            services.request_close,
+            actor=self.staff.actor(who),
+            request=LegalRequest.objects.get(pk=pk),
+            reason="delivered",
+        )
+
+    @rule(pk=requests)
+    def withdraw(self, pk):
+        request = LegalRequest.objects.get(pk=pk)
+        self.attempt(
+            request_withdraw,
+            actor=Actor.for_officer(request.officer),
+            request=request,
+            reason="no longer needed",
+        )
+
+    @rule(pk=requests, to=st.sampled_from(list(RequestStatus)))
+    def bypass_attempt(self, pk, to):
+        """Code that calls the low-level transition directly still cannot break a rule."""
+        self.attempt(
+            request_transition,
+            actor=SYSTEM,
+            request=LegalRequest.objects.get(pk=pk),
+            to_status=to,
+            reason="direct",
+        )
+
+    @rule(
+        target=holds,
+        allow_emergency=st.booleans(),
+        allow_trafficking=st.booleans(),
+        offence=st.sampled_from([None, "NATIONAL_SECURITY"]),
+    )
+    def place_hold(self, allow_emergency, allow_trafficking, offence):
+        placed = hold_place(
+            actor=self.staff.actor("pat"),
+            jurisdiction_code="HK",
+            effective_from=self.clock - timedelta(days=1),
+            reason="NSL",
+            scope_offences=[offence] if offence else [],
+            allow_emergency=allow_emergency,
+            allow_offences=["HUMAN_TRAFFICKING"] if allow_trafficking else [],
+            now=self.tick(),
+        )
+        return placed.hold.pk
+
+    @rule(pk=consumes(holds))
+    def lift_hold(self, pk):
+        self.attempt(
+            hold_lift,
+            actor=self.staff.actor("pat"),
+            hold=JurisdictionHold.objects.get(pk=pk),
+            reason="lifted",
+        )
+
+    @invariant()
+    def four_eyes(self):
+        for request in LegalRequest.objects.filter(status__in=["APPROVED", "CLOSED"]):
+            decision = Decision.objects.filter(request=request, superseded_at__isnull=True).first()
+            assert decision is not None
+            if decision.outcome not in ("FULL", "PARTIAL"):
+                continue
+            approvals = list(decision.approvals.all())
+            standard = {a.approver_id for a in approvals if a.kind == "STANDARD"}
+            assert len(standard) == 2
+            assert decision.decided_by_id not in {a.approver_id for a in approvals}
+            if decision.requires_human_rights_approval:
+                assert any(a.kind == "HUMAN_RIGHTS" for a in approvals)
+
+    @invariant()
+    def nothing_leaves_an_active_hold(self):
+        now = self.clock
+        specs = [hold_spec(h) for h in JurisdictionHold.objects.all()]
+        active = [s for s in specs if in_force(s, now)]
+        for request in LegalRequest.objects.exclude(status__in=FINAL_STATUSES):
+            scope = request_scope(request)
+            if any(in_scope(s, scope) and not excepted(s, scope) for s in active):
+                assert request.status == "ON_HOLD", (request.reference, request.status)
+
+    @invariant()
+    def status_is_consistent(self):
+        for request in LegalRequest.objects.all():
+            assert (request.status == "ON_HOLD") == bool(request.status_before_hold)
+            last = request.status_changes.order_by("-occurred_at", "-id").first()
+            assert last is not None and last.to_status == request.status
+
+
+@pytest.mark.django_db
+def test_workflow_invariants():
+    Workflow.TestCase.settings = settings(
+        max_examples=30,
+        stateful_step_count=30,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    Workflow.TestCase().runTest()
