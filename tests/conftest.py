@@ -26,6 +26,8 @@ SYSTEM = Actor.system("test")
 @pytest.fixture(autouse=True)
 def _documents_in_tmp(settings: Any, tmp_path: Any) -> None:
     settings.DOCUMENTS_DIR = tmp_path / "documents"
+    # Password hashing is deliberately slow; tests sign in many times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

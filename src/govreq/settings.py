@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "govreq.core",
+    "govreq.web",
     "govreq.accounts",
     "govreq.jurisdictions",
     "govreq.agencies",
@@ -100,7 +101,10 @@ INSTALLED_APPS = [
     "govreq.policy",
     "govreq.holds",
     "govreq.review",
+    "govreq.transparency",
     "govreq.audit",
+    "govreq.portal",
+    "govreq.console",
     "govreq.demo",
 ]
 
@@ -109,9 +113,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "govreq.core.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "govreq.web.middleware.StaffIdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -134,6 +140,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     }
@@ -185,6 +192,14 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Strict"
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Staff sessions end after this much inactivity; approving a disclosure needs a fresh second
+# factor within GOVREQ_REAUTH_MINUTES.
+STAFF_IDLE_MINUTES = int(os.environ.get("GOVREQ_STAFF_IDLE_MINUTES", "30"))
+REAUTH_MINUTES = int(os.environ.get("GOVREQ_REAUTH_MINUTES", "5"))
+LOGIN_URL = "/console/sign-in"
+LANGUAGE_COOKIE_SECURE = True
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -216,6 +231,7 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 # --- I18N, static ------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hant", "繁體中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -227,6 +243,36 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+
+# --- E-mail (sign-in codes, notices) ------------------------------------------------------------
+DEFAULT_FROM_EMAIL = os.environ.get("GOVREQ_MAIL_FROM", "govreq <govreq@localhost>")
+MAIL_DIR = DATA_DIR / "mail"
+MAILERS: dict[str, dict[str, object]]
+if os.environ.get("GOVREQ_SMTP_HOST"):
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": os.environ["GOVREQ_SMTP_HOST"],
+                "port": int(os.environ.get("GOVREQ_SMTP_PORT", "587")),
+                "username": os.environ.get("GOVREQ_SMTP_USER", ""),
+                "password": os.environ.get("GOVREQ_SMTP_PASSWORD", ""),
+                "use_tls": _env_bool("GOVREQ_SMTP_STARTTLS", True),
+                "use_ssl": _env_bool("GOVREQ_SMTP_SSL", False),
+                "timeout": 20,
+            },
+        }
+    }
+elif PRODUCTION:
+    raise ImproperlyConfigured("GOVREQ_SMTP_HOST is required in production (sign-in codes)")
+else:
+    # Development: every message goes to the console and to a file under the data directory.
+    MAILERS = {
+        "default": {
+            "BACKEND": "govreq.web.mail.ConsoleAndFileBackend",
+            "OPTIONS": {"file_path": str(MAIL_DIR)},
+        }
+    }
 
 LOGGING = {
     "version": 1,

@@ -115,3 +115,54 @@ class Officer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
+
+
+class AccessRequestStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    APPROVED = "APPROVED", "Approved"
+    REFUSED = "REFUSED", "Refused"
+
+
+class AccessRequest(models.Model):
+    """An officer of an agency govreq does not know yet asks for portal access.
+
+    Staff verify the agency independently (never through contact details given here) before the
+    officer can submit anything.
+    """
+
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    badge_number = models.CharField(max_length=64, blank=True)
+    agency_name = models.CharField(max_length=200)
+    jurisdiction = models.ForeignKey(
+        "jurisdictions.Jurisdiction", on_delete=models.PROTECT, related_name="+"
+    )
+    agency_kind = models.CharField(max_length=16, choices=AgencyKind.choices)
+    note = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=10, choices=AccessRequestStatus.choices, default=AccessRequestStatus.PENDING
+    )
+    created_at = models.DateTimeField()
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decision_note = models.TextField(blank=True)
+    officer = models.ForeignKey(
+        Officer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(email=Lower("email")), name="access_request_email_lower"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=AccessRequestStatus.values),
+                name="access_request_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} for {self.agency_name}"

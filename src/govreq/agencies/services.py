@@ -9,6 +9,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from govreq.agencies.models import (
+    AccessRequest,
+    AccessRequestStatus,
     Agency,
     AgencyDomain,
     AgencyKind,
@@ -211,3 +213,130 @@ def officer_suspend(*, actor: Actor, officer: Officer, reason: str, now: datetim
         now=now,
     )
     return officer
+
+
+@transaction.atomic
+def access_request_submit(
+    *,
+    name: str,
+    email: str,
+    agency_name: str,
+    jurisdiction_code: str,
+    agency_kind: str,
+    badge_number: str = "",
+    note: str = "",
+    now: datetime,
+) -> AccessRequest:
+    """Record an officer's request for access. Nothing is granted until staff verify."""
+    errors: list[FieldError] = []
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        errors.append(FieldError(field="email", message="is not an e-mail address"))
+    if not name.strip():
+        errors.append(FieldError(field="name", message="must not be empty"))
+    if not agency_name.strip():
+        errors.append(FieldError(field="agency_name", message="must not be empty"))
+    jurisdiction = Jurisdiction.objects.filter(code=jurisdiction_code.strip().upper()).first()
+    if jurisdiction is None:
+        errors.append(FieldError(field="jurisdiction", message="choose a country or territory"))
+    if agency_kind not in AgencyKind.values:
+        errors.append(FieldError(field="agency_kind", message="choose a kind of agency"))
+    if errors or jurisdiction is None:
+        raise ValidationFailed(errors)
+    access = AccessRequest.objects.create(
+        name=name.strip(),
+        email=email,
+        badge_number=badge_number.strip(),
+        agency_name=agency_name.strip(),
+        jurisdiction=jurisdiction,
+        agency_kind=agency_kind,
+        note=note.strip(),
+        created_at=now,
+    )
+    audit_record(
+        actor=Actor.system("portal"),
+        action="access.requested",
+        object_type="access_request",
+        object_id=access.pk,
+        data={"email": email, "agency_name": access.agency_name, "jurisdiction": jurisdiction_code},
+        now=now,
+    )
+    return access
+
+
+@transaction.atomic
+def access_request_approve(
+    *, actor: Actor, access: AccessRequest, agency: Agency, method: str, now: datetime
+) -> Officer:
+    """Grant access: the agency must be verified (here, or already), then the officer is added.
+
+    ``method`` records how the agency and the officer were verified (for example, a call-back to
+    a number from an independent directory); it is required.
+    """
+    from govreq.accounts.models import StaffRole
+    from govreq.accounts.permissions import require_role
+
+    require_role(actor, StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+    access = AccessRequest.objects.select_for_update().get(pk=access.pk)
+    if access.status != AccessRequestStatus.PENDING:
+        raise Conflict("this access request was already decided", code="already_decided")
+    if not method.strip():
+        raise ValidationFailed.single("method", "say how the agency and officer were verified")
+    if agency.status == AgencyStatus.PENDING:
+        agency = agency_verify(actor=actor, agency=agency, method=method, now=now)
+    elif agency.status == AgencyStatus.SUSPENDED:
+        raise Conflict("the agency is suspended", code="agency_suspended")
+    officer = officer_add(
+        actor=actor,
+        agency=agency,
+        email=access.email,
+        name=access.name,
+        badge_number=access.badge_number,
+        now=now,
+    )
+    access.status = AccessRequestStatus.APPROVED
+    access.decided_at = now
+    access.decided_by = actor.user
+    access.decision_note = method.strip()
+    access.officer = officer
+    access.save(update_fields=["status", "decided_at", "decided_by", "decision_note", "officer"])
+    audit_record(
+        actor=actor,
+        action="access.approved",
+        object_type="access_request",
+        object_id=access.pk,
+        data={"agency": agency.pk, "officer": officer.pk, "method": method.strip()},
+        now=now,
+    )
+    return officer
+
+
+@transaction.atomic
+def access_request_refuse(
+    *, actor: Actor, access: AccessRequest, reason: str, now: datetime
+) -> AccessRequest:
+    from govreq.accounts.models import StaffRole
+    from govreq.accounts.permissions import require_role
+
+    require_role(actor, StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+    access = AccessRequest.objects.select_for_update().get(pk=access.pk)
+    if access.status != AccessRequestStatus.PENDING:
+        raise Conflict("this access request was already decided", code="already_decided")
+    if not reason.strip():
+        raise ValidationFailed.single("reason", "must not be empty")
+    access.status = AccessRequestStatus.REFUSED
+    access.decided_at = now
+    access.decided_by = actor.user
+    access.decision_note = reason.strip()
+    access.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+    audit_record(
+        actor=actor,
+        action="access.refused",
+        object_type="access_request",
+        object_id=access.pk,
+        data={"reason": reason.strip()},
+        now=now,
+    )
+    return access

@@ -181,10 +181,8 @@ def _open_requests_in_scope(spec: HoldSpec) -> list[LegalRequest]:
     return [r for r in rows if in_scope(spec, request_scope(r))]
 
 
-def _flag_retroactive(
-    actor: Actor, hold: JurisdictionHold, spec: HoldSpec, now: datetime
-) -> list[str]:
-    """Requests in scope approved on or after the hold's start must be reviewed again."""
+def _approved_since_start(spec: HoldSpec) -> list[tuple[LegalRequest, datetime]]:
+    """Requests in scope (not excepted) approved within the hold's period."""
     approvals = (
         StatusChange.objects.filter(
             to_status=S.APPROVED,
@@ -196,7 +194,7 @@ def _flag_retroactive(
     )
     if spec.effective_to is not None:
         approvals = approvals.filter(occurred_at__lt=spec.effective_to)
-    flagged: list[str] = []
+    found: list[tuple[LegalRequest, datetime]] = []
     seen: set[int] = set()
     for change in approvals:
         request = change.request
@@ -204,15 +202,25 @@ def _flag_retroactive(
         if request.pk in seen or not in_scope(spec, scope) or excepted(spec, scope):
             continue
         seen.add(request.pk)
+        found.append((request, change.occurred_at))
+    return found
+
+
+def _flag_retroactive(
+    actor: Actor, hold: JurisdictionHold, spec: HoldSpec, now: datetime
+) -> list[str]:
+    """Requests in scope approved on or after the hold's start must be reviewed again."""
+    flagged: list[str] = []
+    for request, approved_at in _approved_since_start(spec):
         HoldReReview.objects.create(
-            hold=hold, request=request, approved_at=change.occurred_at, flagged_at=now
+            hold=hold, request=request, approved_at=approved_at, flagged_at=now
         )
         audit_record(
             actor=actor,
             action="hold.re_review_flagged",
             object_type="legal_request",
             object_id=request.public_id,
-            data={"hold": hold.pk, "approved_at": change.occurred_at},
+            data={"hold": hold.pk, "approved_at": approved_at},
             now=now,
         )
         flagged.append(request.reference)
@@ -307,3 +315,48 @@ def _rerun_checks(actor: Actor, request: LegalRequest, trigger: str, now: dateti
     from govreq.review.services import checks_run
 
     checks_run(actor=actor, request=lock_request(request), trigger=trigger, now=now)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldPreview:
+    would_hold: list[str]
+    excepted: list[str]
+    would_flag: list[str]
+
+
+def hold_preview(
+    *,
+    jurisdiction_code: str,
+    effective_from: datetime,
+    now: datetime,
+    effective_to: datetime | None = None,
+    scope_kinds: list[str] | None = None,
+    scope_offences: list[str] | None = None,
+    scope_agencies: list[int] | None = None,
+    scope_legal_basis: str = "",
+    allow_emergency: bool = False,
+    allow_offences: list[str] | None = None,
+) -> HoldPreview:
+    """What placing this hold would do, without doing it ("this hold would put N on hold")."""
+    spec = HoldSpec(
+        id=0,
+        jurisdiction=jurisdiction_code.strip().upper(),
+        scope_kinds=frozenset(scope_kinds or []),
+        scope_offences=frozenset(scope_offences or []),
+        scope_agencies=frozenset(scope_agencies or []),
+        scope_legal_basis=scope_legal_basis.strip(),
+        allow_emergency=allow_emergency,
+        allow_offences=frozenset(allow_offences or []),
+        effective_from=effective_from,
+        effective_to=effective_to,
+    )
+    would_hold: list[str] = []
+    excepted_refs: list[str] = []
+    if in_force(spec, now):
+        for request in _open_requests_in_scope(spec):
+            if excepted(spec, request_scope(request)):
+                excepted_refs.append(request.reference)
+            elif request.status != S.ON_HOLD:
+                would_hold.append(request.reference)
+    flagged = [request.reference for request, _ in _approved_since_start(spec)]
+    return HoldPreview(would_hold=would_hold, excepted=excepted_refs, would_flag=flagged)

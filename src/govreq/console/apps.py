@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ConsoleConfig(AppConfig):
+    name = "govreq.console"
+    label = "console"
+    verbose_name = "staff console"

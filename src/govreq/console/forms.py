@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from govreq.accounts.models import StaffRole
+from govreq.agencies.models import AgencyKind
+from govreq.intake.models import OffenceCategory, RequestKind, RequestStatus
+from govreq.review.models import DecisionOutcome, RejectionReason
+
+
+class SignInForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail"))
+    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput)
+
+
+class SecondFactorForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from your authenticator, or a recovery code"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.MultipleChoiceField(
+        label=_("Status"),
+        choices=RequestStatus.choices,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 4}),
+    )
+    jurisdiction = forms.CharField(label=_("Jurisdiction"), max_length=2, required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", "—"), *RequestKind.choices], required=False
+    )
+    deadline_before = forms.DateField(
+        label=_("Deadline before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class QuestionForm(forms.Form):
+    question = forms.CharField(
+        label=_("Question or push-back to the agency"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class DecisionForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=DecisionOutcome.choices)
+    rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 3}))
+    rejection_reasons = forms.MultipleChoiceField(
+        label=_("Rejection reasons"),
+        choices=RejectionReason.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    approved_target_ids = forms.MultipleChoiceField(
+        label=_("Partial: targets to disclose"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    approved_categories = forms.MultipleChoiceField(
+        label=_("Partial: data to disclose"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    letter = forms.CharField(
+        label=_("Letter to the agency (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(
+        self, *args: object, targets: list[tuple[str, str]], categories: list[str], **kwargs: object
+    ) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["approved_target_ids"].choices = targets  # type: ignore[attr-defined]
+        self.fields["approved_categories"].choices = [(c, c) for c in categories]  # type: ignore[attr-defined]
+
+
+class ApprovalForm(forms.Form):
+    note = forms.CharField(label=_("Note (optional)"), required=False)
+    kind = forms.ChoiceField(
+        label=_("Approve as"),
+        choices=[
+            ("", _("Whatever my roles allow")),
+            ("STANDARD", _("Approver")),
+            ("HUMAN_RIGHTS", _("Human-rights officer")),
+        ],
+        required=False,
+    )
+    code = forms.CharField(
+        label=_("Authenticator code (re-authentication)"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class HoldForm(forms.Form):
+    jurisdiction = forms.CharField(label=_("Jurisdiction (ISO code)"), max_length=2)
+    effective_from = forms.DateTimeField(
+        label=_("In force from (UTC; may lie in the past)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    effective_to = forms.DateTimeField(
+        label=_("Until (optional, exclusive)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    reason = forms.CharField(
+        label=_("Public reason"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown in the transparency report."),
+    )
+    review_notes = forms.CharField(
+        label=_("Human-rights due-diligence notes"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    scope_kinds = forms.MultipleChoiceField(
+        label=_("Only these kinds (none = all)"),
+        choices=RequestKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    scope_offences = forms.MultipleChoiceField(
+        label=_("Only these offences (none = all)"),
+        choices=OffenceCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    scope_legal_basis = forms.CharField(
+        label=_("Only requests citing (text)"), required=False, max_length=200
+    )
+    allow_emergency = forms.BooleanField(
+        label=_("Let emergencies proceed (with the human-rights officer's approval)"),
+        required=False,
+    )
+    allow_offences = forms.MultipleChoiceField(
+        label=_("Let these offence categories proceed (with the human-rights officer's approval)"),
+        choices=OffenceCategory.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class VerifyAgencyForm(forms.Form):
+    method = forms.CharField(
+        label=_("How was the agency verified?"),
+        help_text=_(
+            "For example: call-back to the switchboard number in the national government "
+            "directory. Never use contact details taken from the request itself."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AccessDecisionForm(forms.Form):
+    agency = forms.TypedChoiceField(label=_("Agency"), coerce=int, required=False, empty_value=None)
+    new_agency_domain = forms.CharField(
+        label=_("Official e-mail domain (for a new agency)"), required=False
+    )
+    new_agency_kind = forms.ChoiceField(
+        label=_("Kind (for a new agency)"), choices=AgencyKind.choices, required=False
+    )
+    method = forms.CharField(
+        label=_("How were the agency and the officer verified?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class AuditFilterForm(forms.Form):
+    action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
+    object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
+    actor = forms.CharField(label=_("Actor contains"), required=False, max_length=254)
+
+
+ROLE_CHOICES = StaffRole.choices

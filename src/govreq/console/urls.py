@@ -1,0 +1,25 @@
+from django.urls import path
+
+from govreq.console import views
+
+app_name = "console"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("sign-in", views.sign_in, name="sign-in"),
+    path("sign-in/verify", views.verify, name="verify"),
+    path("sign-in/enrol", views.enrol, name="enrol"),
+    path("sign-out", views.sign_out, name="sign-out"),
+    path("requests/<uuid:request_id>", views.case, name="case"),
+    path("requests/<uuid:request_id>/<slug:action>", views.case_action, name="case-action"),
+    path("documents/<int:document_id>", views.document_download, name="document"),
+    path("holds", views.holds, name="holds"),
+    path("holds/new", views.hold_new, name="hold-new"),
+    path("holds/<int:hold_id>", views.hold_detail, name="hold"),
+    path("holds/<int:hold_id>/lift", views.hold_lift, name="hold-lift"),
+    path("agencies", views.agencies, name="agencies"),
+    path("agencies/<int:agency_id>", views.agency_detail, name="agency"),
+    path("agencies/<int:agency_id>/verify", views.agency_verify, name="agency-verify"),
+    path("agencies/<int:agency_id>/suspend", views.agency_suspend, name="agency-suspend"),
+    path("access-requests", views.access_requests, name="access-requests"),
+    path("audit", views.audit, name="audit"),
+]

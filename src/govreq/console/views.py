@@ -1,0 +1,706 @@
+"""The staff console: sign-in, queue, case page, holds, agencies, audit.
+
+Views translate forms to services and back. Roles, holds and four-eyes are enforced by the
+services; the views only decide which buttons to show.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from datetime import time as dtime
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from govreq.accounts.models import StaffRole, User
+from govreq.agencies import services as agency_services
+from govreq.agencies.models import AccessRequest, AccessRequestStatus, Agency
+from govreq.audit.models import AuditEvent
+from govreq.audit.selectors import audit_chain_verify
+from govreq.audit.services import audit_record_standalone
+from govreq.console import otp
+from govreq.console.auth import (
+    PENDING_USER,
+    SECOND_FACTOR,
+    mark_reauth,
+    reauth_fresh,
+    safe_next,
+    staff_page,
+)
+from govreq.console.forms import (
+    AccessDecisionForm,
+    ApprovalForm,
+    AuditFilterForm,
+    DecisionForm,
+    HoldForm,
+    QuestionForm,
+    QueueFilterForm,
+    ReasonForm,
+    SecondFactorForm,
+    SignInForm,
+    VerifyAgencyForm,
+)
+from govreq.core.actors import Actor
+from govreq.core.errors import DomainError, NotFound, ValidationFailed
+from govreq.holds import selectors as hold_selectors
+from govreq.holds import services as hold_services
+from govreq.holds.api import _covered
+from govreq.intake import selectors as intake_selectors
+from govreq.intake.models import Document, LegalRequest, RequestStatus
+from govreq.intake.services import document_open
+from govreq.intake.workflow import FINAL_STATUSES
+from govreq.review import services as review
+from govreq.review.models import DISCLOSING_OUTCOMES, Decision
+from govreq.review.selectors import queue_counts, request_queue, review_record
+
+S = RequestStatus
+PAGE_SIZE = 25
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _actor(request: HttpRequest) -> Actor:
+    """The staff actor set by @staff_page."""
+    actor: Actor = getattr(request, "actor")  # noqa: B009 - set dynamically by the decorator
+    return actor
+
+
+def _legal(request_id: str) -> LegalRequest:
+    try:
+        return intake_selectors.request_get(public_id=request_id)
+    except NotFound:
+        raise Http404 from None
+
+
+def _hold(hold_id: int) -> Any:
+    try:
+        return hold_selectors.hold_get(hold_id)
+    except NotFound:
+        raise Http404 from None
+
+
+# --- sign-in ------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"].strip().lower()
+        user = authenticate(request, username=email, password=form.cleaned_data["password"])
+        if user is not None and user.is_active:
+            request.session.cycle_key()
+            request.session[PENDING_USER] = user.pk
+            target = "console:verify" if otp.has_second_factor(user) else "console:enrol"  # type: ignore[arg-type]
+            return redirect(
+                f"{reverse(target)}?next={safe_next(request, reverse('console:queue'))}"
+            )
+        audit_record_standalone(
+            actor=Actor.system("console"),
+            action="auth.sign_in_failed",
+            object_type="user",
+            object_id=email,
+            data={"step": "password", "ip": request.META.get("REMOTE_ADDR", "")},
+            now=_now(),
+        )
+        form.add_error(None, _("The e-mail address or password is not right."))
+    if request.session.pop("govreq_idle_logout", False):
+        messages.info(request, _("You were signed out after a period of inactivity."))
+    return render(request, "console/sign_in.html", {"form": form, "next": safe_next(request, "")})
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    pk = request.session.get(PENDING_USER)
+    return User.objects.filter(pk=pk, is_active=True).first() if pk else None
+
+
+def _complete_sign_in(request: HttpRequest, user: User) -> HttpResponse:
+    request.session.pop(PENDING_USER, None)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    request.session[SECOND_FACTOR] = True
+    mark_reauth(request)
+    audit_record_standalone(
+        actor=Actor.for_user(user),
+        action="auth.signed_in",
+        object_type="user",
+        object_id=user.pk,
+        data={"ip": request.META.get("REMOTE_ADDR", "")},
+        now=_now(),
+    )
+    return redirect(safe_next(request, reverse("console:queue")))
+
+
+@require_http_methods(["GET", "POST"])
+def verify(request: HttpRequest) -> HttpResponse:
+    user = _pending_user(request)
+    if user is None:
+        return redirect("console:sign-in")
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if otp.second_factor_verify(user=user, code=form.cleaned_data["code"], now=_now()):
+            return _complete_sign_in(request, user)
+        audit_record_standalone(
+            actor=Actor.for_user(user),
+            action="auth.sign_in_failed",
+            object_type="user",
+            object_id=user.pk,
+            data={"step": "second_factor", "ip": request.META.get("REMOTE_ADDR", "")},
+            now=_now(),
+        )
+        form.add_error("code", _("That code is not valid."))
+    return render(request, "console/verify.html", {"form": form, "next": safe_next(request, "")})
+
+
+@require_http_methods(["GET", "POST"])
+def enrol(request: HttpRequest) -> HttpResponse:
+    """First sign-in: set up an authenticator before anything else."""
+    import io
+
+    import segno
+
+    user = _pending_user(request)
+    if user is None or otp.has_second_factor(user):
+        return redirect("console:sign-in")
+    form = SecondFactorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = otp.totp_confirm(user=user, code=form.cleaned_data["code"], now=_now())
+        if codes:
+            response = _complete_sign_in(request, user)
+            return render(
+                request,
+                "console/recovery_codes.html",
+                {"codes": codes, "next": response["Location"]},
+            )
+        form.add_error("code", _("That code is not valid; check your device's clock."))
+        secret_uri = request.session.get("govreq_enrol_uri", "")
+        secret = request.session.get("govreq_enrol_secret", "")
+    else:
+        enrolment = otp.totp_enrol_start(user=user, now=_now())
+        secret_uri, secret = enrolment.uri, enrolment.secret_base32
+        request.session["govreq_enrol_uri"] = secret_uri
+        request.session["govreq_enrol_secret"] = secret
+    buffer = io.BytesIO()
+    segno.make(secret_uri, error="m").save(buffer, kind="svg", scale=5, xmldecl=False, svgns=True)
+    return render(
+        request,
+        "console/enrol.html",
+        {
+            "form": form,
+            "secret": secret,
+            "qr_svg": buffer.getvalue().decode(),
+            "next": safe_next(request, ""),
+        },
+    )
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        audit_record_standalone(
+            actor=Actor.for_user(request.user),  # type: ignore[arg-type]
+            action="auth.signed_out",
+            object_type="user",
+            object_id=request.user.pk,
+            now=_now(),
+        )
+    logout(request)
+    return redirect("console:sign-in")
+
+
+# --- queue --------------------------------------------------------------------------------------
+
+
+@staff_page()
+def queue(request: HttpRequest) -> HttpResponse:
+    form = QueueFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        deadline = data.get("deadline_before")
+        filters = {
+            "statuses": data.get("status") or None,
+            "jurisdiction": data.get("jurisdiction") or None,
+            "kind": data.get("kind") or None,
+            "deadline_before": datetime.combine(deadline, dtime.min, tzinfo=UTC)
+            if deadline
+            else None,
+            "assigned_to": request.user if data.get("mine") else None,
+        }
+    page = Paginator(request_queue(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "console/queue.html",
+        {"form": form, "page": page, "counts": sorted(queue_counts().items())},
+    )
+
+
+# --- case page ----------------------------------------------------------------------------------
+
+
+def _available(request: HttpRequest, legal: LegalRequest, record: Any) -> dict[str, bool]:
+    """Which actions to offer: what the roles allow in this state. The services decide."""
+    roles = request.roles  # type: ignore[attr-defined]
+    status = legal.status
+    held = status == S.ON_HOLD or any(not h.excepted for h in record.holds)
+    current = next((d for d in record.decisions if d.superseded_at is None), None)
+    reviewer = StaffRole.REVIEWER in roles
+    approver = bool(roles & {StaffRole.APPROVER, StaffRole.HUMAN_RIGHTS_OFFICER})
+    decided_by_me = current is not None and current.decided_by_id == request.user.pk
+    already = current is not None and any(
+        a.approver_id == request.user.pk for a in current.approvals.all()
+    )
+    return {
+        "start_review": status == S.RECEIVED
+        and bool(roles & {StaffRole.REVIEWER, StaffRole.INTAKE}),
+        "assign_me": reviewer
+        and status not in FINAL_STATUSES
+        and legal.assigned_to_id != request.user.pk,
+        "clarify": reviewer and status == S.IN_REVIEW,
+        "escalate": reviewer and status == S.IN_REVIEW,
+        "decide": reviewer and not held and status in (S.IN_REVIEW, S.ESCALATED),
+        "approve": approver
+        and not held
+        and status == S.DECIDED
+        and current is not None
+        and current.outcome in DISCLOSING_OUTCOMES
+        and not decided_by_me
+        and not already,
+        "return_to_review": bool(
+            roles & {StaffRole.REVIEWER, StaffRole.APPROVER, StaffRole.HUMAN_RIGHTS_OFFICER}
+        )
+        and status in (S.ESCALATED, S.DECIDED, S.APPROVED),
+        "close": reviewer and not held and status == S.APPROVED,
+        "rerun_checks": bool(
+            roles & {StaffRole.INTAKE, StaffRole.REVIEWER, StaffRole.HUMAN_RIGHTS_OFFICER}
+        )
+        and status not in FINAL_STATUSES,
+    }
+
+
+def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> dict[str, Any]:
+    record = review_record(legal, now=_now())
+    targets = list(legal.targets.all())
+    duplicates: list[dict[str, str]] = next(
+        (r.details.get("requests", []) for r in record.results if r.code == "DUPLICATE"), []
+    )
+    context = {
+        "legal": legal,
+        "record": record,
+        "targets": targets,
+        "duplicates": duplicates,
+        "held_by": [h for h in record.holds if not h.excepted],
+        "excepted_by": [h for h in record.holds if h.excepted],
+        "actions": _available(request, legal, record),
+        "current": next((d for d in record.decisions if d.superseded_at is None), None),
+        "needs_reauth": not reauth_fresh(request),
+        "reason_form": forms.get("reason_form") or ReasonForm(),
+        "question_form": forms.get("question_form") or QuestionForm(),
+        "decision_form": forms.get("decision_form")
+        or DecisionForm(
+            targets=[(str(t.pk), f"{t.type}: {t.value}") for t in targets],
+            categories=list(legal.data_categories),
+        ),
+        "approval_form": forms.get("approval_form") or ApprovalForm(),
+    }
+    current = context["current"]
+    if isinstance(current, Decision):
+        context["missing"] = review.approvals_missing(current)
+    return context
+
+
+@staff_page()
+def case(request: HttpRequest, request_id: str) -> HttpResponse:
+    legal = _legal(request_id)
+    return render(request, "console/case.html", _case_context(request, legal))
+
+
+def _act(request: HttpRequest, legal: LegalRequest, action: str) -> tuple[Any, dict[str, Any]]:
+    """Run one case action; returns (error, forms to redisplay)."""
+    actor: Actor = _actor(request)
+    now = _now()
+    if action == "start_review":
+        review.request_start_review(actor=actor, request=legal, now=now)
+    elif action == "assign_me":
+        review.request_assign(actor=actor, request=legal, assignee=request.user, now=now)  # type: ignore[arg-type]
+    elif action == "rerun_checks":
+        review.checks_run_manually(actor=actor, request=legal, now=now)
+    elif action in ("escalate", "return_to_review", "close"):
+        reason_form = ReasonForm(request.POST)
+        if not reason_form.is_valid():
+            return _("Give a reason."), {"reason_form": reason_form}
+        reason = reason_form.cleaned_data["reason"]
+        if action == "escalate":
+            review.request_escalate(actor=actor, request=legal, reason=reason, now=now)
+        elif action == "return_to_review":
+            review.request_return_to_review(actor=actor, request=legal, reason=reason, now=now)
+        else:
+            review.request_close(actor=actor, request=legal, reason=reason, now=now)
+    elif action == "clarify":
+        question_form = QuestionForm(request.POST)
+        if not question_form.is_valid():
+            return _("Write the question."), {"question_form": question_form}
+        review.clarification_ask(
+            actor=actor, request=legal, question=question_form.cleaned_data["question"], now=now
+        )
+    elif action == "decide":
+        decision_form = DecisionForm(
+            request.POST,
+            targets=[(str(t.pk), t.value) for t in legal.targets.all()],
+            categories=list(legal.data_categories),
+        )
+        if not decision_form.is_valid():
+            return _("Correct the decision form."), {"decision_form": decision_form}
+        data = decision_form.cleaned_data
+        review.decision_make(
+            actor=actor,
+            request=legal,
+            outcome=data["outcome"],
+            rationale=data["rationale"],
+            rejection_reasons=data["rejection_reasons"],
+            approved_target_ids=[int(t) for t in data["approved_target_ids"]],
+            approved_categories=data["approved_categories"],
+            letter=data["letter"],
+            now=now,
+        )
+    elif action == "approve":
+        approval_form = ApprovalForm(request.POST)
+        approval_form.is_valid()
+        if not reauth_fresh(request):
+            code = approval_form.cleaned_data.get("code", "")
+            if not code or not otp.second_factor_verify(user=request.user, code=code, now=now):  # type: ignore[arg-type]
+                approval_form.add_error("code", _("Confirm with a current authenticator code."))
+                return _("Re-authenticate to approve a disclosure."), {
+                    "approval_form": approval_form
+                }
+            mark_reauth(request)
+        review.approval_give(
+            actor=actor,
+            request=legal,
+            kind=approval_form.cleaned_data.get("kind") or None,
+            note=approval_form.cleaned_data.get("note", ""),
+            now=now,
+        )
+    else:
+        raise Http404
+    return None, {}
+
+
+@staff_page()
+@require_POST
+def case_action(request: HttpRequest, request_id: str, action: str) -> HttpResponse:
+    legal = _legal(request_id)
+    try:
+        error, forms = _act(request, legal, action)
+    except DomainError as refused:
+        legal = _legal(request_id)
+        messages.error(request, refused.message)
+        return render(
+            request, "console/case.html", _case_context(request, legal), status=refused.http_status
+        )
+    if error:
+        messages.error(request, error)
+        return render(
+            request, "console/case.html", _case_context(request, legal, **forms), status=422
+        )
+    messages.success(request, _("Done."))
+    return redirect("console:case", request_id=legal.public_id)
+
+
+@staff_page()
+def document_download(request: HttpRequest, document_id: int) -> FileResponse:
+    document = Document.objects.select_related("request").filter(pk=document_id).first()
+    if document is None:
+        raise Http404
+    audit_record_standalone(
+        actor=_actor(request),
+        action="document.downloaded",
+        object_type="legal_request",
+        object_id=document.request.public_id,
+        data={"document": document.pk, "sha256": document.sha256},
+        now=_now(),
+    )
+    response = FileResponse(
+        document_open(document),
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.media_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- holds --------------------------------------------------------------------------------------
+
+
+@staff_page()
+def holds(request: HttpRequest) -> HttpResponse:
+    page = Paginator(hold_selectors.hold_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "console/holds.html", {"page": page, "now": _now()})
+
+
+@staff_page(StaffRole.POLICY_ADMIN)
+@require_http_methods(["GET", "POST"])
+def hold_new(request: HttpRequest) -> HttpResponse:
+    form = HoldForm(request.POST or None)
+    preview = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        kwargs = {
+            "jurisdiction_code": data["jurisdiction"],
+            "effective_from": data["effective_from"],
+            "effective_to": data["effective_to"],
+            "scope_kinds": data["scope_kinds"],
+            "scope_offences": data["scope_offences"],
+            "scope_legal_basis": data["scope_legal_basis"],
+            "allow_emergency": data["allow_emergency"],
+            "allow_offences": data["allow_offences"],
+            "now": _now(),
+        }
+        if "confirm" in request.POST:
+            try:
+                placed = hold_services.hold_place(
+                    actor=_actor(request),
+                    reason=data["reason"],
+                    review_notes=data["review_notes"],
+                    **kwargs,
+                )
+            except ValidationFailed as invalid:
+                for error in invalid.errors:
+                    form.add_error(
+                        error.field if error.field in form.fields else None, error.message
+                    )
+            else:
+                messages.success(
+                    request,
+                    _("Hold placed: %(n)d open request(s) put on hold.")
+                    % {"n": len(placed.put_on_hold)},
+                )
+                return redirect("console:hold", hold_id=placed.hold.pk)
+        else:
+            preview = hold_services.hold_preview(**kwargs)
+    return render(request, "console/hold_new.html", {"form": form, "preview": preview})
+
+
+@staff_page()
+def hold_detail(request: HttpRequest, hold_id: int) -> HttpResponse:
+    hold = _hold(hold_id)
+    return render(
+        request,
+        "console/hold.html",
+        {"hold": hold, "covered": _covered(hold), "form": ReasonForm(), "now": _now()},
+    )
+
+
+@staff_page(StaffRole.POLICY_ADMIN)
+@require_POST
+def hold_lift(request: HttpRequest, hold_id: int) -> HttpResponse:
+    hold = _hold(hold_id)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            lifted = hold_services.hold_lift(
+                actor=_actor(request),
+                hold=hold,
+                reason=form.cleaned_data["reason"],
+                now=_now(),  # type: ignore[attr-defined]
+            )
+        except DomainError as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(
+                request, _("Hold lifted: %(n)d request(s) returned.") % {"n": len(lifted.released)}
+            )
+    else:
+        messages.error(request, _("Give a reason."))
+    return redirect("console:hold", hold_id=hold.pk)
+
+
+# --- agencies -----------------------------------------------------------------------------------
+
+
+@staff_page()
+def agencies(request: HttpRequest) -> HttpResponse:
+    rows = (
+        Agency.objects.select_related("jurisdiction")
+        .annotate(
+            officer_count=Count("officers", distinct=True),
+            request_count=Count("legal_requests", distinct=True),
+        )
+        .order_by("jurisdiction_id", "name")
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    pending = AccessRequest.objects.filter(status=AccessRequestStatus.PENDING).count()
+    return render(request, "console/agencies.html", {"page": page, "pending_access": pending})
+
+
+@staff_page()
+def agency_detail(request: HttpRequest, agency_id: int) -> HttpResponse:
+    agency = (
+        Agency.objects.select_related("jurisdiction", "verified_by").filter(pk=agency_id).first()
+    )
+    if agency is None:
+        raise Http404
+    officers = agency.officers.annotate(
+        request_count=Count("legal_requests"), last_request_at=Max("legal_requests__received_at")
+    ).order_by("email")
+    return render(
+        request,
+        "console/agency.html",
+        {
+            "agency": agency,
+            "officers": officers,
+            "domains": agency.domains.all(),
+            "verify_form": VerifyAgencyForm(),
+            "reason_form": ReasonForm(),
+            "can_manage": bool(request.roles & {StaffRole.INTAKE, StaffRole.POLICY_ADMIN}),  # type: ignore[attr-defined]
+        },
+    )
+
+
+@staff_page(StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+@require_POST
+def agency_verify(request: HttpRequest, agency_id: int) -> HttpResponse:
+    agency = Agency.objects.filter(pk=agency_id).first()
+    if agency is None:
+        raise Http404
+    form = VerifyAgencyForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed.single("method", _("Say how the agency was verified."))
+        agency_services.agency_verify(
+            actor=_actor(request),
+            agency=agency,
+            method=form.cleaned_data["method"],
+            now=_now(),  # type: ignore[attr-defined]
+        )
+        messages.success(request, _("Agency verified."))
+    except DomainError as refused:
+        messages.error(request, refused.message)
+    return redirect("console:agency", agency_id=agency.pk)
+
+
+@staff_page(StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+@require_POST
+def agency_suspend(request: HttpRequest, agency_id: int) -> HttpResponse:
+    agency = Agency.objects.filter(pk=agency_id).first()
+    if agency is None:
+        raise Http404
+    form = ReasonForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationFailed.single("reason", _("Give a reason."))
+        agency_services.agency_suspend(
+            actor=_actor(request),
+            agency=agency,
+            reason=form.cleaned_data["reason"],
+            now=_now(),  # type: ignore[attr-defined]
+        )
+        messages.success(request, _("Agency suspended."))
+    except DomainError as refused:
+        messages.error(request, refused.message)
+    return redirect("console:agency", agency_id=agency.pk)
+
+
+@staff_page(StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+@require_http_methods(["GET", "POST"])
+def access_requests(request: HttpRequest) -> HttpResponse:
+    pending = list(
+        AccessRequest.objects.filter(status=AccessRequestStatus.PENDING)
+        .select_related("jurisdiction")
+        .order_by("created_at")[:100]
+    )
+    forms = {}
+    for access in pending:
+        form = AccessDecisionForm(prefix=f"a{access.pk}")
+        form.fields["agency"].choices = [("", _("— a new agency —"))] + [  # type: ignore[attr-defined]
+            (a.pk, f"{a.name} ({a.status})")
+            for a in Agency.objects.filter(jurisdiction=access.jurisdiction).order_by("name")
+        ]
+        form.initial["new_agency_domain"] = access.email.rpartition("@")[2]
+        form.initial["new_agency_kind"] = access.agency_kind
+        forms[access.pk] = form
+    if request.method == "POST":
+        chosen = next((a for a in pending if str(a.pk) == request.POST.get("access")), None)
+        if chosen is None:
+            raise Http404
+        access = chosen
+        form = AccessDecisionForm(request.POST, prefix=f"a{access.pk}")
+        form.fields["agency"].choices = forms[access.pk].fields["agency"].choices  # type: ignore[attr-defined]
+        actor: Actor = _actor(request)
+        try:
+            if "refuse" in request.POST:
+                agency_services.access_request_refuse(
+                    actor=actor,
+                    access=access,
+                    reason=request.POST.get(f"a{access.pk}-method", ""),
+                    now=_now(),
+                )
+                messages.success(request, _("Access refused."))
+                return redirect("console:access-requests")
+            if not form.is_valid():
+                raise ValidationFailed.single("method", _("Say how they were verified."))
+            data = form.cleaned_data
+            with transaction.atomic():
+                agency = (
+                    Agency.objects.filter(pk=data["agency"]).first() if data["agency"] else None
+                )
+                if agency is None:
+                    agency = agency_services.agency_add(
+                        actor=actor,
+                        name=access.agency_name,
+                        jurisdiction_code=access.jurisdiction_id,
+                        kind=data["new_agency_kind"] or access.agency_kind,
+                        domains=[data["new_agency_domain"] or access.email.rpartition("@")[2]],
+                        now=_now(),
+                    )
+                agency_services.access_request_approve(
+                    actor=actor, access=access, agency=agency, method=data["method"], now=_now()
+                )
+            messages.success(request, _("Access granted; the officer can now sign in."))
+            return redirect("console:access-requests")
+        except DomainError as refused:
+            messages.error(request, refused.message)
+            forms[access.pk] = form
+    return render(
+        request,
+        "console/access_requests.html",
+        {"pending": [(a, forms[a.pk]) for a in pending]},
+    )
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+@staff_page(StaffRole.AUDITOR, StaffRole.POLICY_ADMIN)
+def audit(request: HttpRequest) -> HttpResponse:
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.order_by("-seq")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["action"]:
+            events = events.filter(action__startswith=data["action"])
+        if data["object_id"]:
+            events = events.filter(object_id=data["object_id"])
+        if data["actor"]:
+            events = events.filter(
+                Q(actor_label__icontains=data["actor"]) | Q(actor_id=data["actor"])
+            )
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "console/audit.html",
+        {"form": form, "page": page, "chain": audit_chain_verify()},
+    )

@@ -1,0 +1,591 @@
+"""The counting rules of govreq's transparency reports, written once (docs/transparency.md).
+
+How a report is computed: one SQL query classifies every request received in the period by what
+was true at the *cut-off* (the end of the period, or now for a period still running) and counts
+the requests in each class, grouped by jurisdiction; the pure functions below then turn those
+few hundred classes into the report's numbers. The database does the work per request (three
+correlated index look-ups and a GROUP BY); Python only folds the groups, so time and memory
+depend on the number of classes, not on the number of requests.
+
+The rules:
+
+* A request counts in the period in which it was **received** (``received_at``, UTC).
+* Its outcome is read **as of the cut-off**: its status is the one its status history shows at
+  that instant (a request keyed in after the cut-off for an earlier receipt date is RECEIVED),
+  and its decision is the one that was current then. The history is append-only, so a report for
+  a closed period computes to the same numbers whenever it is computed.
+* **Some data produced**: a FULL or PARTIAL decision whose request had reached APPROVED (or
+  CLOSED after it) by the cut-off. An approved request that a hold stopped before delivery is
+  pending, on hold.
+* **Outcomes**: FULL, PARTIAL (as above), REJECTED (with each reason cited), NO_DATA (closed on
+  a NO_DATA decision), WITHDRAWN, and PENDING (any other status at the cut-off, including
+  ON_HOLD). They add up to the number of requests.
+* **Requests** are legal process plus emergency requests. **Preservation requests** are counted
+  separately and never as "data produced".
+* **Accounts specified**: the distinct normalised targets of each request, summed over requests.
+* **National-security process** (offence category NATIONAL_SECURITY) from a jurisdiction whose
+  law allows only bands (the US: 50 U.S.C. 1874) is taken out of every exact number of that
+  jurisdiction and of the total, and reported as a band such as ``0-249``.
+* **Holds**: every hold placed before the cut-off and in force at some time in the period, with
+  its public reason; requests that were ON_HOLD at any time before the cut-off.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Concat
+
+from govreq.core.errors import ValidationFailed
+from govreq.holds.models import JurisdictionHold
+from govreq.intake.models import (
+    DataCategory,
+    LegalRequest,
+    OffenceCategory,
+    RequestKind,
+    RequestStatus,
+    StatusChange,
+    Target,
+)
+from govreq.jurisdictions.models import Jurisdiction
+from govreq.review.models import Decision, DecisionOutcome, RejectionReason
+from govreq.transparency.periods import Period
+
+REPORT_FORMAT = "govreq-transparency-report/1"
+COUNTING_RULES_VERSION = 1
+
+S = RequestStatus
+K = RequestKind
+LEGAL_PROCESS_KINDS = (K.SUBPOENA, K.COURT_ORDER, K.SEARCH_WARRANT, K.MLAT, K.OTHER)
+OUTCOMES = ("FULL", "PARTIAL", "REJECTED", "NO_DATA", "WITHDRAWN", "PENDING")
+PRODUCED_OUTCOMES = frozenset({"FULL", "PARTIAL"})
+CONTENT_CATEGORIES = frozenset({DataCategory.CONTENT.value})
+# US law (50 U.S.C. 1874(a)(2)): all national-security process together, in bands of 250.
+DEFAULT_NATIONAL_SECURITY_BANDS = "US:250"
+
+
+# --- Pure rules ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestClass:
+    """What the counting rules look at in a request, as of the cut-off."""
+
+    jurisdiction: str
+    kind: str
+    gag_order: bool
+    national_security: bool
+    content_sought: bool  # the request asked for stored content
+    status: str
+    decision: str  # the outcome of the decision current at the cut-off, or ""
+    rejection_reasons: tuple[str, ...] = ()
+    approved_categories: frozenset[str] = frozenset()
+    held: bool = False  # ON_HOLD at any time before the cut-off
+
+
+def outcome_of(status: str, decision: str) -> str:
+    """The reported outcome of a request whose status and current decision are these."""
+    if status == S.WITHDRAWN:
+        return "WITHDRAWN"
+    if status == S.REJECTED:
+        return "REJECTED"
+    if decision in PRODUCED_OUTCOMES and status in (S.APPROVED, S.CLOSED):
+        return decision
+    if status == S.CLOSED:
+        # Only a NO_DATA decision closes a request without approval (intake.workflow).
+        return "NO_DATA"
+    return "PENDING"
+
+
+def content_disclosed(request: RequestClass) -> bool:
+    """Whether the data produced included stored content (FULL: what was asked; PARTIAL: what
+    was approved)."""
+    if outcome_of(request.status, request.decision) == "PARTIAL":
+        return bool(request.approved_categories & CONTENT_CATEGORIES)
+    return request.content_sought
+
+
+def percent(part: int, whole: int) -> int | None:
+    """Whole percent, rounded half up (62 of 262 is 24%); None when there is nothing to divide."""
+    if whole <= 0:
+        return None
+    return (200 * part + whole) // (2 * whole)
+
+
+def band(count: int, width: int) -> str:
+    """The band a count falls in: ``band(17, 250) == "0-249"``."""
+    low = (count // width) * width
+    return f"{low}-{low + width - 1}"
+
+
+@dataclass
+class Counts:
+    requests: int = 0
+    accounts: int = 0
+    data_produced: int = 0
+
+    def add(self, requests: int, accounts: int, produced: int) -> None:
+        self.requests += requests
+        self.accounts += accounts
+        self.data_produced += produced
+
+    def as_dict(self, *, produces: bool = True) -> dict[str, int | None]:
+        return {
+            "requests": self.requests,
+            "accounts": self.accounts,
+            "data_produced": self.data_produced if produces else None,
+            "data_produced_percent": percent(self.data_produced, self.requests)
+            if produces
+            else None,
+        }
+
+
+@dataclass
+class Tally:
+    """Running totals for one jurisdiction (or all of them)."""
+
+    legal_process: Counts = field(default_factory=Counts)
+    emergency: Counts = field(default_factory=Counts)
+    preservation: Counts = field(default_factory=Counts)
+    by_kind: dict[str, Counts] = field(default_factory=lambda: {k: Counts() for k in K.values})
+    outcomes: Counter[str] = field(default_factory=Counter)
+    rejection_reasons: Counter[str] = field(default_factory=Counter)
+    pending_on_hold: int = 0
+    sought_content: int = 0
+    disclosed_content: int = 0
+    gag_order: int = 0
+    held: int = 0
+    national_security_requests: int = 0
+    national_security_accounts: int = 0
+
+    def add(self, request: RequestClass, *, requests: int, accounts: int, banded: bool) -> None:
+        """Count ``requests`` requests of one class (with ``accounts`` targets between them)."""
+        if banded and request.national_security:
+            self.national_security_requests += requests
+            self.national_security_accounts += accounts
+            return
+        if request.kind == K.PRESERVATION:
+            self.preservation.add(requests, accounts, 0)
+            self.by_kind[K.PRESERVATION].add(requests, accounts, 0)
+            return
+        outcome = outcome_of(request.status, request.decision)
+        produced = requests if outcome in PRODUCED_OUTCOMES else 0
+        group = self.emergency if request.kind == K.EMERGENCY else self.legal_process
+        group.add(requests, accounts, produced)
+        self.by_kind[request.kind].add(requests, accounts, produced)
+        self.outcomes[outcome] += requests
+        if outcome == "PENDING" and request.status == S.ON_HOLD:
+            self.pending_on_hold += requests
+        if outcome == "REJECTED":
+            for reason in request.rejection_reasons:
+                self.rejection_reasons[reason] += requests
+        if request.content_sought:
+            self.sought_content += requests
+        if produced and content_disclosed(request):
+            self.disclosed_content += requests
+        if request.gag_order:
+            self.gag_order += requests
+        if request.held:
+            self.held += requests
+
+    def merge(self, other: Tally) -> None:
+        for mine, theirs in (
+            (self.legal_process, other.legal_process),
+            (self.emergency, other.emergency),
+            (self.preservation, other.preservation),
+            *((self.by_kind[k], other.by_kind[k]) for k in K.values),
+        ):
+            mine.add(theirs.requests, theirs.accounts, theirs.data_produced)
+        self.outcomes.update(other.outcomes)
+        self.rejection_reasons.update(other.rejection_reasons)
+        self.pending_on_hold += other.pending_on_hold
+        self.sought_content += other.sought_content
+        self.disclosed_content += other.disclosed_content
+        self.gag_order += other.gag_order
+        self.held += other.held
+        self.national_security_requests += other.national_security_requests
+        self.national_security_accounts += other.national_security_accounts
+
+    @property
+    def requests(self) -> Counts:
+        total = Counts()
+        for part in (self.legal_process, self.emergency):
+            total.add(part.requests, part.accounts, part.data_produced)
+        return total
+
+    def as_dict(self, *, band_width: int | None) -> dict[str, Any]:
+        total = self.requests
+        produced = total.data_produced
+        return {
+            **total.as_dict(),
+            "legal_process": self.legal_process.as_dict(),
+            "emergency": self.emergency.as_dict(),
+            "preservation": {
+                "requests": self.preservation.requests,
+                "accounts": self.preservation.accounts,
+            },
+            "by_kind": {
+                kind: self.by_kind[kind].as_dict(produces=kind != K.PRESERVATION)
+                for kind in K.values
+            },
+            "outcomes": {outcome: self.outcomes[outcome] for outcome in OUTCOMES},
+            "pending_on_hold": self.pending_on_hold,
+            "rejection_reasons": {
+                reason: self.rejection_reasons[reason] for reason in RejectionReason.values
+            },
+            "content": {
+                "sought_content": self.sought_content,
+                "sought_non_content_only": total.requests - self.sought_content,
+                "disclosed_content": self.disclosed_content,
+                "disclosed_non_content_only": produced - self.disclosed_content,
+            },
+            "gag_order": {
+                "requests": self.gag_order,
+                "percent": percent(self.gag_order, total.requests),
+            },
+            "held_requests": self.held,
+            "national_security": None
+            if band_width is None
+            else {
+                "band_width": band_width,
+                "requests": band(self.national_security_requests, band_width),
+                "accounts": band(self.national_security_accounts, band_width),
+            },
+        }
+
+
+# --- Configuration ------------------------------------------------------------------------------
+
+
+def national_security_bands() -> dict[str, int]:
+    """Jurisdictions whose national-security process is published only in bands, and the band
+    width: ``GOVREQ_REPORT_NATIONAL_SECURITY_BANDS="US:250"`` (the default; empty for none)."""
+    raw = getattr(settings, "REPORT_NATIONAL_SECURITY_BANDS", None)
+    if raw is None:
+        raw = os.environ.get("GOVREQ_REPORT_NATIONAL_SECURITY_BANDS", DEFAULT_NATIONAL_SECURITY_BANDS)
+    bands: dict[str, int] = {}
+    for item in str(raw).split(","):
+        if not item.strip():
+            continue
+        code, _, width = item.partition(":")
+        if not (len(code.strip()) == 2 and width.strip().isdigit() and int(width) > 0):
+            raise ValidationFailed.single(
+                "GOVREQ_REPORT_NATIONAL_SECURITY_BANDS", f"{item!r} is not CODE:WIDTH (US:250)"
+            )
+        bands[code.strip().upper()] = int(width)
+    return bands
+
+
+# --- The query ----------------------------------------------------------------------------------
+
+_SEPARATOR = "|"
+
+
+def _classified(
+    requests: QuerySet[LegalRequest],
+    *,
+    cutoff: datetime,
+    held_jurisdictions: Iterable[str],
+    banded_jurisdictions: Iterable[str],
+) -> QuerySet[LegalRequest, dict[str, Any]]:
+    """The period's requests grouped by class as of ``cutoff``, with requests and accounts."""
+    preservation = Q(kind=K.PRESERVATION)
+    # Preservation requests never count as data produced and have no reported outcome, so
+    # neither look-up is needed for them.
+    status_at = Case(
+        When(preservation, then=Value("")),
+        default=Coalesce(
+            Subquery(
+                StatusChange.objects.filter(request=OuterRef("pk"), occurred_at__lt=cutoff)
+                .order_by("-occurred_at", "-id")
+                .values("to_status")[:1]
+            ),
+            Value(S.RECEIVED.value),
+        ),
+        output_field=CharField(),
+    )
+    # At most one decision is current at any instant; one look-up returns its outcome, reasons
+    # and approved categories together (the highest id wins should the data say otherwise).
+    decision_at = Case(
+        When(preservation, then=Value("")),
+        default=Coalesce(
+            Subquery(
+                Decision.objects.filter(request=OuterRef("pk"), decided_at__lt=cutoff)
+                .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gte=cutoff))
+                .order_by("-id")
+                .annotate(
+                    key=Concat(
+                        "outcome",
+                        Value(_SEPARATOR),
+                        Cast("rejection_reasons", TextField()),
+                        Value(_SEPARATOR),
+                        Cast("approved_categories", TextField()),
+                        output_field=TextField(),
+                    )
+                )
+                .values("key")[:1]
+            ),
+            Value(""),
+        ),
+        output_field=TextField(),
+    )
+    target_count = Subquery(
+        Target.objects.filter(request=OuterRef("pk"))
+        .order_by()
+        .values("request")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    # data_categories is a JSON list of codes: '"CONTENT"' occurs in its text exactly when the
+    # list holds CONTENT, on every backend.
+    content_sought = Case(
+        When(categories_text__contains=f'"{DataCategory.CONTENT.value}"', then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    held_in = sorted(set(held_jurisdictions))
+    held: Any = (
+        Case(
+            When(
+                jurisdiction_id__in=held_in,
+                then=Exists(
+                    StatusChange.objects.filter(
+                        request=OuterRef("pk"), to_status=S.ON_HOLD, occurred_at__lt=cutoff
+                    )
+                ),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+        if held_in
+        else Value(False, output_field=BooleanField())
+    )
+    banded_in = sorted(set(banded_jurisdictions))
+    national_security: Any = (
+        Case(
+            When(
+                jurisdiction_id__in=banded_in,
+                offence_category=OffenceCategory.NATIONAL_SECURITY,
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+        if banded_in
+        else Value(False, output_field=BooleanField())
+    )
+    return (
+        requests.order_by()
+        .annotate(categories_text=Cast("data_categories", TextField()))
+        .annotate(
+            status_at=status_at,
+            decision_at=decision_at,
+            content_sought=content_sought,
+            target_count=Coalesce(target_count, Value(0)),
+            held=held,
+            national_security=national_security,
+        )
+        .values(
+            "jurisdiction_id",
+            "kind",
+            "gag_order",
+            "content_sought",
+            "status_at",
+            "decision_at",
+            "held",
+            "national_security",
+        )
+        .annotate(requests=Count("pk"), accounts=Sum("target_count"))
+    )
+
+
+def _json_list(text: str) -> list[str]:
+    return [str(item) for item in json.loads(text)] if text else []
+
+
+def request_class(row: dict[str, Any]) -> RequestClass:
+    """A grouped row of the classifying query as a RequestClass."""
+    outcome, _, rest = (row["decision_at"] or "").partition(_SEPARATOR)
+    reasons, _, approved = rest.partition(_SEPARATOR)
+    return RequestClass(
+        jurisdiction=row["jurisdiction_id"],
+        kind=row["kind"],
+        gag_order=bool(row["gag_order"]),
+        national_security=bool(row["national_security"]),
+        content_sought=bool(row["content_sought"]),
+        status=row["status_at"],
+        decision=outcome,
+        rejection_reasons=tuple(_json_list(reasons)) if outcome == DecisionOutcome.REJECTED else (),
+        approved_categories=frozenset(_json_list(approved)),
+        held=bool(row["held"]),
+    )
+
+
+def _tallies(
+    requests: QuerySet[LegalRequest],
+    *,
+    cutoff: datetime,
+    held_jurisdictions: Iterable[str],
+    bands: dict[str, int],
+) -> dict[str, Tally]:
+    tallies: dict[str, Tally] = {}
+    rows = _classified(
+        requests,
+        cutoff=cutoff,
+        held_jurisdictions=held_jurisdictions,
+        banded_jurisdictions=bands,
+    )
+    for row in rows.iterator(chunk_size=2000):
+        request = request_class(row)
+        tallies.setdefault(request.jurisdiction, Tally()).add(
+            request,
+            requests=row["requests"],
+            accounts=row["accounts"] or 0,
+            banded=request.jurisdiction in bands,
+        )
+    return tallies
+
+
+def _holds_in_period(period: Period, cutoff: datetime) -> list[JurisdictionHold]:
+    """Holds placed before the cut-off and in force at some time in the period."""
+    return list(
+        JurisdictionHold.objects.filter(created_at__lt=cutoff, effective_from__lt=period.end)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=period.start))
+        .order_by("jurisdiction_id", "effective_from", "id")
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
+
+
+def _hold_entry(
+    hold: JurisdictionHold, *, period: Period, cutoff: datetime, bands: dict[str, int]
+) -> dict[str, Any]:
+    # A lift after the cut-off was not known at the cut-off: the hold was still open-ended then.
+    lifted_by_cutoff = hold.lifted_at is not None and hold.lifted_at < cutoff
+    effective_to = hold.effective_to if hold.lifted_at is None or lifted_by_cutoff else None
+    in_scope = LegalRequest.objects.filter(
+        jurisdiction_id=hold.jurisdiction_id,
+        received_at__gte=max(period.start, hold.effective_from),
+        received_at__lt=min(period.end, effective_to) if effective_to else period.end,
+    )
+    if hold.scope_kinds:
+        in_scope = in_scope.filter(kind__in=hold.scope_kinds)
+    if hold.scope_offences:
+        in_scope = in_scope.filter(offence_category__in=hold.scope_offences)
+    if hold.scope_agencies:
+        in_scope = in_scope.filter(agency_id__in=[int(a) for a in hold.scope_agencies])
+    if hold.scope_legal_basis:
+        in_scope = in_scope.filter(legal_basis__icontains=hold.scope_legal_basis)
+    tally = Tally()
+    for part in _tallies(
+        in_scope, cutoff=cutoff, held_jurisdictions=[hold.jurisdiction_id], bands=bands
+    ).values():
+        tally.merge(part)
+    return {
+        "id": hold.pk,
+        "jurisdiction": hold.jurisdiction_id,
+        "effective_from": _iso(hold.effective_from),
+        "effective_to": _iso(effective_to),
+        "lifted": lifted_by_cutoff,
+        "reason": hold.reason,
+        "scope": {
+            "kinds": sorted(hold.scope_kinds),
+            "offences": sorted(hold.scope_offences),
+            "agencies": sorted(int(a) for a in hold.scope_agencies),
+            "legal_basis": hold.scope_legal_basis,
+        },
+        "exceptions": {
+            "emergency": hold.allow_emergency,
+            "offences": sorted(hold.allow_offences),
+        },
+        # Requests received while the hold was in force during the period, and what became of
+        # them by the cut-off: data is produced only through the hold's exceptions.
+        "requests_received": tally.requests.requests,
+        "held_requests": tally.held,
+        "data_produced": tally.requests.data_produced,
+        "pending_on_hold": tally.pending_on_hold,
+    }
+
+
+def report_compute(*, period: Period, now: datetime) -> dict[str, Any]:
+    """The report body for ``period``: every number, per jurisdiction and in total.
+
+    The cut-off is the end of the period, or ``now`` for a period that has not ended. The body
+    is plain JSON (no floats), deterministic for a given history, and is what a published
+    version freezes and signs.
+    """
+    cutoff = min(period.end, now)
+    bands = national_security_bands()
+    holds = _holds_in_period(period, cutoff)
+    held_jurisdictions = {hold.jurisdiction_id for hold in holds}
+    received = LegalRequest.objects.filter(
+        received_at__gte=period.start, received_at__lt=min(period.end, cutoff)
+    )
+    tallies = _tallies(
+        received, cutoff=cutoff, held_jurisdictions=held_jurisdictions, bands=bands
+    )
+    hold_entries: dict[str, list[dict[str, Any]]] = {}
+    for hold in holds:
+        hold_entries.setdefault(hold.jurisdiction_id, []).append(
+            _hold_entry(hold, period=period, cutoff=cutoff, bands=bands)
+        )
+    codes = sorted(set(tallies) | set(hold_entries))
+    names = dict(Jurisdiction.objects.filter(code__in=codes).values_list("code", "name"))
+    total = Tally()
+    jurisdictions = []
+    for code in codes:
+        tally = tallies.get(code, Tally())
+        total.merge(tally)
+        jurisdictions.append(
+            {
+                "code": code,
+                "name": names.get(code, code),
+                **tally.as_dict(band_width=bands.get(code)),
+                "holds": hold_entries.get(code, []),
+            }
+        )
+    # The total must not be finer than the coarsest band it contains.
+    banded_total = max(bands.values()) if bands else None
+    return {
+        "format": REPORT_FORMAT,
+        "counting_rules": COUNTING_RULES_VERSION,
+        "period": period.label,
+        "period_start": _iso(period.start),
+        "period_end": _iso(period.end),
+        "as_of": _iso(cutoff),
+        "complete": cutoff >= period.end,
+        "national_security_bands": dict(sorted(bands.items())),
+        # govreq accepts demands for stored data only; real-time interception is out of scope.
+        "real_time_access_requests": 0,
+        "total": {
+            "code": "ALL",
+            "name": "All jurisdictions",
+            **total.as_dict(band_width=banded_total),
+            "holds": [],
+        },
+        "jurisdictions": jurisdictions,
+    }
