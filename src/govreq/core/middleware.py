@@ -36,6 +36,16 @@ class BodySizeLimitMiddleware:
                 limit = settings.JSON_BODY_MAX_BYTES
             if size > limit:
                 return body_too_large(f"the request body is {size} bytes; the limit is {limit}")
+        elif request.path.startswith("/portal/") and request.method == "POST":
+            # The portal's form takes several documents at once; cap the whole upload.
+            length = request.META.get("CONTENT_LENGTH") or "0"
+            if not length.isdigit() or int(length) > settings.PORTAL_UPLOAD_MAX_BYTES:
+                return HttpResponse(
+                    "The upload is too large: send at most "
+                    f"{settings.PORTAL_UPLOAD_MAX_BYTES // (1024 * 1024)} MB of documents at once.",
+                    status=413,
+                    content_type="text/plain; charset=utf-8",
+                )
         return self.get_response(request)
 
 

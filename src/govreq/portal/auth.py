@@ -31,7 +31,12 @@ PORTAL_PREFIX = "/portal/"
 
 
 def sign_in(request: HttpRequest, officer: Officer) -> None:
-    """Start the officer's session under a new session key (no session fixation)."""
+    """Start the officer's session under a new session key (no session fixation).
+
+    Nothing prepared in the browser before (a draft, a sent-request marker) carries over.
+    """
+    staging.draft_discard(request.session)
+    request.session.pop(staging.SESSION_SENT, None)
     request.session.cycle_key()
     request.session[SESSION_OFFICER] = officer.pk
     request.session[SESSION_LAST_SEEN] = time.time()

@@ -113,6 +113,9 @@ _DOMAIN_MESSAGES: dict[str, Promise] = {
         "is not a PDF, PNG, JPEG, TIFF or plain-text (UTF-8) document"
     ),
     "this document is already attached to the request": _("is attached twice"),
+    "String should have at least 1 character": _("must not be empty"),
+    "String should have at most 500 characters": _("is longer than 500 characters"),
+    "is longer than 500 characters": _("is longer than 500 characters"),
 }
 # Target messages quote the value: "'nope' is not an e-mail address".
 _TARGET_MESSAGES: tuple[tuple[re.Pattern[str], Promise], ...] = tuple(

@@ -186,7 +186,7 @@ def login_code_verify(*, email: str, code: str, client_ip: str, now: datetime) -
             reason = "rate_limited"
         else:
             login = (
-                LoginCode.objects.select_for_update()
+                LoginCode.objects.select_for_update(of=("self",))
                 .select_related("officer__agency")
                 .filter(email=email)
                 .order_by("-created_at", "-id")

@@ -279,6 +279,9 @@ def answer_view(
             for error in refusal.errors:
                 form.add_error("answer", domain_message(error.message))
         except Conflict:
+            if not _is_htmx(request):
+                messages.error(request, gettext("This question was already answered."))
+                return redirect("portal:request-detail", request_id=legal_request.public_id)
             form.add_error(None, gettext("This question was already answered."))
         else:
             legal_request = _agency_request(officer, request_id)
