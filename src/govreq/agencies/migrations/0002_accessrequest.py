@@ -7,35 +7,99 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0001_initial'),
-        ('jurisdictions', '0002_load_iso3166'),
+        ("agencies", "0001_initial"),
+        ("jurisdictions", "0002_load_iso3166"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AccessRequest',
+            name="AccessRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('email', models.EmailField(max_length=254)),
-                ('badge_number', models.CharField(blank=True, max_length=64)),
-                ('agency_name', models.CharField(max_length=200)),
-                ('agency_kind', models.CharField(choices=[('POLICE', 'Police'), ('PROSECUTOR', 'Prosecutor'), ('COURT', 'Court'), ('REGULATOR', 'Regulator'), ('INTELLIGENCE', 'Intelligence service'), ('OTHER', 'Other')], max_length=16)),
-                ('note', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('APPROVED', 'Approved'), ('REFUSED', 'Refused')], default='PENDING', max_length=10)),
-                ('created_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decision_note', models.TextField(blank=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('jurisdiction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='jurisdictions.jurisdiction')),
-                ('officer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='agencies.officer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("email", models.EmailField(max_length=254)),
+                ("badge_number", models.CharField(blank=True, max_length=64)),
+                ("agency_name", models.CharField(max_length=200)),
+                (
+                    "agency_kind",
+                    models.CharField(
+                        choices=[
+                            ("POLICE", "Police"),
+                            ("PROSECUTOR", "Prosecutor"),
+                            ("COURT", "Court"),
+                            ("REGULATOR", "Regulator"),
+                            ("INTELLIGENCE", "Intelligence service"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Pending"),
+                            ("APPROVED", "Approved"),
+                            ("REFUSED", "Refused"),
+                        ],
+                        default="PENDING",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decision_note", models.TextField(blank=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "jurisdiction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="jurisdictions.jurisdiction",
+                    ),
+                ),
+                (
+                    "officer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="agencies.officer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('email', django.db.models.functions.text.Lower('email'))), name='access_request_email_lower'), models.CheckConstraint(condition=models.Q(('status__in', ['PENDING', 'APPROVED', 'REFUSED'])), name='access_request_status_valid')],
+                "ordering": ["-created_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("email", django.db.models.functions.text.Lower("email"))
+                        ),
+                        name="access_request_email_lower",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["PENDING", "APPROVED", "REFUSED"])),
+                        name="access_request_status_valid",
+                    ),
+                ],
             },
         ),
     ]
