@@ -417,3 +417,25 @@ def test_unknown_query_parameter_is_422(api_as, chan_token):
     response = api_as(chan_token).get("/requests", stauts="WITHDRAWN")
     assert response.status_code == 422
     assert "stauts" in field_errors(response)
+
+
+def test_agencies_do_not_see_staff_reasons(api_as, chan_token, chan):
+    from govreq.accounts.services import staff_add
+    from govreq.core.actors import Actor
+    from govreq.review.services import request_escalate, request_start_review
+
+    created = api_as(chan_token).post("/requests", valid_submission()).json()
+    request = LegalRequest.objects.get(public_id=created["id"])
+    rita = staff_add(
+        actor=SYSTEM, email="r@platform.example", name="R", roles=["REVIEWER"], now=timezone.now()
+    )
+    request_start_review(actor=Actor.for_user(rita), request=request, now=timezone.now())
+    request_escalate(
+        actor=Actor.for_user(rita),
+        request=request,
+        reason="Internal: possible political motive",
+        now=timezone.now(),
+    )
+    history = api_as(chan_token).get(f"/requests/{created['id']}").json()["history"]
+    assert [h["to_status"] for h in history] == ["RECEIVED", "IN_REVIEW", "ESCALATED"]
+    assert all("political" not in h["reason"] for h in history)

@@ -50,6 +50,8 @@ class ClarificationOut(Schema):
 
 
 class HistoryOut(Schema):
+    """A status change as the agency sees it: staff's own reasons stay internal."""
+
     from_status: str | None
     to_status: str
     occurred_at: datetime
@@ -58,6 +60,10 @@ class HistoryOut(Schema):
     @staticmethod
     def resolve_from_status(obj: StatusChange) -> str | None:
         return obj.from_status or None
+
+    @staticmethod
+    def resolve_reason(obj: StatusChange) -> str:
+        return obj.reason if obj.actor_kind == "OFFICER" else ""
 
 
 class GagOrderOut(Schema):
