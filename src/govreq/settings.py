@@ -81,6 +81,8 @@ ALLOWED_HOSTS = _env_list(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("GOVREQ_ALLOWED_HOSTS must name the hosts govreq is served on")
 CSRF_TRUSTED_ORIGINS = _env_list("GOVREQ_CSRF_TRUSTED_ORIGINS", [])
+# Reverse proxies whose X-Forwarded-For is believed (exact addresses); none by default.
+TRUSTED_PROXIES = _env_list("GOVREQ_TRUSTED_PROXIES", [])
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -109,6 +111,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "govreq.web.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "govreq.core.middleware.BodySizeLimitMiddleware",

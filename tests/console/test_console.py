@@ -389,8 +389,9 @@ def test_agency_suspend_from_the_console(staff, chan):
 
 def test_audit_page_shows_the_chain_state(staff, chan):
     aud = signed_in(staff, "aud")
-    assert 'data-testid="chain-ok"' in aud.get("/console/audit").content.decode()
+    assert 'data-testid="verify-chain"' in aud.get("/console/audit").content.decode()
+    assert 'data-testid="chain-ok"' in aud.get("/console/audit?verify=1").content.decode()
     AuditEvent.objects.filter(seq=2).update(action="tampered")
-    assert 'data-testid="chain-broken"' in aud.get("/console/audit").content.decode()
+    assert 'data-testid="chain-broken"' in aud.get("/console/audit?verify=1").content.decode()
     filtered = aud.get("/console/audit", {"action": "agency."}).content.decode()
     assert "agency.added" in filtered and "officer.added" not in filtered

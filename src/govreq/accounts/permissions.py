@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from govreq.accounts.models import StaffRole
-from govreq.accounts.services import user_roles
+from govreq.accounts.models import StaffRole, User
 from govreq.core.actors import Actor
 from govreq.core.errors import PermissionDenied
+
+
+def user_roles(user: User) -> frozenset[str]:
+    """The user's roles, cached on the instance for the length of a request."""
+    cached: frozenset[str] | None = getattr(user, "_govreq_roles", None)
+    if cached is None:
+        cached = frozenset(user.role_assignments.values_list("role", flat=True))
+        user._govreq_roles = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def actor_roles(actor: Actor) -> frozenset[str]:

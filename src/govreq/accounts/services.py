@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from govreq.accounts.models import ApiToken, RoleAssignment, StaffRole, User
+from govreq.accounts.permissions import require_role
 from govreq.agencies.models import AgencyStatus, Officer, OfficerStatus
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
@@ -45,6 +46,11 @@ def api_token_issue(
     """Create a personal token for an officer or a staff user. The secret is returned once."""
     if (officer is None) == (user is None):
         raise ValueError("a token belongs to exactly one officer or one user")
+    # Officers' tokens are issued by intake or policy admins; staff tokens by policy admins.
+    if officer is not None:
+        require_role(actor, StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+    else:
+        require_role(actor, StaffRole.POLICY_ADMIN)
     if officer is not None and officer.status != OfficerStatus.ACTIVE:
         raise Conflict("the officer is suspended", code="officer_suspended")
     if user is not None and not user.is_active:
@@ -126,6 +132,7 @@ def staff_add(
     now: datetime,
 ) -> User:
     """Create a staff user with roles. Without a password the user can use only API tokens."""
+    require_role(actor, StaffRole.POLICY_ADMIN)
     errors: list[FieldError] = []
     email = email.strip().lower()
     try:
@@ -160,12 +167,3 @@ def staff_add(
         now=now,
     )
     return user
-
-
-def user_roles(user: User) -> frozenset[str]:
-    """The user's roles, cached on the instance for the length of a request."""
-    cached: frozenset[str] | None = getattr(user, "_govreq_roles", None)
-    if cached is None:
-        cached = frozenset(user.role_assignments.values_list("role", flat=True))
-        user._govreq_roles = cached  # type: ignore[attr-defined]
-    return cached

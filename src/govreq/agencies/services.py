@@ -25,6 +25,30 @@ from govreq.core.errors import Conflict, FieldError, ValidationFailed
 from govreq.jurisdictions.models import Jurisdiction
 
 
+def _require_agency_admin(actor: Actor) -> None:
+    from govreq.accounts.models import StaffRole
+    from govreq.accounts.permissions import require_role
+
+    require_role(actor, StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+
+
+def _recheck_open_requests(actor: Actor, agency: Agency, now: datetime) -> None:
+    """The agency's standing is a fact the checks read: run them again on its open requests."""
+    from govreq.intake.models import LegalRequest
+    from govreq.intake.workflow import FINAL_STATUSES
+    from govreq.review.models import CheckTrigger
+    from govreq.review.services import checks_run
+
+    open_requests = (
+        LegalRequest.objects.filter(agency=agency)
+        .exclude(status__in=FINAL_STATUSES)
+        .select_related("agency")
+        .order_by("pk")
+    )
+    for request in open_requests.iterator(chunk_size=500):
+        checks_run(actor=actor, request=request, trigger=CheckTrigger.AGENCY_CHANGED, now=now)
+
+
 @transaction.atomic
 def agency_add(
     *,
@@ -37,6 +61,7 @@ def agency_add(
     now: datetime,
 ) -> Agency:
     """Register an agency (PENDING until staff verify it)."""
+    _require_agency_admin(actor)
     errors: list[FieldError] = []
     name = name.strip()
     if not name:
@@ -101,6 +126,7 @@ def agency_add(
 @transaction.atomic
 def agency_verify(*, actor: Actor, agency: Agency, method: str, now: datetime) -> Agency:
     """Record that staff verified the agency is real, and how (never from the request itself)."""
+    _require_agency_admin(actor)
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
     if agency.status == AgencyStatus.VERIFIED:
         raise Conflict(f"agency {agency.pk} is already verified", code="agency_already_verified")
@@ -120,11 +146,15 @@ def agency_verify(*, actor: Actor, agency: Agency, method: str, now: datetime) -
         data={"from": previous, "method": agency.verification_method},
         now=now,
     )
+    _recheck_open_requests(actor, agency, now)
     return agency
 
 
 @transaction.atomic
 def agency_suspend(*, actor: Actor, agency: Agency, reason: str, now: datetime) -> Agency:
+    """Suspend an agency (e.g. a hijacked mailbox): its officers' tokens and sessions stop
+    working and its open requests are checked again (AGENCY_NOT_VERIFIED blocks them)."""
+    _require_agency_admin(actor)
     agency = Agency.objects.select_for_update().get(pk=agency.pk)
     if agency.status == AgencyStatus.SUSPENDED:
         raise Conflict(f"agency {agency.pk} is already suspended", code="agency_already_suspended")
@@ -141,6 +171,7 @@ def agency_suspend(*, actor: Actor, agency: Agency, reason: str, now: datetime) 
         data={"from": previous, "reason": reason.strip()},
         now=now,
     )
+    _recheck_open_requests(actor, agency, now)
     return agency
 
 
@@ -155,6 +186,7 @@ def officer_add(
     now: datetime,
 ) -> Officer:
     """Add an officer whose address is at one of the agency's official domains."""
+    _require_agency_admin(actor)
     errors: list[FieldError] = []
     email = email.strip().lower()
     try:
@@ -198,6 +230,7 @@ def officer_add(
 
 @transaction.atomic
 def officer_suspend(*, actor: Actor, officer: Officer, reason: str, now: datetime) -> Officer:
+    _require_agency_admin(actor)
     officer = Officer.objects.select_for_update().get(pk=officer.pk)
     if officer.status == OfficerStatus.SUSPENDED:
         raise Conflict("the officer is already suspended", code="officer_already_suspended")

@@ -37,3 +37,19 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"recovery code of {self.user_id}"
+
+
+class SignInFailure(models.Model):
+    """A failed password or second-factor attempt, counted to slow down guessing.
+
+    ``key`` is a keyed hash of the e-mail address or the client address: nothing readable.
+    """
+
+    key = models.CharField(max_length=64)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"failure at {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -28,7 +28,7 @@ from govreq.agencies.models import AccessRequest, AccessRequestStatus, Agency
 from govreq.audit.models import AuditEvent
 from govreq.audit.selectors import audit_chain_verify
 from govreq.audit.services import audit_record_standalone
-from govreq.console import otp
+from govreq.console import otp, throttle
 from govreq.console.auth import (
     PENDING_USER,
     SECOND_FACTOR,
@@ -97,8 +97,17 @@ def _hold(hold_id: int) -> Any:
 @require_http_methods(["GET", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
+    client = request.META.get("REMOTE_ADDR", "")
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].strip().lower()
+        if throttle.sign_in_blocked(account=email, client=client, now=_now()):
+            form.add_error(None, _("Too many attempts. Wait 15 minutes and try again."))
+            return render(
+                request,
+                "console/sign_in.html",
+                {"form": form, "next": safe_next(request, "")},
+                status=429,
+            )
         user = authenticate(request, username=email, password=form.cleaned_data["password"])
         if user is not None and user.is_active:
             request.session.cycle_key()
@@ -112,9 +121,10 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             action="auth.sign_in_failed",
             object_type="user",
             object_id=email,
-            data={"step": "password", "ip": request.META.get("REMOTE_ADDR", "")},
+            data={"step": "password", "ip": client},
             now=_now(),
         )
+        throttle.sign_in_failed(account=email, client=client, now=_now())
         form.add_error(None, _("The e-mail address or password is not right."))
     if request.session.pop("govreq_idle_logout", False):
         messages.info(request, _("You were signed out after a period of inactivity."))
@@ -148,17 +158,28 @@ def verify(request: HttpRequest) -> HttpResponse:
     if user is None:
         return redirect("console:sign-in")
     form = SecondFactorForm(request.POST or None)
+    client = request.META.get("REMOTE_ADDR", "")
     if request.method == "POST" and form.is_valid():
+        if throttle.sign_in_blocked(account=user.email, client=client, now=_now()):
+            form.add_error("code", _("Too many attempts. Wait 15 minutes and try again."))
+            return render(
+                request,
+                "console/verify.html",
+                {"form": form, "next": safe_next(request, "")},
+                status=429,
+            )
         if otp.second_factor_verify(user=user, code=form.cleaned_data["code"], now=_now()):
+            throttle.sign_in_succeeded(account=user.email)
             return _complete_sign_in(request, user)
         audit_record_standalone(
             actor=Actor.for_user(user),
             action="auth.sign_in_failed",
             object_type="user",
             object_id=user.pk,
-            data={"step": "second_factor", "ip": request.META.get("REMOTE_ADDR", "")},
+            data={"step": "second_factor", "ip": client},
             now=_now(),
         )
+        throttle.sign_in_failed(account=user.email, client=client, now=_now())
         form.add_error("code", _("That code is not valid."))
     return render(request, "console/verify.html", {"form": form, "next": safe_next(request, "")})
 
@@ -622,12 +643,17 @@ def access_requests(request: HttpRequest) -> HttpResponse:
         .select_related("jurisdiction")
         .order_by("created_at")[:100]
     )
+    agencies_by_jurisdiction: dict[str, list[Agency]] = {}
+    for agency in Agency.objects.filter(
+        jurisdiction_id__in={a.jurisdiction_id for a in pending}
+    ).order_by("name"):
+        agencies_by_jurisdiction.setdefault(agency.jurisdiction_id, []).append(agency)
     forms = {}
     for access in pending:
         form = AccessDecisionForm(prefix=f"a{access.pk}")
         form.fields["agency"].choices = [("", _("— a new agency —"))] + [  # type: ignore[attr-defined]
             (a.pk, f"{a.name} ({a.status})")
-            for a in Agency.objects.filter(jurisdiction=access.jurisdiction).order_by("name")
+            for a in agencies_by_jurisdiction.get(access.jurisdiction_id, [])
         ]
         form.initial["new_agency_domain"] = access.email.rpartition("@")[2]
         form.initial["new_agency_kind"] = access.agency_kind
@@ -654,18 +680,17 @@ def access_requests(request: HttpRequest) -> HttpResponse:
                 raise ValidationFailed.single("method", _("Say how they were verified."))
             data = form.cleaned_data
             with transaction.atomic():
-                agency = (
+                existing = (
                     Agency.objects.filter(pk=data["agency"]).first() if data["agency"] else None
                 )
-                if agency is None:
-                    agency = agency_services.agency_add(
-                        actor=actor,
-                        name=access.agency_name,
-                        jurisdiction_code=access.jurisdiction_id,
-                        kind=data["new_agency_kind"] or access.agency_kind,
-                        domains=[data["new_agency_domain"] or access.email.rpartition("@")[2]],
-                        now=_now(),
-                    )
+                agency = existing or agency_services.agency_add(
+                    actor=actor,
+                    name=access.agency_name,
+                    jurisdiction_code=access.jurisdiction_id,
+                    kind=data["new_agency_kind"] or access.agency_kind,
+                    domains=[data["new_agency_domain"] or access.email.rpartition("@")[2]],
+                    now=_now(),
+                )
                 agency_services.access_request_approve(
                     actor=actor, access=access, agency=agency, method=data["method"], now=_now()
                 )
@@ -702,5 +727,10 @@ def audit(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "console/audit.html",
-        {"form": form, "page": page, "chain": audit_chain_verify()},
+        # Verifying walks the whole chain: on demand, not on every page view.
+        {
+            "form": form,
+            "page": page,
+            "chain": audit_chain_verify() if request.GET.get("verify") else None,
+        },
     )

@@ -36,6 +36,21 @@ class BodySizeLimitMiddleware:
                 limit = settings.JSON_BODY_MAX_BYTES
             if size > limit:
                 return body_too_large(f"the request body is {size} bytes; the limit is {limit}")
+            if (
+                "json" in content_type
+                and size
+                and (b"\\u0000" in request.body or b"\x00" in request.body)
+            ):
+                # PostgreSQL cannot store NUL in text; no legal text needs it.
+                message = "the body contains a NUL character"
+                return JsonResponse(
+                    {
+                        "code": "validation_error",
+                        "message": message,
+                        "errors": [{"field": "body", "message": message}],
+                    },
+                    status=422,
+                )
         elif request.path.startswith("/portal/") and request.method == "POST":
             # The portal's form takes several documents at once; cap the whole upload.
             length = request.META.get("CONTENT_LENGTH") or "0"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -69,7 +69,7 @@ class HoldIn(Schema):
     review_notes: str = Field(default="", max_length=50000)
     scope_kinds: list[RequestKind] = []
     scope_offences: list[OffenceCategory] = []
-    scope_agencies: list[int] = []
+    scope_agencies: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = []
     scope_legal_basis: str = Field(default="", max_length=200)
     allow_emergency: bool = False
     allow_offences: list[OffenceCategory] = []

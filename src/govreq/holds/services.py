@@ -74,6 +74,15 @@ def hold_place(
         )
     if not reason.strip():
         errors.append(FieldError(field="reason", message="give the reason (it is published)"))
+    naive = [
+        name
+        for name, value in (("effective_from", effective_from), ("effective_to", effective_to))
+        if value is not None and value.tzinfo is None
+    ]
+    for name in naive:
+        errors.append(FieldError(field=name, message="needs a time zone (e.g. ...Z or +08:00)"))
+    if naive:
+        raise ValidationFailed(errors)
     if effective_from > now:
         errors.append(
             FieldError(

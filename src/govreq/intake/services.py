@@ -13,11 +13,13 @@ from typing import IO
 
 from django.db import IntegrityError, transaction
 
+from govreq.accounts.models import StaffRole
+from govreq.accounts.permissions import require_role
 from govreq.agencies.models import AgencyStatus, Officer, OfficerStatus
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.canonical import canonical_json, sha256_hex
-from govreq.core.errors import Conflict, FieldError, ValidationFailed
+from govreq.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from govreq.intake.documents import claimed_media_type, safe_file_name, sniff_media_type
 from govreq.intake.models import (
     Channel,
@@ -74,6 +76,10 @@ def request_submit(
     With an ``idempotency_key``, a repeat of the same body returns the original request and
     creates nothing; the same key with a different body is refused (409).
     """
+    if actor.kind == "USER":
+        require_role(actor, StaffRole.INTAKE)  # staff keying in a request that came by post
+    elif actor.kind == "OFFICER" and (actor.officer is None or actor.officer.pk != officer.pk):
+        raise PermissionDenied("officers submit only in their own name", code="permission_denied")
     body_hash = _submission_hash(submission, received_at)
     try:
         return _request_submit(
@@ -258,7 +264,7 @@ def request_transition(
             code="illegal_transition",
         )
     transition_guard(request, to_status, now=now)
-    transition_effects(request, to_status, now=now)
+    effects = transition_effects(request, to_status, now=now)
     if to_status == RequestStatus.ON_HOLD:
         request.status_before_hold = current
     else:
@@ -272,7 +278,7 @@ def request_transition(
         action="request.status_changed",
         object_type="legal_request",
         object_id=request.public_id,
-        data={"from": current, "to": to_status, "reason": reason, **(audit_data or {})},
+        data={"from": current, "to": to_status, "reason": reason, **effects, **(audit_data or {})},
         now=now,
     )
     return request
@@ -281,7 +287,12 @@ def request_transition(
 def request_withdraw(
     *, actor: Actor, request: LegalRequest, reason: str, now: datetime
 ) -> LegalRequest:
-    """The agency withdraws its own request."""
+    """The agency withdraws its own request (or intake staff do, on the agency's behalf)."""
+    if actor.kind == "OFFICER":
+        if actor.officer is None or actor.officer.agency_id != request.agency_id:
+            raise NotFound(f"no request {request.public_id}", code="request_not_found")
+    elif actor.kind == "USER":
+        require_role(actor, StaffRole.INTAKE, StaffRole.REVIEWER)
     return request_transition(
         actor=actor, request=request, to_status=RequestStatus.WITHDRAWN, reason=reason, now=now
     )

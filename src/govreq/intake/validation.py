@@ -24,6 +24,10 @@ def submission_errors(
     """Every problem with the submission, and its targets normalised and de-duplicated."""
     errors: list[FieldError] = []
     today = now.date()
+    errors += [
+        FieldError(field=path, message="contains a NUL character")
+        for path in _nul_paths(submission.model_dump(mode="json"), "")
+    ]
 
     if not submission.narrative.strip():
         errors.append(FieldError(field="narrative", message="must not be blank"))
@@ -50,6 +54,8 @@ def submission_errors(
             )
         elif submission.deadline_at <= now:
             errors.append(FieldError(field="deadline_at", message="lies in the past"))
+        elif submission.deadline_at.year >= 3000:
+            errors.append(FieldError(field="deadline_at", message="lies too far in the future"))
 
     if submission.gag_order is not None:
         if submission.gag_order.expires_on is None:
@@ -89,3 +95,14 @@ def submission_errors(
                     NormalisedTarget(type=key[0], value=value, raw_value=target.value.strip())
                 )
     return errors, targets
+
+
+def _nul_paths(value: object, path: str) -> list[str]:
+    """Where a NUL character hides in the submission (PostgreSQL cannot store it in text)."""
+    if isinstance(value, str):
+        return [path] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nul_paths(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{path}[{i}]")]
+    return []

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q
-
 from govreq.holds.rules import excepted, in_force, in_scope
 from govreq.holds.selectors import holds_possibly_in_force, request_scope
 from govreq.intake.models import LegalRequest, RequestStatus, Target
 from govreq.policy.document import PolicyDocument
 from govreq.review.checks import DuplicateFact, HoldFact, RequestFacts
+
+_CHUNK = 500
+_LIMIT = 200
 
 
 def request_facts(request: LegalRequest, policy: PolicyDocument, *, now: datetime) -> RequestFacts:
@@ -56,26 +57,32 @@ def _duplicates(
 ) -> tuple[DuplicateFact, ...]:
     if not targets:
         return ()
-    same_target = Q()
-    for target_type, value in targets:
-        same_target |= Q(type=target_type, value=value)
+    wanted = set(targets)
+    values = sorted({value for _, value in targets})
     since = request.received_at - timedelta(days=window_days)
-    rows = (
-        Target.objects.filter(same_target)
-        .filter(
-            request__agency_id=request.agency_id,
-            request__received_at__gte=since,
-            request__received_at__lte=request.received_at,
-        )
-        .exclude(request_id=request.pk)
-        .exclude(request__status=RequestStatus.WITHDRAWN)
-        .values_list(
-            "request__reference", "request__public_id", "request__received_at", "type", "value"
-        )
-        .order_by("-request__received_at", "request__reference")[:200]
-    )
+    rows: list[tuple[str, object, datetime, str, str]] = []
+    # value__in in chunks (one OR per target overflows SQLite's expression tree at 1,000);
+    # the type is matched here.
+    for start in range(0, len(values), _CHUNK):
+        rows += [
+            row
+            for row in Target.objects.filter(value__in=values[start : start + _CHUNK])
+            .filter(
+                request__agency_id=request.agency_id,
+                request__received_at__gte=since,
+                request__received_at__lte=request.received_at,
+            )
+            .exclude(request_id=request.pk)
+            .exclude(request__status=RequestStatus.WITHDRAWN)
+            .values_list(
+                "request__reference", "request__public_id", "request__received_at", "type", "value"
+            )
+            .order_by("-request__received_at", "request__reference")[:_LIMIT]
+            if (row[3], row[4]) in wanted
+        ]
+    rows.sort(key=lambda row: (-row[2].timestamp(), row[0]))
     grouped: dict[str, tuple[str, datetime, list[str]]] = {}
-    for reference, public_id, received_at, target_type, value in rows:
+    for reference, public_id, received_at, target_type, value in rows[:_LIMIT]:
         entry = grouped.setdefault(reference, (str(public_id), received_at, []))
         entry[2].append(f"{target_type}:{value}")
     return tuple(

@@ -56,9 +56,14 @@ def transition_guard(request: LegalRequest, to_status: str, *, now: datetime) ->
         )
 
 
-def transition_effects(request: LegalRequest, to_status: str, *, now: datetime) -> None:
-    """What a move implies for the review record: back to review, the decision lapses."""
+def transition_effects(
+    request: LegalRequest, to_status: str, *, now: datetime
+) -> dict[str, object]:
+    """What a move implies for the review record (returned for the audit event): back to
+    review, the current decision lapses."""
     if to_status == S.IN_REVIEW and request.status in (S.DECIDED, S.APPROVED):
-        Decision.objects.filter(request=request, superseded_at__isnull=True).update(
-            superseded_at=now
-        )
+        current = Decision.objects.filter(request=request, superseded_at__isnull=True)
+        superseded = list(current.values_list("pk", flat=True))
+        current.update(superseded_at=now)
+        return {"superseded_decisions": superseded}
+    return {}

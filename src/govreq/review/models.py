@@ -21,6 +21,8 @@ class CheckTrigger(models.TextChoices):
     POLICY_CHANGED = "POLICY_CHANGED", "Policy changed"
     CLARIFICATION_ANSWERED = "CLARIFICATION_ANSWERED", "Clarification answered"
     MANUAL = "MANUAL", "Run by staff"
+    DECISION = "DECISION", "Before a decision or approval"
+    AGENCY_CHANGED = "AGENCY_CHANGED", "Agency verified or suspended"
 
 
 class CheckRun(models.Model):

@@ -160,11 +160,18 @@ def _current_decision(request: LegalRequest) -> Decision | None:
 def request_start_review(*, actor: Actor, request: LegalRequest, now: datetime) -> LegalRequest:
     require_role(actor, StaffRole.INTAKE, StaffRole.REVIEWER)
     request = lock_request(request)
+    assigned: dict[str, object] = {}
     if request.assigned_to_id is None and actor.user is not None:
         request.assigned_to = actor.user
         request.save(update_fields=["assigned_to"])
+        assigned = {"assigned_to": actor.user.pk}
     return request_transition(
-        actor=actor, request=request, to_status=S.IN_REVIEW, reason="Review started", now=now
+        actor=actor,
+        request=request,
+        to_status=S.IN_REVIEW,
+        reason="Review started",
+        now=now,
+        audit_data=assigned,
     )
 
 
@@ -228,6 +235,11 @@ def clarification_answer(
         raise NotFound(f"no request {request.public_id}", code="request_not_found")
     if not answer.strip():
         raise ValidationFailed.single("answer", "must not be empty")
+    if request.status in FINAL_STATUSES:
+        raise Conflict(
+            f"{request.reference} is {S(request.status).label.lower()}; it takes no more answers",
+            code="request_closed",
+        )
     clarification = (
         Clarification.objects.select_for_update()
         .filter(pk=clarification_id, request=request)
@@ -354,6 +366,8 @@ def decision_make(
 
     disclosing = outcome in DISCLOSING_OUTCOMES
     if disclosing:
+        # Facts change (an agency suspended, a hold placed): decide on fresh checks.
+        checks_run(actor=actor, request=request, trigger=CheckTrigger.DECISION, now=now)
         _refuse_if_blocked(request)
         if request.needs_human_rights_approval and request.status != S.ESCALATED:
             raise Conflict(
@@ -407,12 +421,18 @@ def decision_make(
 
 
 def approvals_missing(decision: Decision) -> list[str]:
+    """What the decision still needs. The human-rights officer's approval is needed when the
+    decision said so, or when the request needs it now (a hold exception or a human-rights risk
+    that appeared after the decision)."""
     approvals = list(decision.approvals.all())
     standard = sum(1 for a in approvals if a.kind == ApprovalKind.STANDARD)
     missing = [ApprovalKind.STANDARD.value] * max(0, STANDARD_APPROVALS_NEEDED - standard)
-    if decision.requires_human_rights_approval and not any(
-        a.kind == ApprovalKind.HUMAN_RIGHTS for a in approvals
-    ):
+    needs_hr = decision.requires_human_rights_approval or (
+        LegalRequest.objects.filter(
+            pk=decision.request_id, needs_human_rights_approval=True
+        ).exists()
+    )
+    if needs_hr and not any(a.kind == ApprovalKind.HUMAN_RIGHTS for a in approvals):
         missing.append(ApprovalKind.HUMAN_RIGHTS.value)
     return missing
 
@@ -449,6 +469,7 @@ def approval_give(
             "decision awaiting approval",
             code="nothing_to_approve",
         )
+    checks_run(actor=actor, request=request, trigger=CheckTrigger.DECISION, now=now)
     _refuse_if_blocked(request)
     if decision.decided_by_id == actor.user.pk:
         raise Conflict("the person who decided cannot approve their own decision", code="four_eyes")
