@@ -37,7 +37,12 @@ def body_changes(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any
     for path in sorted(set(old_top) | set(new_top)):
         if old_top.get(path) != new_top.get(path):
             changes.append(
-                {"jurisdiction": "", "field": path, "old": old_top.get(path), "new": new_top.get(path)}
+                {
+                    "jurisdiction": "",
+                    "field": path,
+                    "old": old_top.get(path),
+                    "new": new_top.get(path),
+                }
             )
     old_entries, new_entries = _by_jurisdiction(old), _by_jurisdiction(new)
     for code in sorted(set(old_entries) | set(new_entries), key=lambda c: (c != "ALL", c)):

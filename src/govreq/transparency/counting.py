@@ -35,18 +35,19 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
     CharField,
     Count,
-    Exists,
     OuterRef,
     Q,
     QuerySet,
@@ -57,6 +58,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.lookups import IsNull
 
 from govreq.core.errors import ValidationFailed
 from govreq.holds.models import JurisdictionHold
@@ -78,7 +80,8 @@ COUNTING_RULES_VERSION = 1
 
 S = RequestStatus
 K = RequestKind
-LEGAL_PROCESS_KINDS = (K.SUBPOENA, K.COURT_ORDER, K.SEARCH_WARRANT, K.MLAT, K.OTHER)
+KINDS: tuple[str, ...] = tuple(K.values)
+REASONS: tuple[str, ...] = tuple(RejectionReason.values)
 OUTCOMES = ("FULL", "PARTIAL", "REJECTED", "NO_DATA", "WITHDRAWN", "PENDING")
 PRODUCED_OUTCOMES = frozenset({"FULL", "PARTIAL"})
 CONTENT_CATEGORIES = frozenset({DataCategory.CONTENT.value})
@@ -169,7 +172,7 @@ class Tally:
     legal_process: Counts = field(default_factory=Counts)
     emergency: Counts = field(default_factory=Counts)
     preservation: Counts = field(default_factory=Counts)
-    by_kind: dict[str, Counts] = field(default_factory=lambda: {k: Counts() for k in K.values})
+    by_kind: dict[str, Counts] = field(default_factory=lambda: {k: Counts() for k in KINDS})
     outcomes: Counter[str] = field(default_factory=Counter)
     rejection_reasons: Counter[str] = field(default_factory=Counter)
     pending_on_hold: int = 0
@@ -215,7 +218,7 @@ class Tally:
             (self.legal_process, other.legal_process),
             (self.emergency, other.emergency),
             (self.preservation, other.preservation),
-            *((self.by_kind[k], other.by_kind[k]) for k in K.values),
+            *((self.by_kind[k], other.by_kind[k]) for k in KINDS),
         ):
             mine.add(theirs.requests, theirs.accounts, theirs.data_produced)
         self.outcomes.update(other.outcomes)
@@ -247,14 +250,11 @@ class Tally:
                 "accounts": self.preservation.accounts,
             },
             "by_kind": {
-                kind: self.by_kind[kind].as_dict(produces=kind != K.PRESERVATION)
-                for kind in K.values
+                kind: self.by_kind[kind].as_dict(produces=kind != K.PRESERVATION) for kind in KINDS
             },
             "outcomes": {outcome: self.outcomes[outcome] for outcome in OUTCOMES},
             "pending_on_hold": self.pending_on_hold,
-            "rejection_reasons": {
-                reason: self.rejection_reasons[reason] for reason in RejectionReason.values
-            },
+            "rejection_reasons": {reason: self.rejection_reasons[reason] for reason in REASONS},
             "content": {
                 "sought_content": self.sought_content,
                 "sought_non_content_only": total.requests - self.sought_content,
@@ -284,7 +284,9 @@ def national_security_bands() -> dict[str, int]:
     width: ``GOVREQ_REPORT_NATIONAL_SECURITY_BANDS="US:250"`` (the default; empty for none)."""
     raw = getattr(settings, "REPORT_NATIONAL_SECURITY_BANDS", None)
     if raw is None:
-        raw = os.environ.get("GOVREQ_REPORT_NATIONAL_SECURITY_BANDS", DEFAULT_NATIONAL_SECURITY_BANDS)
+        raw = os.environ.get(
+            "GOVREQ_REPORT_NATIONAL_SECURITY_BANDS", DEFAULT_NATIONAL_SECURITY_BANDS
+        )
     bands: dict[str, int] = {}
     for item in str(raw).split(","):
         if not item.strip():
@@ -309,8 +311,9 @@ def _classified(
     cutoff: datetime,
     held_jurisdictions: Iterable[str],
     banded_jurisdictions: Iterable[str],
-) -> QuerySet[LegalRequest, dict[str, Any]]:
-    """The period's requests grouped by class as of ``cutoff``, with requests and accounts."""
+) -> Any:
+    """The period's requests grouped by class as of ``cutoff``, with requests and accounts
+    (a values() queryset of dicts)."""
     preservation = Q(kind=K.PRESERVATION)
     # Preservation requests never count as data produced and have no reported outcome, so
     # neither look-up is needed for them.
@@ -336,12 +339,28 @@ def _classified(
                 .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gte=cutoff))
                 .order_by("-id")
                 .annotate(
-                    key=Concat(
-                        "outcome",
-                        Value(_SEPARATOR),
-                        Cast("rejection_reasons", TextField()),
-                        Value(_SEPARATOR),
-                        Cast("approved_categories", TextField()),
+                    # OUTCOME|reasons|approved categories, the JSON only where it counts.
+                    key=Case(
+                        When(
+                            outcome=DecisionOutcome.REJECTED,
+                            then=Concat(
+                                "outcome",
+                                Value(_SEPARATOR),
+                                Cast("rejection_reasons", TextField()),
+                                Value(_SEPARATOR),
+                                output_field=TextField(),
+                            ),
+                        ),
+                        When(
+                            outcome=DecisionOutcome.PARTIAL,
+                            then=Concat(
+                                "outcome",
+                                Value(_SEPARATOR * 2),
+                                Cast("approved_categories", TextField()),
+                                output_field=TextField(),
+                            ),
+                        ),
+                        default=Cast("outcome", TextField()),
                         output_field=TextField(),
                     )
                 )
@@ -366,14 +385,21 @@ def _classified(
         output_field=BooleanField(),
     )
     held_in = sorted(set(held_jurisdictions))
+    # A scalar look-up rather than EXISTS, which PostgreSQL may turn into a hash of every
+    # ON_HOLD change in the table; and only for the jurisdictions that had a hold.
+    first_hold = Subquery(
+        StatusChange.objects.filter(
+            request=OuterRef("pk"), to_status=S.ON_HOLD, occurred_at__lt=cutoff
+        ).values("pk")[:1]
+    )
     held: Any = (
         Case(
             When(
                 jurisdiction_id__in=held_in,
-                then=Exists(
-                    StatusChange.objects.filter(
-                        request=OuterRef("pk"), to_status=S.ON_HOLD, occurred_at__lt=cutoff
-                    )
+                then=Case(
+                    When(IsNull(first_hold, False), then=Value(True)),
+                    default=Value(False),
+                    output_field=BooleanField(),
                 ),
             ),
             default=Value(False),
@@ -459,7 +485,10 @@ def _tallies(
     )
     for row in rows.iterator(chunk_size=2000):
         request = request_class(row)
-        tallies.setdefault(request.jurisdiction, Tally()).add(
+        tally = tallies.get(request.jurisdiction)
+        if tally is None:
+            tally = tallies[request.jurisdiction] = Tally()
+        tally.add(
             request,
             requests=row["requests"],
             accounts=row["accounts"] or 0,
@@ -538,16 +567,31 @@ def report_compute(*, period: Period, now: datetime) -> dict[str, Any]:
     is plain JSON (no floats), deterministic for a given history, and is what a published
     version freezes and signs.
     """
-    cutoff = min(period.end, now)
+    with _tuned_for_reporting():
+        return _report_compute(period=period, cutoff=min(period.end, now))
+
+
+@contextmanager
+def _tuned_for_reporting() -> Iterator[None]:
+    """On PostgreSQL, no JIT for the report's queries: the planner prices the correlated
+    look-ups far above their real cost, and compiling them takes longer than running them."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
+def _report_compute(*, period: Period, cutoff: datetime) -> dict[str, Any]:
     bands = national_security_bands()
     holds = _holds_in_period(period, cutoff)
     held_jurisdictions = {hold.jurisdiction_id for hold in holds}
     received = LegalRequest.objects.filter(
         received_at__gte=period.start, received_at__lt=min(period.end, cutoff)
     )
-    tallies = _tallies(
-        received, cutoff=cutoff, held_jurisdictions=held_jurisdictions, bands=bands
-    )
+    tallies = _tallies(received, cutoff=cutoff, held_jurisdictions=held_jurisdictions, bands=bands)
     hold_entries: dict[str, list[dict[str, Any]]] = {}
     for hold in holds:
         hold_entries.setdefault(hold.jurisdiction_id, []).append(

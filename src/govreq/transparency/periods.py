@@ -63,13 +63,12 @@ def parse_period(text: str) -> Period:
     match = _PERIOD.match(text or "")
     if match is None:
         raise ValidationFailed.single(
-            "period", f"{text!r} is not a period: write a half-year like 2020-H2 or a year like 2020"
+            "period",
+            f"{text!r} is not a period: write a half-year like 2020-H2 or a year like 2020",
         )
     year = int(match.group(1))
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise ValidationFailed.single(
-            "period", f"{year} is outside {FIRST_YEAR}-{LAST_YEAR}"
-        )
+        raise ValidationFailed.single("period", f"{year} is outside {FIRST_YEAR}-{LAST_YEAR}")
     half = match.group(2)
     return half_year(year, int(half)) if half else whole_year(year)
 

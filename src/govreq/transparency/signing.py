@@ -41,7 +41,7 @@ class SigningKeyInvalid(DomainError):
     http_status = 409
 
 
-def _configured(name: str) -> str:
+def configured_setting(name: str) -> str:
     """A setting by its settings.py name, else the environment variable it comes from."""
     value = getattr(settings, name, None)
     if value is None:
@@ -89,10 +89,10 @@ def _development_key() -> Ed25519PrivateKey:
 
 def signing_key() -> Ed25519PrivateKey:
     """The operator's report-signing key; refused in production when none is configured."""
-    inline = _configured("REPORT_SIGNING_KEY")
+    inline = configured_setting("REPORT_SIGNING_KEY")
     if inline:
         return _parse_private_key(inline.encode("ascii", "replace"), "GOVREQ_REPORT_SIGNING_KEY")
-    key_file = _configured("REPORT_SIGNING_KEY_FILE")
+    key_file = configured_setting("REPORT_SIGNING_KEY_FILE")
     if key_file:
         try:
             material = Path(key_file).read_bytes()
@@ -146,8 +146,9 @@ class Statement:
         return canonical_json({"govreq-report-statement": 1, **self.__dict__})
 
 
-def statement_of(report: PublishedReport, *, published_by: str | None = None) -> Statement:
-    """The statement of a stored report (its body hash as stored, not recomputed)."""
+def statement_of(report: PublishedReport) -> Statement:
+    """The statement of a stored report (its body hash as stored, not recomputed). The author
+    is named by user id, which never changes (an e-mail address may)."""
     return Statement(
         period=report.period,
         version=report.version,
@@ -161,7 +162,7 @@ def statement_of(report: PublishedReport, *, published_by: str | None = None) ->
         audit_head_hash=report.audit_head_hash,
         key_id=report.key_id,
         published_at=report.published_at.astimezone(UTC).isoformat(timespec="microseconds"),
-        published_by=published_by if published_by is not None else report.published_by.email,
+        published_by=str(report.published_by_id),
     )
 
 

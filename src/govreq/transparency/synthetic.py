@@ -76,7 +76,10 @@ OFFENCES = (
 )
 CATEGORIES = {
     "SUBPOENA": (["BASIC_SUBSCRIBER"], ["BASIC_SUBSCRIBER", "IP_LOGS"]),
-    "COURT_ORDER": (["BASIC_SUBSCRIBER", "IP_LOGS"], ["BASIC_SUBSCRIBER", "IP_LOGS", "TRANSACTIONAL"]),
+    "COURT_ORDER": (
+        ["BASIC_SUBSCRIBER", "IP_LOGS"],
+        ["BASIC_SUBSCRIBER", "IP_LOGS", "TRANSACTIONAL"],
+    ),
     "SEARCH_WARRANT": (["BASIC_SUBSCRIBER", "CONTENT"], ["BASIC_SUBSCRIBER", "CONTENT", "IP_LOGS"]),
     "MLAT": (["BASIC_SUBSCRIBER", "CONTENT"], ["BASIC_SUBSCRIBER", "IP_LOGS"]),
     "OTHER": (["BASIC_SUBSCRIBER", "IP_LOGS"], ["BASIC_SUBSCRIBER"]),
@@ -105,9 +108,12 @@ class Cell:
     accounts_per_request: float
 
 
-def mix_cells() -> list[Cell]:
+def mix_cells(*, jurisdictions: frozenset[str] = frozenset()) -> list[Cell]:
+    """The mix, or the part of it from the given jurisdictions."""
     cells = []
     for half, code, legal, legal_yes, legal_acc, er, er_yes, er_acc, pres, pres_acc in ROWS:
+        if jurisdictions and code not in jurisdictions:
+            continue
         period = parse_period(half)
         for category, count, produced, accounts in (
             ("LEGAL", legal, legal_yes, legal_acc),
@@ -264,6 +270,14 @@ def plan_history(
 # --- Writing rows -------------------------------------------------------------------------------
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    column = getattr(field, "column", None)
+    if not isinstance(column, str):
+        raise TypeError(f"{model.__name__}.{name} is not a concrete column")
+    return column
+
+
 class BulkWriter:
     """Insert rows of one model fast: COPY on PostgreSQL, executemany elsewhere."""
 
@@ -298,13 +312,13 @@ class BulkWriter:
     def uuid(self, value: uuid.UUID) -> Any:
         return value if self.postgres else value.hex
 
-    def write(self, model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]) -> None:
+    def write(
+        self, model: type[models.Model], fields: list[str], rows: list[tuple[Any, ...]]
+    ) -> None:
         if not rows:
             return
         table = connection.ops.quote_name(model._meta.db_table)
-        columns = ", ".join(
-            connection.ops.quote_name(model._meta.get_field(name).column) for name in fields
-        )
+        columns = ", ".join(connection.ops.quote_name(_column(model, name)) for name in fields)
         with connection.cursor() as cursor:
             if self.postgres:
                 raw = cursor.cursor  # the psycopg cursor, for COPY
@@ -410,7 +424,8 @@ class _Context:
     ids: dict[type[models.Model], int]
     agencies: dict[str, tuple[int, int]]  # code -> (agency id, officer id)
     staff: dict[str, User]
-    labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (id, e-mail)
+    # staff key -> (actor kind, id, label) for the status history
+    labels: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def next_id(self, model: type[models.Model]) -> int:
         value = self.ids[model]
@@ -491,9 +506,9 @@ def _add_request(context: _Context, batch: _Batch, cell: Cell) -> None:
         kind, offence = "SEARCH_WARRANT", "HUMAN_TRAFFICKING"
     exception = held_jurisdiction and (kind == "EMERGENCY" or offence == "HUMAN_TRAFFICKING")
     arrives_on_hold = held_jurisdiction and not exception
-    if exception or (kind == "PRESERVATION" and rng.random() < 0.9):
-        outcome = "FULL"
-    elif kind != "PRESERVATION" and rng.random() < cell.produced_share:
+    # Preservation requests are honoured nine times in ten (never "data produced" in reports).
+    honoured = 0.9 if kind == "PRESERVATION" else cell.produced_share
+    if exception or rng.random() < honoured:
         outcome = "FULL"
     else:
         outcome = _pick(rng, NOT_PRODUCED_CHOICES)
@@ -626,14 +641,20 @@ def synthetic_generate(
     now: datetime,
     append: bool = False,
     batch_size: int = 20_000,
+    jurisdictions: frozenset[str] = frozenset(),
     progress: Callable[[int, int], None] | None = None,
 ) -> SyntheticResult:
-    """Add ``count`` synthetic requests with their histories. Refused in production, and on a
-    database that already holds requests unless ``append``."""
+    """Add ``count`` synthetic requests with their histories (from the given jurisdictions of
+    the mix only, if any are given). Refused in production, and on a database that already
+    holds requests unless ``append``."""
     if settings.PRODUCTION:
         raise Conflict("synthetic data is refused in production mode", code="production")
     if not 1 <= count <= MAX_REQUESTS:
         raise ValidationFailed.single("count", f"must be 1 to {MAX_REQUESTS:,}")
+    cells = mix_cells(jurisdictions=jurisdictions)
+    if not cells:
+        known = ", ".join(sorted({row[1] for row in ROWS}))
+        raise ValidationFailed.single("jurisdictions", f"the mix has only {known}")
     if not append and LegalRequest.objects.exists():
         raise Conflict(
             "the database already holds requests; use --append to add synthetic ones anyway",
@@ -642,7 +663,7 @@ def synthetic_generate(
     with transaction.atomic():
         agencies, staff = _setup()
     context = _Context(
-        rng=random.Random(seed),
+        rng=random.Random(seed),  # noqa: S311 - synthetic data, not secrets
         writer=BulkWriter(),
         ids=_next_ids(),
         agencies=agencies,
@@ -651,7 +672,6 @@ def synthetic_generate(
     for key in ("reviewer", "policy"):
         user = staff[key]
         context.labels[key] = ("USER", str(user.pk), user.email)
-    cells = mix_cells()
     cumulative = list(itertools.accumulate(cell.requests for cell in cells))
     written = {"targets": 0, "status_changes": 0, "decisions": 0, "approvals": 0}
     done = 0

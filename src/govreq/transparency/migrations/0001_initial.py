@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,30 +16,97 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='PublishedReport',
+            name="PublishedReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.CharField(help_text='"2020-H2" or "2020".', max_length=7)),
-                ('version', models.PositiveIntegerField()),
-                ('period_start', models.DateTimeField()),
-                ('period_end', models.DateTimeField(help_text='Exclusive.')),
-                ('body', models.JSONField()),
-                ('body_sha256', models.CharField(max_length=64)),
-                ('previous_sha256', models.CharField(blank=True, help_text='The body hash of the version this one corrects.', max_length=64)),
-                ('changes', models.JSONField(blank=True, default=list, help_text='What changed since the previous version.')),
-                ('note', models.TextField(blank=True, help_text='Why this version was published.')),
-                ('audit_head_seq', models.PositiveBigIntegerField(help_text='The last audit event the report was computed from.')),
-                ('audit_head_hash', models.CharField(max_length=64)),
-                ('key_id', models.CharField(max_length=16)),
-                ('public_key', models.CharField(help_text='Ed25519, base64 of the raw 32 bytes.', max_length=44)),
-                ('signature', models.CharField(help_text='Ed25519, base64.', max_length=88)),
-                ('published_at', models.DateTimeField()),
-                ('published_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.CharField(help_text='"2020-H2" or "2020".', max_length=7)),
+                ("version", models.PositiveIntegerField()),
+                ("period_start", models.DateTimeField()),
+                ("period_end", models.DateTimeField(help_text="Exclusive.")),
+                ("body", models.JSONField()),
+                ("body_sha256", models.CharField(max_length=64)),
+                (
+                    "previous_sha256",
+                    models.CharField(
+                        blank=True,
+                        help_text="The body hash of the version this one corrects.",
+                        max_length=64,
+                    ),
+                ),
+                (
+                    "changes",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="What changed since the previous version.",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, help_text="Why this version was published.")),
+                (
+                    "audit_head_seq",
+                    models.PositiveBigIntegerField(
+                        help_text="The last audit event the report was computed from."
+                    ),
+                ),
+                ("audit_head_hash", models.CharField(max_length=64)),
+                ("key_id", models.CharField(max_length=16)),
+                (
+                    "public_key",
+                    models.CharField(
+                        help_text="Ed25519, base64 of the raw 32 bytes.", max_length=44
+                    ),
+                ),
+                ("signature", models.CharField(help_text="Ed25519, base64.", max_length=88)),
+                ("published_at", models.DateTimeField()),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['period_start', 'period', 'version'],
-                'indexes': [models.Index(fields=['period', '-version'], name='transparenc_period_79218a_idx')],
-                'constraints': [models.UniqueConstraint(fields=('period', 'version'), name='report_version_unique'), models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='report_version_gte_1'), models.CheckConstraint(condition=models.Q(('period_end__gt', models.F('period_start'))), name='report_period_ordered'), models.CheckConstraint(condition=django.db.models.lookups.Exact(django.db.models.functions.text.Length('body_sha256'), 64), name='report_body_sha256_length'), models.CheckConstraint(condition=models.Q(models.Q(('previous_sha256', ''), ('version', 1)), models.Q(('version__gt', 1), models.Q(('previous_sha256', ''), _negated=True)), _connector='OR'), name='report_correction_names_previous')],
+                "ordering": ["period_start", "period", "version"],
+                "indexes": [
+                    models.Index(
+                        fields=["period", "-version"], name="transparenc_period_79218a_idx"
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("period", "version"), name="report_version_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("version__gte", 1)), name="report_version_gte_1"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("period_end__gt", models.F("period_start"))),
+                        name="report_period_ordered",
+                    ),
+                    models.CheckConstraint(
+                        condition=django.db.models.lookups.Exact(
+                            django.db.models.functions.text.Length("body_sha256"), 64
+                        ),
+                        name="report_body_sha256_length",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("previous_sha256", ""), ("version", 1)),
+                            models.Q(
+                                ("version__gt", 1), models.Q(("previous_sha256", ""), _negated=True)
+                            ),
+                            _connector="OR",
+                        ),
+                        name="report_correction_names_previous",
+                    ),
+                ],
             },
         ),
     ]
