@@ -1,0 +1,38 @@
+"""The public words for the report's codes, marked for translation (English, 繁體中文)."""
+
+from __future__ import annotations
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+KINDS: dict[str, Promise] = {
+    "SUBPOENA": _("Subpoena"),
+    "COURT_ORDER": _("Court order"),
+    "SEARCH_WARRANT": _("Search warrant"),
+    "EMERGENCY": _("Emergency disclosure request"),
+    "PRESERVATION": _("Preservation request"),
+    "MLAT": _("MLAT / letters rogatory"),
+    "OTHER": _("Other legal process"),
+}
+OUTCOMES: dict[str, Promise] = {
+    "FULL": _("Data produced in full"),
+    "PARTIAL": _("Data produced in part"),
+    "REJECTED": _("Rejected"),
+    "NO_DATA": _("No data found"),
+    "WITHDRAWN": _("Withdrawn by the agency"),
+    "PENDING": _("Pending at the end of the period"),
+}
+REJECTION_REASONS: dict[str, Promise] = {
+    "INVALID_PROCESS": _("Invalid or insufficient legal process"),
+    "OVERBROAD": _("Overbroad"),
+    "JURISDICTION_HOLD": _("Jurisdiction hold"),
+    "HUMAN_RIGHTS": _("Human-rights concerns"),
+    "NO_SUCH_ACCOUNT": _("No such account"),
+    "OTHER": _("Other reason"),
+}
+CONTENT: dict[str, Promise] = {
+    "sought_content": _("Requests seeking content"),
+    "sought_non_content_only": _("Requests seeking non-content data only"),
+    "disclosed_content": _("Data produced included content"),
+    "disclosed_non_content_only": _("Data produced was non-content only"),
+}

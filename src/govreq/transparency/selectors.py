@@ -1,0 +1,157 @@
+"""Reading reports: live drafts, published versions, and the series the charts draw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import QuerySet
+
+from govreq.core.errors import NotFound
+from govreq.transparency.counting import report_compute
+from govreq.transparency.models import PublishedReport
+from govreq.transparency.periods import Period, parse_period
+
+
+def report_draft(*, period: Period, now: datetime) -> dict[str, Any]:
+    """The report as it would be published now (computed live; for staff and the CLI)."""
+    return report_compute(period=period, now=now)
+
+
+def published_versions(period: Period) -> QuerySet[PublishedReport]:
+    return PublishedReport.objects.filter(period=period.label).order_by("-version")
+
+
+def published_report(period: Period, *, version: int | None = None) -> PublishedReport:
+    """The latest published version of the period's report, or the version asked for."""
+    versions = published_versions(period).select_related("published_by")
+    report = versions.filter(version=version).first() if version else versions.first()
+    if report is None:
+        what = f"version {version} of the {period} report" if version else f"the {period} report"
+        raise NotFound(f"{what} has not been published", code="report_not_published")
+    return report
+
+
+def published_latest_each() -> list[PublishedReport]:
+    """The latest version of every published period, newest period first."""
+    latest: dict[str, int] = {}
+    for pk, period in PublishedReport.objects.order_by("period", "-version").values_list(
+        "pk", "period"
+    ):
+        latest.setdefault(period, pk)
+    return sorted(
+        PublishedReport.objects.filter(pk__in=latest.values()).select_related("published_by"),
+        key=lambda r: (r.period_end, parse_period(r.period).is_half_year),
+        reverse=True,
+    )
+
+
+def published_index() -> list[tuple[str, int]]:
+    """(period, latest version) of every published period, newest period first; no bodies."""
+    latest: dict[str, tuple[int, Any]] = {}
+    for period, version, end in PublishedReport.objects.order_by("period", "-version").values_list(
+        "period", "version", "period_end"
+    ):
+        latest.setdefault(period, (version, end))
+    return [
+        (period, version)
+        for period, (version, end) in sorted(
+            latest.items(),
+            key=lambda item: (item[1][1], parse_period(item[0]).is_half_year),
+            reverse=True,
+        )
+    ]
+
+
+def published_overview() -> PublishedReport | None:
+    """The report the overview page leads with: the latest period (a half-year before a year
+    ending on the same day)."""
+    index = published_index()
+    return published_report(parse_period(index[0][0])) if index else None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SeriesPoint:
+    period: Period
+    requests: int
+    data_produced: int
+    percent: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldSpan:
+    id: int
+    jurisdiction: str
+    starts: str  # ISO datetimes, as in the report body
+    ends: str | None
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Series:
+    jurisdiction: str
+    name: str
+    points: list[SeriesPoint]
+    holds: list[HoldSpan]
+
+
+def _entry(body: dict[str, Any], code: str) -> dict[str, Any] | None:
+    if code == "ALL":
+        return body["total"]
+    return next((entry for entry in body["jurisdictions"] if entry["code"] == code), None)
+
+
+def series_for(code: str, *, bodies: list[tuple[Period, dict[str, Any]]]) -> Series:
+    """Requests and % with data produced per half-year for one jurisdiction ("ALL" for all),
+    with the holds the reports name, drawn from the given report bodies."""
+    points: list[SeriesPoint] = []
+    holds: dict[int, HoldSpan] = {}
+    name = code
+    for period, body in sorted(bodies, key=lambda item: item[0].start):
+        entry = _entry(body, code)
+        if entry is None:
+            points.append(SeriesPoint(period=period, requests=0, data_produced=0, percent=None))
+            continue
+        name = entry["name"]
+        points.append(
+            SeriesPoint(
+                period=period,
+                requests=entry["requests"],
+                data_produced=entry["data_produced"],
+                percent=entry["data_produced_percent"],
+            )
+        )
+        entries = body["jurisdictions"] if code == "ALL" else [entry]
+        for each in entries:
+            for hold in each.get("holds", []):
+                # A later report knows more (a lift), so it wins.
+                holds[hold["id"]] = HoldSpan(
+                    id=hold["id"],
+                    jurisdiction=hold["jurisdiction"],
+                    starts=hold["effective_from"],
+                    ends=hold["effective_to"],
+                    reason=hold["reason"],
+                )
+    return Series(jurisdiction=code, name=name, points=points, holds=list(holds.values()))
+
+
+def published_half_year_bodies(
+    *, extra: tuple[Period, dict[str, Any]] | None = None
+) -> list[tuple[Period, dict[str, Any]]]:
+    """The body of the latest version of every published half-year (plus a draft, if given)."""
+    bodies = [
+        (parse_period(report.period), report.body)
+        for report in published_latest_each()
+        if parse_period(report.period).is_half_year
+    ]
+    if extra is not None:
+        bodies = [(p, b) for p, b in bodies if p.label != extra[0].label] + [extra]
+    return bodies
+
+
+def jurisdiction_entry(body: dict[str, Any], code: str) -> dict[str, Any]:
+    entry = _entry(body, code.upper())
+    if entry is None:
+        raise NotFound(f"the report names no jurisdiction {code!r}", code="jurisdiction_not_found")
+    return entry

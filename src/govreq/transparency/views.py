@@ -1,0 +1,343 @@
+"""The public transparency pages (/transparency/), in English and Traditional Chinese.
+
+Anyone may read published reports and download them; staff may also read the live draft of any
+period. Pages are rendered on the server, charts included (SVG), with no script and no inline
+style, under the site's Content-Security-Policy. The page language follows ``?lang=zh-hant``,
+else the Accept-Language header (there is no LocaleMiddleware: each view activates it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_supported_language_variant
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from govreq.core.errors import DomainError, NotFound
+from govreq.intake.models import RequestKind
+from govreq.review.models import RejectionReason
+from govreq.transparency import labels
+from govreq.transparency.charts import ChartText, requests_chart
+from govreq.transparency.counting import OUTCOMES, percent
+from govreq.transparency.exports import FORMATS, FORMATS_BY_SUFFIX, Provenance
+from govreq.transparency.models import PublishedReport
+from govreq.transparency.periods import Period, parse_period
+from govreq.transparency.selectors import (
+    jurisdiction_entry,
+    published_half_year_bodies,
+    published_index,
+    published_overview,
+    published_report,
+    published_versions,
+    report_draft,
+    series_for,
+)
+
+LANGUAGES = (("en", "English"), ("zh-hant", "繁體中文"))
+
+
+def _language(request: HttpRequest) -> str:
+    asked = request.GET.get("lang", "").strip().lower()
+    if asked:
+        try:
+            return get_supported_language_variant(asked)
+        except LookupError:
+            pass
+    return translation.get_language_from_request(request)
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    language = _language(request)
+    with translation.override(language):
+        links = []
+        for code, name in LANGUAGES:
+            query = request.GET.copy()
+            query["lang"] = code
+            links.append({"code": code, "name": name, "url": f"?{query.urlencode()}"})
+        # A language chosen with ?lang= follows the reader through the links.
+        chosen = "lang" in request.GET
+        html = render_to_string(
+            template,
+            {
+                **_page_context(),
+                **context,
+                "language": language,
+                "language_links": links,
+                "lang_query": f"?lang={language}" if chosen else "",
+                "lang_param": f"&lang={language}" if chosen else "",
+            },
+            request=request,
+        )
+    response = HttpResponse(html)
+    response["Content-Language"] = language
+    patch_vary_headers(response, ["Accept-Language"])
+    return response
+
+
+def _page_context() -> dict[str, Any]:
+    return {"periods": [period for period, _version in published_index()]}
+
+
+def _period_or_404(text: str) -> Period:
+    try:
+        return parse_period(text)
+    except DomainError:
+        raise Http404("no such period") from None
+
+
+def _version(request: HttpRequest) -> int | None:
+    raw = request.GET.get("version", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404("no such version")
+    return int(raw)
+
+
+def _published_or_404(period: Period, request: HttpRequest) -> PublishedReport:
+    try:
+        return published_report(period, version=_version(request))
+    except NotFound:
+        raise Http404("not published") from None
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    user = request.user
+    return bool(user.is_authenticated and user.is_staff and user.is_active)
+
+
+def _chart(code: str, bodies: list[tuple[Period, dict[str, Any]]], ident: str) -> SafeString:
+    series = series_for(code, bodies=bodies)
+    name = _("All jurisdictions") if code == "ALL" else series.name
+    text = ChartText(
+        title=_("%(name)s: requests and share with data produced, by half-year") % {"name": name},
+        requests=_("Requests"),
+        percent=_("Percentage with data produced"),
+        hold_from=_("Hold from {date}"),
+        empty=_("No published data yet"),
+        summary=_("{period}: {requests} requests, {percent} with data produced"),
+    )
+    # requests_chart escapes every text it draws.
+    return mark_safe(requests_chart(series, text=text, chart_id=ident))  # noqa: S308
+
+
+def _labelled(entry: dict[str, Any]) -> dict[str, Any]:
+    """Rows with translated labels for the templates."""
+    total = entry["requests"]
+    return {
+        "kinds": [
+            {"code": kind, "label": labels.KINDS[kind], **entry["by_kind"][kind]}
+            for kind in RequestKind.values
+        ],
+        "outcomes": [
+            {
+                "code": outcome,
+                "label": labels.OUTCOMES[outcome],
+                "requests": entry["outcomes"][outcome],
+                "share": percent(entry["outcomes"][outcome], total),
+            }
+            for outcome in OUTCOMES
+        ],
+        "reasons": [
+            {
+                "code": reason,
+                "label": labels.REJECTION_REASONS[reason],
+                "requests": entry["rejection_reasons"][reason],
+            }
+            for reason in RejectionReason.values
+        ],
+        "content": [
+            {"code": key, "label": labels.CONTENT[key], "requests": count}
+            for key, count in entry["content"].items()
+        ],
+    }
+
+
+def _downloads(period: Period, *, version: int | None, draft: bool) -> list[dict[str, str]]:
+    names = {
+        "csv": _("CSV (govreq schema)"),
+        "json": _("JSON (govreq schema)"),
+        "meta": _("CSV in Meta's layout"),
+        "google": _("CSV in Google's layout"),
+    }
+    view = "transparency:draft-download" if draft else "transparency:download"
+    links = []
+    for key, fmt in FORMATS.items():
+        url = reverse(view, kwargs={"period": period.label, "suffix": fmt.suffix})
+        if version and not draft:
+            url += f"?version={version}"
+        links.append(
+            {"label": str(names[key]), "url": url, "filename": fmt.filename(period.label, version)}
+        )
+    return links
+
+
+def _report_context(
+    period: Period, body: dict[str, Any], report: PublishedReport | None
+) -> dict[str, Any]:
+    holds = [
+        hold | {"name": entry["name"]} for entry in body["jurisdictions"] for hold in entry["holds"]
+    ]
+    bodies = published_half_year_bodies(extra=(period, body) if period.is_half_year else None)
+    charts = [{"code": "ALL", "svg": _chart("ALL", bodies, "chart-all")}]
+    for code in sorted({hold["jurisdiction"] for hold in holds}):
+        charts.append({"code": code, "svg": _chart(code, bodies, f"chart-{code.lower()}")})
+    versions = list(published_versions(period)) if report is not None else []
+    return {
+        "period": period,
+        "body": body,
+        "total": body["total"],
+        "total_rows": _labelled(body["total"]),
+        "jurisdictions": body["jurisdictions"],
+        "holds": holds,
+        "charts": charts,
+        "report": report,
+        "versions": versions,
+        "draft": report is None,
+        "downloads": _downloads(
+            period, version=report.version if report else None, draft=report is None
+        ),
+    }
+
+
+def _jurisdiction_context(
+    period: Period, body: dict[str, Any], code: str, report: PublishedReport | None
+) -> dict[str, Any]:
+    try:
+        entry = jurisdiction_entry(body, code)
+    except NotFound:
+        raise Http404("no such jurisdiction in this report") from None
+    bodies = published_half_year_bodies(extra=(period, body) if period.is_half_year else None)
+    return {
+        "period": period,
+        "body": body,
+        "entry": entry,
+        "rows": _labelled(entry),
+        "chart": _chart(entry["code"], bodies, f"chart-{entry['code'].lower()}"),
+        "report": report,
+        "draft": report is None,
+        "downloads": _downloads(
+            period, version=report.version if report else None, draft=report is None
+        ),
+    }
+
+
+def _provenance(report: PublishedReport) -> Provenance:
+    return Provenance(
+        version=report.version,
+        published_at=report.published_at.isoformat(),
+        body_sha256=report.body_sha256,
+        key_id=report.key_id,
+        public_key=report.public_key,
+        signature=report.signature,
+        audit_head_seq=report.audit_head_seq,
+        audit_head_hash=report.audit_head_hash,
+    )
+
+
+def _stream(
+    period: Period, suffix: str, body: dict[str, Any], provenance: Provenance
+) -> StreamingHttpResponse:
+    fmt = FORMATS_BY_SUFFIX.get(suffix)
+    if fmt is None:
+        raise Http404("no such format")
+    response = StreamingHttpResponse(fmt.render(body, provenance), content_type=fmt.media_type)
+    filename = fmt.filename(period.label, provenance.version)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- Public pages -------------------------------------------------------------------------------
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    report = published_overview()
+    context: dict[str, Any] = {"report": report, "published": published_index()}
+    if report is not None:
+        period = parse_period(report.period)
+        context |= _report_context(period, report.body, report)
+        context["leading"] = sorted(
+            report.body["jurisdictions"], key=lambda entry: entry["requests"], reverse=True
+        )[:10]
+    return _render(request, "transparency/overview.html", context)
+
+
+@require_GET
+def rules(request: HttpRequest) -> HttpResponse:
+    return _render(request, "transparency/rules.html", {})
+
+
+@require_GET
+def period_page(request: HttpRequest, period: str) -> HttpResponse:
+    parsed = _period_or_404(period)
+    report = _published_or_404(parsed, request)
+    return _render(
+        request, "transparency/period.html", _report_context(parsed, report.body, report)
+    )
+
+
+@require_GET
+def jurisdiction_page(request: HttpRequest, period: str, code: str) -> HttpResponse:
+    parsed = _period_or_404(period)
+    report = _published_or_404(parsed, request)
+    return _render(
+        request,
+        "transparency/jurisdiction.html",
+        _jurisdiction_context(parsed, report.body, code, report),
+    )
+
+
+@require_GET
+def download(request: HttpRequest, period: str, suffix: str) -> StreamingHttpResponse:
+    """A published version's frozen numbers, in any format (never recomputed)."""
+    parsed = _period_or_404(period)
+    report = _published_or_404(parsed, request)
+    return _stream(parsed, suffix, report.body, _provenance(report))
+
+
+# --- Staff: live drafts -------------------------------------------------------------------------
+
+
+def _draft_body(period: Period) -> dict[str, Any]:
+    return report_draft(period=period, now=timezone.now())
+
+
+@require_GET
+def draft_period(request: HttpRequest, period: str) -> HttpResponse:
+    if not _is_staff(request):
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    parsed = _period_or_404(period)
+    return _render(
+        request, "transparency/period.html", _report_context(parsed, _draft_body(parsed), None)
+    )
+
+
+@require_GET
+def draft_jurisdiction(request: HttpRequest, period: str, code: str) -> HttpResponse:
+    if not _is_staff(request):
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    parsed = _period_or_404(period)
+    return _render(
+        request,
+        "transparency/jurisdiction.html",
+        _jurisdiction_context(parsed, _draft_body(parsed), code, None),
+    )
+
+
+@require_GET
+def draft_download(
+    request: HttpRequest, period: str, suffix: str
+) -> HttpResponse | StreamingHttpResponse:
+    if not _is_staff(request):
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    parsed = _period_or_404(period)
+    return _stream(parsed, suffix, _draft_body(parsed), Provenance())

@@ -1,0 +1,99 @@
+"""The SVG chart (pure): well-formed, escaped, holds on the time axis."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from govreq.transparency.charts import ChartText, nice_ceiling, requests_chart
+from govreq.transparency.periods import parse_period
+from govreq.transparency.selectors import HoldSpan, Series, SeriesPoint
+
+SVG = "{http://www.w3.org/2000/svg}"
+TEXT = ChartText(
+    title="Hong Kong <&> requests",
+    requests="Requests",
+    percent="% produced",
+    hold_from="Hold from {date}",
+    empty="Nothing yet",
+    summary="{period}: {requests} requests, {percent}",
+)
+
+
+def point(label: str, requests: int, percent: int | None) -> SeriesPoint:
+    return SeriesPoint(
+        period=parse_period(label), requests=requests, data_produced=0, percent=percent
+    )
+
+
+def hong_kong() -> Series:
+    return Series(
+        jurisdiction="HK",
+        name="Hong Kong",
+        points=[
+            point("2019-H2", 241, 46),
+            point("2020-H1", 262, 24),
+            point("2020-H2", 202, 0),
+            point("2021-H1", 152, None),
+        ],
+        holds=[
+            HoldSpan(
+                id=1,
+                jurisdiction="HK",
+                starts="2020-06-30T15:00:00+00:00",
+                ends=None,
+                reason='Paused "pending" <due diligence>',
+            )
+        ],
+    )
+
+
+def test_chart_is_well_formed_and_accessible():
+    root = ET.fromstring(requests_chart(hong_kong(), text=TEXT, chart_id="c1"))  # noqa: S314 - our own markup
+    assert root.get("role") == "img" and root.get("aria-labelledby") == "c1-title c1-desc"
+    assert root.find(f"{SVG}title").text == "Hong Kong <&> requests"  # type: ignore[union-attr]
+    desc = root.find(f"{SVG}desc").text  # type: ignore[union-attr]
+    assert desc == (
+        "2019-H2: 241 requests, 46%; 2020-H1: 262 requests, 24%; "
+        "2020-H2: 202 requests, 0%; 2021-H1: 152 requests, -"
+    )
+    bars = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "chart-bar"]
+    assert len(bars) == 4
+    heights = [float(b.get("height", 0)) for b in bars]
+    assert heights[1] == max(heights)  # 262 is the tallest
+    assert len(list(root.iter(f"{SVG}circle"))) == 3  # no dot where there is no percentage
+
+
+def test_the_hold_starts_where_it_took_effect_on_the_time_axis():
+    root = ET.fromstring(requests_chart(hong_kong(), text=TEXT, chart_id="c1"))  # noqa: S314 - our own markup
+    (hold,) = [g for g in root.iter(f"{SVG}g") if g.get("class") == "chart-hold"]
+    band = hold.find(f"{SVG}rect")
+    assert band is not None
+    left = float(band.get("x", 0))
+    bars = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "chart-bar"]
+    # 30 June 2020 lies between the 2020-H1 bar and the 2020-H2 bar.
+    first_half_right = float(bars[1].get("x", 0)) + float(bars[1].get("width", 0))
+    assert first_half_right < left < float(bars[2].get("x", 0))
+    assert left + float(band.get("width", 0)) == 720 - 48  # open-ended: to the axis' end
+    title = hold.find(f"{SVG}title").text  # type: ignore[union-attr]
+    assert title == 'Hold from 2020-06-30: Paused "pending" <due diligence>'
+
+
+def test_empty_series():
+    svg = requests_chart(
+        Series(jurisdiction="HK", name="HK", points=[], holds=[]), text=TEXT, chart_id="e"
+    )
+    root = ET.fromstring(svg)  # noqa: S314 - our own markup
+    assert "Nothing yet" in "".join(root.itertext())
+
+
+def test_nice_ceiling():
+    assert [nice_ceiling(n) for n in (0, 1, 3, 7, 10, 11, 262, 1001)] == [
+        1,
+        1,
+        5,
+        10,
+        10,
+        20,
+        500,
+        2000,
+    ]

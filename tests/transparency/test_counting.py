@@ -1,0 +1,312 @@
+"""The counting rules, on a real history built through the services (tests/transparency/history)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.utils import timezone
+
+from govreq.core.errors import ValidationFailed
+from govreq.intake.models import Channel
+from govreq.intake.schemas import RequestSubmission
+from govreq.intake.services import request_submit
+from govreq.review.services import request_close
+from govreq.transparency.counting import (
+    RequestClass,
+    band,
+    content_disclosed,
+    outcome_of,
+    percent,
+    report_compute,
+)
+from govreq.transparency.periods import parse_period
+from govreq.transparency.selectors import jurisdiction_entry
+from tests.conftest import valid_submission
+from tests.transparency.history import H2_END, HOLD_AT, HOLD_REASON, at, dated
+
+H2 = parse_period("2020-H2")
+
+
+def h2(**kwargs):
+    return report_compute(period=H2, now=kwargs.get("now", timezone.now()))
+
+
+# --- Pure rules ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "decision", "outcome"),
+    [
+        ("CLOSED", "FULL", "FULL"),
+        ("APPROVED", "PARTIAL", "PARTIAL"),
+        ("DECIDED", "FULL", "PENDING"),  # decided, not yet approved
+        ("ON_HOLD", "FULL", "PENDING"),  # approved, then stopped by a hold
+        ("CLOSED", "NO_DATA", "NO_DATA"),
+        ("REJECTED", "REJECTED", "REJECTED"),
+        ("WITHDRAWN", "FULL", "WITHDRAWN"),  # withdrawn after approval: nothing delivered
+        ("RECEIVED", "", "PENDING"),
+        ("IN_REVIEW", "", "PENDING"),
+        ("NEEDS_CLARIFICATION", "", "PENDING"),
+    ],
+)
+def test_outcome_of(status, decision, outcome):
+    assert outcome_of(status, decision) == outcome
+
+
+def test_percent_rounds_half_up_and_refuses_to_divide_by_zero():
+    assert percent(62, 262) == 24  # Meta's Hong Kong 2020-H1
+    assert percent(2, 42) == 5  # Google's Hong Kong 2020-H2
+    assert percent(1, 200) == 1  # 0.5% rounds up
+    assert percent(0, 5) == 0
+    assert percent(0, 0) is None
+
+
+def test_band():
+    assert band(0, 250) == "0-249"
+    assert band(249, 250) == "0-249"
+    assert band(250, 250) == "250-499"
+    assert band(1234, 1000) == "1000-1999"
+
+
+def test_content_disclosed_follows_the_decision():
+    base = {
+        "jurisdiction": "US",
+        "kind": "SEARCH_WARRANT",
+        "gag_order": False,
+        "national_security": False,
+        "content_sought": True,
+    }
+    full = RequestClass(**base, status="CLOSED", decision="FULL")
+    partial_without = RequestClass(
+        **base,
+        status="APPROVED",
+        decision="PARTIAL",
+        approved_categories=frozenset({"BASIC_SUBSCRIBER"}),
+    )
+    partial_with = RequestClass(
+        **base, status="APPROVED", decision="PARTIAL", approved_categories=frozenset({"CONTENT"})
+    )
+    assert content_disclosed(full)
+    assert not content_disclosed(partial_without)
+    assert content_disclosed(partial_with)
+
+
+# --- On the history -----------------------------------------------------------------------------
+
+
+def test_hong_kong_under_the_hold(history):
+    body = h2()
+    hk = jurisdiction_entry(body, "HK")
+    assert (hk["requests"], hk["accounts"], hk["data_produced"], hk["data_produced_percent"]) == (
+        5,
+        # 4 (the standard submission) + 1 + 2 + 2 (one e-mail named twice) + 1
+        10,
+        2,
+        40,
+    )
+    assert hk["legal_process"] == {
+        "requests": 4,
+        "accounts": 8,
+        "data_produced": 1,
+        "data_produced_percent": 25,
+    }
+    assert hk["emergency"]["requests"] == 1 and hk["emergency"]["data_produced"] == 1
+    assert hk["outcomes"] == {
+        "FULL": 2,
+        "PARTIAL": 0,
+        "REJECTED": 0,
+        "NO_DATA": 0,
+        "WITHDRAWN": 1,
+        "PENDING": 2,
+    }
+    assert hk["pending_on_hold"] == 2
+    assert hk["held_requests"] == 3  # the two still held, and the one withdrawn while held
+    (hold,) = hk["holds"]
+    assert hold["id"] == history.hold_id
+    assert hold["reason"] == HOLD_REASON
+    assert hold["effective_from"] == HOLD_AT.isoformat() and hold["effective_to"] is None
+    assert hold["exceptions"] == {"emergency": True, "offences": ["HUMAN_TRAFFICKING"]}
+    assert (hold["requests_received"], hold["held_requests"], hold["data_produced"]) == (5, 3, 2)
+    # The data produced is exactly the exception path's.
+    exceptions = {history.refs["hk_trafficking"], history.refs["hk_emergency"]}
+    assert all(r.needs_human_rights_approval for r in exceptions)
+    assert hk["by_kind"]["SEARCH_WARRANT"]["data_produced"] == 1
+    assert hk["by_kind"]["EMERGENCY"]["data_produced"] == 1
+
+
+def test_united_states(history):
+    us = jurisdiction_entry(h2(), "US")
+    # Preservation and national-security process are not in the exact numbers.
+    assert (us["requests"], us["data_produced"], us["data_produced_percent"]) == (6, 2, 33)
+    assert us["outcomes"] == {
+        "FULL": 1,
+        "PARTIAL": 1,
+        "REJECTED": 2,
+        "NO_DATA": 1,
+        "WITHDRAWN": 0,
+        "PENDING": 1,
+    }
+    assert us["rejection_reasons"]["OVERBROAD"] == 1
+    assert us["rejection_reasons"]["INVALID_PROCESS"] == 1
+    assert us["rejection_reasons"]["OTHER"] == 1  # the lapsed decision's replacement
+    assert us["preservation"] == {"requests": 1, "accounts": 1}
+    assert us["by_kind"]["PRESERVATION"]["data_produced"] is None
+    assert us["gag_order"] == {"requests": 1, "percent": 17}
+    assert us["content"] == {
+        "sought_content": 2,
+        "sought_non_content_only": 4,
+        "disclosed_content": 0,  # the partial disclosure left the content out
+        "disclosed_non_content_only": 2,
+    }
+    assert us["national_security"] == {
+        "band_width": 250,
+        "requests": "0-249",
+        "accounts": "0-249",
+    }
+
+
+def test_total_is_the_sum_and_outcomes_add_up(history):
+    body = h2()
+    total = body["total"]
+    assert total["requests"] == sum(e["requests"] for e in body["jurisdictions"]) == 11
+    assert total["accounts"] == sum(e["accounts"] for e in body["jurisdictions"])
+    assert total["data_produced"] == 4 and total["data_produced_percent"] == 36
+    for entry in [total, *body["jurisdictions"]]:
+        assert sum(entry["outcomes"].values()) == entry["requests"]
+        assert sum(k["requests"] for k in entry["by_kind"].values()) == (
+            entry["requests"] + entry["preservation"]["requests"]
+        )
+    assert total["national_security"]["requests"] == "0-249"
+    assert body["complete"] is True and body["as_of"] == H2_END.isoformat()
+
+
+def test_outcomes_are_counted_as_of_the_end_of_the_period(history):
+    """Decided in December, approved in January: pending in the 2020-H2 report, for good."""
+    late = history.refs["us_late"]
+    assert late.status == "APPROVED"  # today
+    us = jurisdiction_entry(h2(), "US")
+    assert us["outcomes"]["PENDING"] == 1
+    request_close(actor=history.actor("rita"), request=late, reason="Delivered", now=timezone.now())
+    assert jurisdiction_entry(h2(), "US") == us  # later history does not change the report
+
+
+def test_a_draft_of_a_running_period_counts_as_of_now(history):
+    """Mid-period, the lapsed decision was current: that request was pending, not rejected."""
+    body = report_compute(period=H2, now=at(7, 22))
+    assert body["complete"] is False and body["as_of"] == at(7, 22).isoformat()
+    us = jurisdiction_entry(body, "US")
+    assert us["requests"] == 2  # received by 22 July (the national-security order is banded)
+    assert us["outcomes"]["FULL"] == 1
+    assert us["outcomes"]["PENDING"] == 1 and us["outcomes"]["REJECTED"] == 0
+
+
+def test_request_keyed_in_after_the_period_counts_in_it_as_pending(history, rivera):
+    ivy = history.actor("ivy")
+    received = datetime(2020, 12, 30, 12, tzinfo=UTC)
+    request_submit(
+        actor=ivy,
+        officer=rivera,
+        submission=RequestSubmission.model_validate(
+            valid_submission(
+                **dated(
+                    received,
+                    kind="SUBPOENA",
+                    legal_basis="18 U.S.C. 2703(c)(2)",
+                    data_categories=["BASIC_SUBSCRIBER"],
+                    targets=[{"type": "USERNAME", "value": "@posted"}],
+                )
+            )
+        ),
+        channel=Channel.STAFF,
+        received_at=received,
+        now=datetime(2021, 1, 3, tzinfo=UTC),
+    )
+    us = jurisdiction_entry(h2(), "US")
+    assert us["requests"] == 7
+    assert us["outcomes"]["PENDING"] == 2
+
+
+def test_year_report_adds_up_what_the_halves_received(history):
+    year = report_compute(period=parse_period("2020"), now=timezone.now())
+    first = report_compute(period=parse_period("2020-H1"), now=timezone.now())
+    second = h2()
+    for key in ("requests", "accounts"):
+        assert year["total"][key] == first["total"][key] + second["total"][key]
+    assert jurisdiction_entry(first, "HK")["data_produced"] == 1
+    # The hold began in H1 (30 June), so it is in both halves' reports, and the year's.
+    assert [h["id"] for h in jurisdiction_entry(first, "HK")["holds"]] == [history.hold_id]
+    assert [h["id"] for h in jurisdiction_entry(year, "HK")["holds"]] == [history.hold_id]
+
+
+def test_a_hold_lifted_after_the_period_was_still_in_force_at_its_end(history):
+    from govreq.holds.models import JurisdictionHold
+    from govreq.holds.services import hold_lift
+
+    hold = JurisdictionHold.objects.get(pk=history.hold_id)
+    hold_lift(
+        actor=history.actor("pat"),
+        hold=hold,
+        reason="Due diligence done",
+        now=datetime(2021, 3, 1, tzinfo=UTC),
+    )
+    (entry,) = jurisdiction_entry(h2(), "HK")["holds"]
+    assert entry["effective_to"] is None and entry["lifted"] is False
+    (entry,) = jurisdiction_entry(
+        report_compute(period=parse_period("2021-H1"), now=timezone.now()), "HK"
+    )["holds"]
+    assert entry["effective_to"] == "2021-03-01T00:00:00+00:00" and entry["lifted"] is True
+
+
+def test_national_security_bands_are_configurable(history, settings):
+    settings.REPORT_NATIONAL_SECURITY_BANDS = ""
+    us = jurisdiction_entry(h2(), "US")
+    assert us["national_security"] is None and us["requests"] == 7
+    settings.REPORT_NATIONAL_SECURITY_BANDS = "US:1000,GB:100"
+    body = h2()
+    assert body["national_security_bands"] == {"GB": 100, "US": 1000}
+    assert jurisdiction_entry(body, "US")["national_security"]["requests"] == "0-999"
+    assert body["total"]["national_security"]["band_width"] == 1000  # never finer than a part
+    settings.REPORT_NATIONAL_SECURITY_BANDS = "USA=250"
+    with pytest.raises(ValidationFailed, match="not CODE:WIDTH"):
+        h2()
+
+
+def test_the_body_is_deterministic_plain_json(history):
+    from govreq.core.canonical import canonical_json
+
+    first, second = h2(), h2()
+    assert canonical_json(first) == canonical_json(second)  # refuses floats and NaN
+
+    def no_floats(value):
+        if isinstance(value, dict):
+            return all(no_floats(v) for v in value.values())
+        if isinstance(value, list):
+            return all(no_floats(v) for v in value)
+        return not isinstance(value, float)
+
+    assert no_floats(first)
+
+
+def test_an_empty_period_reports_nothing_but_its_holds(db):
+    body = report_compute(period=parse_period("2015-H1"), now=timezone.now())
+    assert body["jurisdictions"] == []
+    assert body["total"]["requests"] == 0 and body["total"]["data_produced_percent"] is None
+
+
+def test_preservation_requests_are_never_data_produced(history):
+    us = jurisdiction_entry(h2(), "US")
+    preservation = history.refs["us_preservation"]
+    assert preservation.status == "CLOSED"  # honoured in full
+    assert us["by_kind"]["PRESERVATION"] == {
+        "requests": 1,
+        "accounts": 1,
+        "data_produced": None,
+        "data_produced_percent": None,
+    }
+    assert us["data_produced"] == 2
+
+
+def test_withdrawn_by_the_officer_is_withdrawn(history):
+    assert history.refs["hk_withdrawn"].status == "WITHDRAWN"
+    assert jurisdiction_entry(h2(), "HK")["outcomes"]["WITHDRAWN"] == 1

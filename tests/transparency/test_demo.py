@@ -1,0 +1,72 @@
+"""The demo data set's Hong Kong story, as the 2020-H2 report tells it."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.utils import timezone
+
+from govreq.accounts.models import User
+from govreq.core.actors import Actor
+from govreq.demo.loader import HK_HOLD_AT, HK_HOLD_REASON, demo_load
+from govreq.intake.models import LegalRequest
+from govreq.transparency.periods import parse_period
+from govreq.transparency.readers import read_google, read_meta, read_own_csv
+from govreq.transparency.selectors import jurisdiction_entry
+from govreq.transparency.services import report_publish, report_verify
+from tests.transparency.test_exports import (
+    download,
+    from_google,
+    from_meta,
+    from_own_rows,
+    headline,
+)
+
+H2 = parse_period("2020-H2")
+
+
+def test_hong_kong_2020_h2_on_the_demo_data(db):
+    assert demo_load() > 0
+    hong_kong = LegalRequest.objects.filter(
+        jurisdiction_id="HK", received_at__gte=H2.start, received_at__lt=H2.end
+    ).exclude(kind="PRESERVATION")
+    # Through the exception path: decided FULL, with the human-rights officer's approval,
+    # approved or closed by the end of the period.
+    exceptions = {
+        request.pk
+        for request in hong_kong
+        if request.decisions.filter(
+            superseded_at__isnull=True,
+            outcome="FULL",
+            approvals__kind="HUMAN_RIGHTS",
+            decided_at__lt=H2.end,
+        ).exists()
+        and request.status_changes.filter(to_status="APPROVED", occurred_at__lt=H2.end).exists()
+    }
+    assert exceptions, "the demo sends trafficking warrants and an emergency through the hold"
+    assert all(r.received_at >= HK_HOLD_AT for r in hong_kong)
+
+    admin = Actor.for_user(User.objects.get(email="policy@platform.example"))
+    report = report_publish(actor=admin, period="2020-H2", now=timezone.now())
+    hk = jurisdiction_entry(report.body, "HK")
+    assert hk["requests"] == hong_kong.count()
+    assert hk["data_produced"] == len(exceptions)
+    assert hk["data_produced"] < hk["requests"]
+    (hold,) = hk["holds"]
+    assert hold["reason"] == HK_HOLD_REASON
+    assert hold["data_produced"] == len(exceptions)
+    assert hold["held_requests"] == hk["held_requests"] > 0
+
+    # The same numbers in every format, and on the public page.
+    client = Client()
+    expected = headline(hk)
+    text, _ = download(client, "csv")
+    assert from_own_rows(read_own_csv(text), "HK") == expected
+    text, filename = download(client, "meta.csv")
+    assert read_meta(text, name=filename).row("HK").total.produced == len(exceptions)
+    assert from_meta(text, filename, "HK") == expected
+    text, _ = download(client, "google.csv")
+    assert read_google(text)
+    assert from_google(text, "HK") == expected
+    html = client.get("/transparency/2020-H2/HK/").content.decode()
+    assert HK_HOLD_REASON in html
+    assert all(result.ok for result in report_verify(period="2020-H2"))
