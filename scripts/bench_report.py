@@ -8,8 +8,8 @@ data, it times
 * the full period report (`transparency.counting.report_compute`: every jurisdiction, every
   category, the holds), and
 * one hand-written SQL aggregate computing the same headline numbers per jurisdiction (requests,
-  accounts, requests with some data produced, preservation requests), as of the end of the
-  period,
+  accounts, requests with some data produced, preservation requests and their accounts: Meta's
+  headline columns), as of the end of the period,
 
 checks that the two agree, and prints their times, the ratio, and memory: the peak of Python
 allocations while the report is computed (tracemalloc) and the process's peak RSS.
@@ -54,7 +54,10 @@ SELECT r.jurisdiction_id,
                        WHERE s.request_id = r.id AND s.occurred_at < %(cutoff)s
                        ORDER BY s.occurred_at DESC, s.id DESC LIMIT 1) IN ('APPROVED', 'CLOSED')
                 THEN 1 ELSE 0 END),
-       SUM(CASE WHEN r.kind = 'PRESERVATION' THEN 1 ELSE 0 END)
+       SUM(CASE WHEN r.kind = 'PRESERVATION' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN r.kind = 'PRESERVATION'
+                THEN (SELECT COUNT(*) FROM intake_target t WHERE t.request_id = r.id)
+                ELSE 0 END)
   FROM intake_legalrequest r
  WHERE r.received_at >= %(start)s AND r.received_at < %(cutoff)s
    {banded}
@@ -146,6 +149,7 @@ def child(args: argparse.Namespace) -> None:
             entry["accounts"],
             entry["data_produced"],
             entry["preservation"]["requests"],
+            entry["preservation"]["accounts"],
         )
         for entry in body["jurisdictions"]
         if entry["requests"] or entry["preservation"]["requests"]

@@ -249,6 +249,14 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# --- Transparency reports ------------------------------------------------------------------------
+# Ed25519 key that signs published reports (PEM, or base64 of the 32 raw bytes), or a file holding
+# it; development generates one into the data directory, production refuses to publish without.
+REPORT_SIGNING_KEY = os.environ.get("GOVREQ_REPORT_SIGNING_KEY", "")
+REPORT_SIGNING_KEY_FILE = os.environ.get("GOVREQ_REPORT_SIGNING_KEY_FILE", "")
+REPORT_TRUSTED_PUBLIC_KEYS = os.environ.get("GOVREQ_REPORT_TRUSTED_PUBLIC_KEYS", "")
+REPORT_NATIONAL_SECURITY_BANDS = os.environ.get("GOVREQ_REPORT_NATIONAL_SECURITY_BANDS", "US:250")
+
 # --- E-mail (sign-in codes, notices) ------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("GOVREQ_MAIL_FROM", "govreq <govreq@localhost>")
 MAIL_DIR = DATA_DIR / "mail"

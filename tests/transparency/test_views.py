@@ -66,7 +66,9 @@ def test_the_jurisdiction_page_shows_the_hold_on_the_chart(history, published):
     assert_csp_clean(html)
     assert "Hong Kong: requests for user data, 2020-H2" in html
     assert "5 requests naming 10 accounts; some data produced for 2 (40%)." in html
+    assert "Hong Kong: requests paused from 2020-06-30" in html
     assert HOLD_REASON in html
+    assert "approval: emergencies (danger to life); human trafficking</p>" in html
     svg = re.search(r"<svg.*?</svg>", html, re.S)
     assert svg is not None
     root = ET.fromstring(svg.group(0))  # noqa: S314 - our own markup

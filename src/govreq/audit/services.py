@@ -35,6 +35,17 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"audit data must be JSON-like, not {type(value).__name__}")
 
 
+def audit_chain_lock() -> None:
+    """Hold the chain's append lock until the current transaction ends.
+
+    On PostgreSQL a transaction-scoped advisory lock; on SQLite the connection runs transactions
+    in IMMEDIATE mode, so the database's write lock is already held.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -47,11 +58,7 @@ def audit_record(
     """Append one event to the chain. Must run inside the caller's transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-    # On SQLite the connection runs transactions in IMMEDIATE mode: the write lock is already
-    # held, so no other writer can read the same head.
+    audit_chain_lock()
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     payload = _jsonable(data or {})

@@ -384,7 +384,23 @@ def demo_load() -> int:
         officer = rng.choice(officers[jurisdiction])
         request = _submit(officer, received_at, jurisdiction, scenario, rng)
         _review(request, received_at, staff, rng)
+    _publish_reports(staff)
     return len(plan)
+
+
+def _publish_reports(staff: dict[str, Any]) -> None:
+    """Publish every ended half-year, so the public transparency pages show the Hong Kong pause."""
+    from govreq.transparency.services import report_publish
+
+    published_at = datetime(2022, 1, 15, 10, 0, tzinfo=UTC)
+    for year in (2019, 2020, 2021):
+        for half in ("H1", "H2"):
+            report_publish(
+                actor=Actor.for_user(staff["policy@platform.example"]),
+                period=f"{year}-{half}",
+                now=published_at,
+                note="Half-yearly transparency report",
+            )
 
 
 Scenario = tuple[str, str, list[str], str, str]

@@ -3,9 +3,10 @@
 How a report is computed: one SQL query classifies every request received in the period by what
 was true at the *cut-off* (the end of the period, or now for a period still running) and counts
 the requests in each class, grouped by jurisdiction; the pure functions below then turn those
-few hundred classes into the report's numbers. The database does the work per request (three
-correlated index look-ups and a GROUP BY); Python only folds the groups, so time and memory
-depend on the number of classes, not on the number of requests.
+few thousand classes into the report's numbers. The database does the work per request
+(correlated index look-ups of its decision, its status where the decision does not settle it,
+and its number of targets, then a GROUP BY); Python only folds the groups, so memory depends on
+the number of classes, not on the number of requests.
 
 The rules:
 
@@ -46,8 +47,9 @@ from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
     Case,
-    CharField,
     Count,
+    Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -315,66 +317,70 @@ def _classified(
     """The period's requests grouped by class as of ``cutoff``, with requests and accounts
     (a values() queryset of dicts)."""
     preservation = Q(kind=K.PRESERVATION)
-    # Preservation requests never count as data produced and have no reported outcome, so
-    # neither look-up is needed for them.
-    status_at = Case(
-        When(preservation, then=Value("")),
-        default=Coalesce(
-            Subquery(
-                StatusChange.objects.filter(request=OuterRef("pk"), occurred_at__lt=cutoff)
-                .order_by("-occurred_at", "-id")
-                .values("to_status")[:1]
-            ),
-            Value(S.RECEIVED.value),
-        ),
-        output_field=CharField(),
-    )
-    # At most one decision is current at any instant; one look-up returns its outcome, reasons
-    # and approved categories together (the highest id wins should the data say otherwise).
-    decision_at = Case(
-        When(preservation, then=Value("")),
-        default=Coalesce(
-            Subquery(
-                Decision.objects.filter(request=OuterRef("pk"), decided_at__lt=cutoff)
-                .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gte=cutoff))
-                .order_by("-id")
-                .annotate(
-                    # OUTCOME|reasons|approved categories, the JSON only where it counts.
-                    key=Case(
-                        When(
-                            outcome=DecisionOutcome.REJECTED,
-                            then=Concat(
-                                "outcome",
-                                Value(_SEPARATOR),
-                                Cast("rejection_reasons", TextField()),
-                                Value(_SEPARATOR),
-                                output_field=TextField(),
-                            ),
-                        ),
-                        When(
-                            outcome=DecisionOutcome.PARTIAL,
-                            then=Concat(
-                                "outcome",
-                                Value(_SEPARATOR * 2),
-                                Cast("approved_categories", TextField()),
-                                output_field=TextField(),
-                            ),
-                        ),
-                        default=Cast("outcome", TextField()),
+
+    def status_of(request: Any) -> Subquery:
+        return Subquery(
+            StatusChange.objects.filter(request=request, occurred_at__lt=cutoff)
+            .order_by("-occurred_at", "-id")
+            .values("to_status")[:1]
+        )
+
+    sep = Value(_SEPARATOR)
+    # One look-up per request gives "STATUS|OUTCOME|reasons|approved categories" as of the
+    # cut-off. At most one decision is current at any instant (the highest id wins should the
+    # data say otherwise). A REJECTED or NO_DATA decision ends the request in the same
+    # transaction (review.services.decision_make), so its status is known without a second
+    # look-up; a FULL or PARTIAL one needs the status (approved yet? delivered? on hold?), and
+    # so does a request with no decision. Preservation requests need neither: they have no
+    # reported outcome.
+    decided = (
+        Decision.objects.filter(request=OuterRef("pk"), decided_at__lt=cutoff)
+        .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gte=cutoff))
+        .order_by("-id")
+        .annotate(
+            key=Case(
+                When(
+                    outcome=DecisionOutcome.REJECTED,
+                    then=Concat(
+                        Value(f"{S.REJECTED}{_SEPARATOR}{DecisionOutcome.REJECTED}{_SEPARATOR}"),
+                        Cast("rejection_reasons", TextField()),
+                        sep,
                         output_field=TextField(),
-                    )
-                )
-                .values("key")[:1]
+                    ),
+                ),
+                When(
+                    outcome=DecisionOutcome.NO_DATA,
+                    then=Value(f"{S.CLOSED}{_SEPARATOR}{DecisionOutcome.NO_DATA}{_SEPARATOR * 2}"),
+                ),
+                default=Concat(
+                    Coalesce(status_of(OuterRef("request")), Value(S.RECEIVED.value)),
+                    sep,
+                    "outcome",
+                    Value(_SEPARATOR * 2),
+                    Cast("approved_categories", TextField()),
+                    output_field=TextField(),
+                ),
+                output_field=TextField(),
+            )
+        )
+        .values("key")[:1]
+    )
+    state_at = Case(
+        When(preservation, then=Value("")),
+        default=Coalesce(
+            Subquery(decided),
+            Concat(
+                Coalesce(status_of(OuterRef("pk")), Value(S.RECEIVED.value)),
+                Value(_SEPARATOR * 3),
+                output_field=TextField(),
             ),
-            Value(""),
         ),
         output_field=TextField(),
     )
     target_count = Subquery(
         Target.objects.filter(request=OuterRef("pk"))
         .order_by()
-        .values("request")
-        .annotate(n=Count("pk"))
+        .annotate(n=Func(template="COUNT(*)", output_field=IntegerField()))
         .values("n")
     )
     # data_categories is a JSON list of codes: '"CONTENT"' occurs in its text exactly when the
@@ -426,10 +432,9 @@ def _classified(
         requests.order_by()
         .annotate(categories_text=Cast("data_categories", TextField()))
         .annotate(
-            status_at=status_at,
-            decision_at=decision_at,
+            state_at=state_at,
             content_sought=content_sought,
-            target_count=Coalesce(target_count, Value(0)),
+            target_count=target_count,
             held=held,
             national_security=national_security,
         )
@@ -438,8 +443,7 @@ def _classified(
             "kind",
             "gag_order",
             "content_sought",
-            "status_at",
-            "decision_at",
+            "state_at",
             "held",
             "national_security",
         )
@@ -453,7 +457,8 @@ def _json_list(text: str) -> list[str]:
 
 def request_class(row: dict[str, Any]) -> RequestClass:
     """A grouped row of the classifying query as a RequestClass."""
-    outcome, _, rest = (row["decision_at"] or "").partition(_SEPARATOR)
+    status, _, rest = (row["state_at"] or "").partition(_SEPARATOR)
+    outcome, _, rest = rest.partition(_SEPARATOR)
     reasons, _, approved = rest.partition(_SEPARATOR)
     return RequestClass(
         jurisdiction=row["jurisdiction_id"],
@@ -461,7 +466,7 @@ def request_class(row: dict[str, Any]) -> RequestClass:
         gag_order=bool(row["gag_order"]),
         national_security=bool(row["national_security"]),
         content_sought=bool(row["content_sought"]),
-        status=row["status_at"],
+        status=status,
         decision=outcome,
         rejection_reasons=tuple(_json_list(reasons)) if outcome == DecisionOutcome.REJECTED else (),
         approved_categories=frozenset(_json_list(approved)),
@@ -483,7 +488,9 @@ def _tallies(
         held_jurisdictions=held_jurisdictions,
         banded_jurisdictions=bands,
     )
-    for row in rows.iterator(chunk_size=2000):
+    # A few thousand classes at most: fetched at once (a server-side cursor would make
+    # PostgreSQL plan for the first rows, not for the whole aggregate).
+    for row in rows:
         request = request_class(row)
         tally = tallies.get(request.jurisdiction)
         if tally is None:

@@ -36,3 +36,15 @@ CONTENT: dict[str, Promise] = {
     "disclosed_content": _("Data produced included content"),
     "disclosed_non_content_only": _("Data produced was non-content only"),
 }
+OFFENCES: dict[str, Promise] = {
+    "CHILD_SAFETY": _("child safety"),
+    "TERRORISM": _("terrorism"),
+    "VIOLENT_CRIME": _("violent crime"),
+    "HUMAN_TRAFFICKING": _("human trafficking"),
+    "FRAUD": _("fraud"),
+    "CYBERCRIME": _("cybercrime"),
+    "NATIONAL_SECURITY": _("national security"),
+    "PUBLIC_ORDER": _("public order"),
+    "DEFAMATION": _("defamation"),
+    "OTHER": _("other offences"),
+}

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 
 from govreq.core.errors import NotFound
 from govreq.transparency.counting import report_compute
+from govreq.transparency.exports import Provenance
 from govreq.transparency.models import PublishedReport
 from govreq.transparency.periods import Period, parse_period
 
@@ -31,6 +32,20 @@ def published_report(period: Period, *, version: int | None = None) -> Published
         what = f"version {version} of the {period} report" if version else f"the {period} report"
         raise NotFound(f"{what} has not been published", code="report_not_published")
     return report
+
+
+def report_provenance(report: PublishedReport) -> Provenance:
+    """What an export says about the published version it comes from."""
+    return Provenance(
+        version=report.version,
+        published_at=report.published_at.isoformat(),
+        body_sha256=report.body_sha256,
+        key_id=report.key_id,
+        public_key=report.public_key,
+        signature=report.signature,
+        audit_head_seq=report.audit_head_seq,
+        audit_head_hash=report.audit_head_hash,
+    )
 
 
 def published_latest_each() -> list[PublishedReport]:

@@ -6,7 +6,7 @@ import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
@@ -37,11 +37,9 @@ def _freeze_audit_chain() -> None:
     the chain head read next describes. (SQLite's IMMEDIATE transactions already hold the
     database's write lock.)
     """
-    if connection.vendor == "postgresql":
-        from govreq.audit.services import _CHAIN_LOCK_KEY
+    from govreq.audit.services import audit_chain_lock
 
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+    audit_chain_lock()
 
 
 @transaction.atomic

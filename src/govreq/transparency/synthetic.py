@@ -19,6 +19,7 @@ import itertools
 import json
 import random
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -488,10 +489,8 @@ def _setup() -> tuple[dict[str, tuple[int, int]], dict[str, User]]:
     return agencies, staff
 
 
-def _add_request(context: _Context, batch: _Batch, cell: Cell) -> None:
+def _add_request(context: _Context, batch: _Batch, cell: Cell, received_at: datetime) -> None:
     rng, writer = context.rng, context.writer
-    span = (cell.period.end - cell.period.start).total_seconds()
-    received_at = cell.period.start + timedelta(seconds=rng.random() * span)
     if cell.category == "EMERGENCY":
         kind = "EMERGENCY"
         offence = "CHILD_SAFETY" if rng.random() < 0.2 else "VIOLENT_CRIME"
@@ -672,21 +671,37 @@ def synthetic_generate(
     for key in ("reviewer", "policy"):
         user = staff[key]
         context.labels[key] = ("USER", str(user.pk), user.email)
-    cumulative = list(itertools.accumulate(cell.requests for cell in cells))
     written = {"targets": 0, "status_changes": 0, "decisions": 0, "approvals": 0}
     done = 0
-    while done < count:
-        size = min(batch_size, count - done)
-        batch = _Batch()
-        for cell in context.rng.choices(cells, cum_weights=cumulative, k=size):
-            _add_request(context, batch, cell)
-        with transaction.atomic():
-            _write(context.writer, batch)
-        done += size
-        for name in written:
-            written[name] += len(getattr(batch, name))
-        if progress is not None:
-            progress(done, count)
+    # Requests are generated half-year by half-year, in the order they were received, so ids
+    # grow with time as in a real database (and each request's history follows it).
+    halves = sorted({cell.period for cell in cells})
+    per_half = Counter(
+        context.rng.choices(
+            range(len(halves)),
+            weights=[sum(c.requests for c in cells if c.period == half) for half in halves],
+            k=count,
+        )
+    )
+    for index, half in enumerate(halves):
+        half_cells = [cell for cell in cells if cell.period == half]
+        cumulative = list(itertools.accumulate(cell.requests for cell in half_cells))
+        span = (half.end - half.start).total_seconds()
+        moments = sorted(context.rng.random() for _ in range(per_half[index]))
+        for first in range(0, len(moments), batch_size):
+            chunk = moments[first : first + batch_size]
+            batch = _Batch()
+            chosen = context.rng.choices(half_cells, cum_weights=cumulative, k=len(chunk))
+            for cell, moment in zip(chosen, chunk, strict=True):
+                received_at = half.start + timedelta(seconds=moment * span)
+                _add_request(context, batch, cell, received_at)
+            with transaction.atomic():
+                _write(context.writer, batch)
+            done += len(chunk)
+            for name in written:
+                written[name] += len(getattr(batch, name))
+            if progress is not None:
+                progress(done, count)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for statement in connection.ops.sequence_reset_sql(no_style(), WRITTEN_MODELS):

@@ -38,6 +38,7 @@ from govreq.transparency.selectors import (
     published_report,
     published_versions,
     report_draft,
+    report_provenance,
     series_for,
 )
 
@@ -180,12 +181,26 @@ def _downloads(period: Period, *, version: int | None, draft: bool) -> list[dict
     return links
 
 
+def _holds_shown(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The holds of these jurisdiction entries, with the jurisdiction's name and the exceptions
+    in words."""
+    shown = []
+    for entry in entries:
+        for hold in entry["holds"]:
+            exceptions = (
+                [str(_("emergencies (danger to life)"))] if hold["exceptions"]["emergency"] else []
+            )
+            exceptions += [
+                str(labels.OFFENCES.get(code, code)) for code in hold["exceptions"]["offences"]
+            ]
+            shown.append(hold | {"name": entry["name"], "exceptions_shown": exceptions})
+    return shown
+
+
 def _report_context(
     period: Period, body: dict[str, Any], report: PublishedReport | None
 ) -> dict[str, Any]:
-    holds = [
-        hold | {"name": entry["name"]} for entry in body["jurisdictions"] for hold in entry["holds"]
-    ]
+    holds = _holds_shown(body["jurisdictions"])
     bodies = published_half_year_bodies(extra=(period, body) if period.is_half_year else None)
     charts = [{"code": "ALL", "svg": _chart("ALL", bodies, "chart-all")}]
     for code in sorted({hold["jurisdiction"] for hold in holds}):
@@ -220,6 +235,7 @@ def _jurisdiction_context(
         "period": period,
         "body": body,
         "entry": entry,
+        "holds": _holds_shown([entry]),
         "rows": _labelled(entry),
         "chart": _chart(entry["code"], bodies, f"chart-{entry['code'].lower()}"),
         "report": report,
@@ -228,19 +244,6 @@ def _jurisdiction_context(
             period, version=report.version if report else None, draft=report is None
         ),
     }
-
-
-def _provenance(report: PublishedReport) -> Provenance:
-    return Provenance(
-        version=report.version,
-        published_at=report.published_at.isoformat(),
-        body_sha256=report.body_sha256,
-        key_id=report.key_id,
-        public_key=report.public_key,
-        signature=report.signature,
-        audit_head_seq=report.audit_head_seq,
-        audit_head_hash=report.audit_head_hash,
-    )
 
 
 def _stream(
@@ -301,7 +304,7 @@ def download(request: HttpRequest, period: str, suffix: str) -> StreamingHttpRes
     """A published version's frozen numbers, in any format (never recomputed)."""
     parsed = _period_or_404(period)
     report = _published_or_404(parsed, request)
-    return _stream(parsed, suffix, report.body, _provenance(report))
+    return _stream(parsed, suffix, report.body, report_provenance(report))
 
 
 # --- Staff: live drafts -------------------------------------------------------------------------

@@ -12,26 +12,17 @@ from govreq.review.models import RejectionReason
 from govreq.transparency import labels, services
 from govreq.transparency.counting import OUTCOMES
 from govreq.transparency.exports import FORMATS, Provenance
-from govreq.transparency.models import PublishedReport
 from govreq.transparency.periods import parse_period
-from govreq.transparency.selectors import jurisdiction_entry, published_report, report_draft
+from govreq.transparency.selectors import (
+    jurisdiction_entry,
+    published_report,
+    report_draft,
+    report_provenance,
+)
 
 
 def _pct(value: int | None) -> str:
     return "-" if value is None else f"{value}%"
-
-
-def _provenance(report: PublishedReport) -> Provenance:
-    return Provenance(
-        version=report.version,
-        published_at=report.published_at.isoformat(),
-        body_sha256=report.body_sha256,
-        key_id=report.key_id,
-        public_key=report.public_key,
-        signature=report.signature,
-        audit_head_seq=report.audit_head_seq,
-        audit_head_hash=report.audit_head_hash,
-    )
 
 
 class Command(GovreqCommand):
@@ -210,7 +201,7 @@ class Command(GovreqCommand):
                 raise NotFound(
                     f"{error.message} (use --draft for the live numbers)", code=error.code
                 ) from None
-            body, provenance = report.body, _provenance(report)
+            body, provenance = report.body, report_provenance(report)
         chunks = fmt.render(body, provenance)
         if options["out"] == "-":
             for chunk in chunks:
