@@ -14,7 +14,6 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import actor_roles
@@ -85,7 +84,3 @@ def reauth_fresh(request: HttpRequest) -> bool:
 
 def mark_reauth(request: HttpRequest) -> None:
     request.session[REAUTH_AT] = time.time()
-
-
-def forbidden_message() -> str:
-    return _("You do not have a role that allows this.")

@@ -3,7 +3,6 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from govreq.accounts.models import StaffRole
 from govreq.agencies.models import AgencyKind
 from govreq.intake.models import OffenceCategory, RequestKind, RequestStatus
 from govreq.review.models import DecisionOutcome, RejectionReason
@@ -177,6 +176,3 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
     actor = forms.CharField(label=_("Actor contains"), required=False, max_length=254)
-
-
-ROLE_CHOICES = StaffRole.choices

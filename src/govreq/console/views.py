@@ -54,7 +54,7 @@ from govreq.core.actors import Actor
 from govreq.core.errors import DomainError, NotFound, ValidationFailed
 from govreq.holds import selectors as hold_selectors
 from govreq.holds import services as hold_services
-from govreq.holds.api import _covered
+from govreq.holds.api import hold_with_requests
 from govreq.intake import selectors as intake_selectors
 from govreq.intake.models import Document, LegalRequest, RequestStatus
 from govreq.intake.services import document_open
@@ -521,7 +521,7 @@ def hold_detail(request: HttpRequest, hold_id: int) -> HttpResponse:
     return render(
         request,
         "console/hold.html",
-        {"hold": hold, "covered": _covered(hold), "form": ReasonForm(), "now": _now()},
+        {"hold": hold, "covered": hold_with_requests(hold), "form": ReasonForm(), "now": _now()},
     )
 
 

@@ -95,7 +95,7 @@ class HoldFilters(PageParams):
     jurisdiction: str | None = Field(default=None, min_length=2, max_length=2)
 
 
-def _covered(hold: JurisdictionHold) -> dict[str, Any]:
+def hold_with_requests(hold: JurisdictionHold) -> dict[str, Any]:
     spec = hold_spec(hold)
     on_hold = [
         r
@@ -137,7 +137,7 @@ def list_holds(request: HttpRequest, filters: Query[HoldFilters]) -> dict[str, A
 )
 def get_hold(request: HttpRequest, hold_id: int) -> dict[str, Any]:
     caller_staff(request)
-    return _covered(selectors.hold_get(hold_id))
+    return hold_with_requests(selectors.hold_get(hold_id))
 
 
 @router.post("", response={201: HoldPlacedOut, **ERRORS}, summary="Place a hold")

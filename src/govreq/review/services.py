@@ -11,7 +11,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 
 from govreq.accounts.models import StaffRole, User
-from govreq.accounts.permissions import actor_roles, require_role, require_staff
+from govreq.accounts.permissions import actor_roles, require_role
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
@@ -549,7 +549,3 @@ def request_close(
     return request_transition(
         actor=actor, request=request, to_status=S.CLOSED, reason=reason.strip() or "Closed", now=now
     )
-
-
-def staff_can_read(actor: Actor) -> None:
-    require_staff(actor)

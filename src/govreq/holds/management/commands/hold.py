@@ -11,7 +11,7 @@ from govreq.core.actors import Actor
 from govreq.core.commands import GovreqCommand, actor_for
 from govreq.core.errors import ValidationFailed
 from govreq.holds import selectors, services
-from govreq.holds.api import _covered
+from govreq.holds.api import hold_with_requests
 from govreq.intake.models import OffenceCategory, RequestKind
 
 
@@ -134,7 +134,7 @@ class Command(GovreqCommand):
             )
 
     def handle_show(self, **options: Any) -> None:
-        detail = _covered(selectors.hold_get(options["hold_id"]))
+        detail = hold_with_requests(selectors.hold_get(options["hold_id"]))
         for key in (
             "id",
             "jurisdiction_id",
