@@ -117,10 +117,10 @@ def child(args: argparse.Namespace) -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from govreq.cli.management.commands.synthetic import ProgressBar
+    from govreq.demo.synthetic import synthetic_generate
     from govreq.transparency.counting import report_compute
-    from govreq.transparency.management.commands.synthetic import ProgressBar
     from govreq.transparency.periods import parse_period
-    from govreq.transparency.synthetic import synthetic_generate
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()

@@ -15,10 +15,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from govreq.accounts.services import api_token_issue, staff_add
+from govreq.accounts.services import staff_add
 from govreq.agencies.models import Agency, Officer
-from govreq.agencies.services import agency_add, agency_verify, officer_add
+from govreq.agencies.services import agency_add, officer_add
+from govreq.api.tokens import api_token_issue
 from govreq.core.actors import Actor
+from govreq.lifecycle.rechecking import agency_verify
 
 SYSTEM = Actor.system("test")
 

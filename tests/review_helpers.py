@@ -10,13 +10,14 @@ from typing import Any
 from django.utils import timezone
 
 from govreq.accounts.models import User
-from govreq.accounts.services import api_token_issue, staff_add
+from govreq.accounts.services import staff_add
 from govreq.agencies.models import Officer
+from govreq.api.tokens import api_token_issue
 from govreq.core.actors import Actor
 from govreq.demo.pdf import tiny_pdf
 from govreq.intake.models import Channel, LegalRequest
 from govreq.intake.schemas import RequestSubmission
-from govreq.intake.services import document_attach, request_submit
+from govreq.lifecycle.receiving import document_attach, request_submit
 from tests.conftest import SYSTEM, valid_submission
 
 ROLES = {

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from govreq.accounts.models import ApiToken
-from govreq.accounts.services import api_token_revoke
+from govreq.api.tokens import api_token_revoke
 from govreq.audit.models import AuditEvent
 from govreq.demo.pdf import tiny_pdf
 from govreq.intake.models import Document, LegalRequest, StatusChange, Target
@@ -422,7 +422,7 @@ def test_unknown_query_parameter_is_422(api_as, chan_token):
 def test_agencies_do_not_see_staff_reasons(api_as, chan_token, chan):
     from govreq.accounts.services import staff_add
     from govreq.core.actors import Actor
-    from govreq.review.services import request_escalate, request_start_review
+    from govreq.lifecycle.reviewing import request_escalate, request_start_review
 
     created = api_as(chan_token).post("/requests", valid_submission()).json()
     request = LegalRequest.objects.get(public_id=created["id"])

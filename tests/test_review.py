@@ -15,9 +15,9 @@ from django.utils import timezone
 from govreq.audit.models import AuditEvent
 from govreq.core.errors import Conflict, PermissionDenied
 from govreq.holds.models import HoldReReview
-from govreq.holds.services import hold_lift, hold_place
 from govreq.intake.models import LegalRequest
-from govreq.review import services
+from govreq.lifecycle import reviewing
+from govreq.lifecycle.holding import hold_lift, hold_place
 from govreq.review.models import Approval, CheckRun
 from tests.conftest import field_errors
 from tests.review_helpers import EMERGENCY, make_staff, submit
@@ -31,14 +31,14 @@ def staff(db):
 
 
 def reviewed(request, staff):
-    return services.request_start_review(
+    return reviewing.request_start_review(
         actor=staff.actor("rita"), request=request, now=timezone.now()
     )
 
 
 def decided_full(request, staff):
     reviewed(request, staff)
-    services.decision_make(
+    reviewing.decision_make(
         actor=staff.actor("rita"),
         request=request,
         outcome="FULL",
@@ -72,13 +72,13 @@ def run(*args):
 def test_full_path_to_closed(chan, staff):
     request = decided_full(submit(chan), staff)
     assert request.status == "DECIDED"
-    services.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
+    reviewing.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
     request.refresh_from_db()
     assert request.status == "DECIDED"
-    services.approval_give(actor=staff.actor("ana"), request=request, now=timezone.now())
+    reviewing.approval_give(actor=staff.actor("ana"), request=request, now=timezone.now())
     request.refresh_from_db()
     assert request.status == "APPROVED"
-    services.request_close(
+    reviewing.request_close(
         actor=staff.actor("rita"), request=request, reason="Delivered", now=timezone.now()
     )
     request.refresh_from_db()
@@ -115,7 +115,7 @@ def test_illegal_transition_on_the_cli_exits_non_zero(chan, staff):
 
 def test_no_data_decision_closes_without_approvals(chan, staff):
     request = reviewed(submit(chan), staff)
-    services.decision_make(
+    reviewing.decision_make(
         actor=staff.actor("rita"),
         request=request,
         outcome="NO_DATA",
@@ -129,14 +129,14 @@ def test_no_data_decision_closes_without_approvals(chan, staff):
 def test_rejection_needs_reasons_and_ends_the_request(chan, staff):
     request = reviewed(submit(chan), staff)
     with pytest.raises(Exception, match="rejection_reasons"):
-        services.decision_make(
+        reviewing.decision_make(
             actor=staff.actor("rita"),
             request=request,
             outcome="REJECTED",
             rationale="No",
             now=timezone.now(),
         )
-    services.decision_make(
+    reviewing.decision_make(
         actor=staff.actor("rita"),
         request=request,
         outcome="REJECTED",
@@ -152,7 +152,7 @@ def test_rejection_needs_reasons_and_ends_the_request(chan, staff):
 def test_partial_decision_names_targets_and_categories(chan, staff):
     request = reviewed(submit(chan), staff)
     first = request.targets.order_by("id").first()
-    services.decision_make(
+    reviewing.decision_make(
         actor=staff.actor("rita"),
         request=request,
         outcome="PARTIAL",
@@ -164,7 +164,7 @@ def test_partial_decision_names_targets_and_categories(chan, staff):
     with pytest.raises(Exception, match="approved_categories"):
         other = submit(chan)
         reviewed(other, staff)
-        services.decision_make(
+        reviewing.decision_make(
             actor=staff.actor("rita"),
             request=other,
             outcome="PARTIAL",
@@ -178,7 +178,7 @@ def test_partial_decision_names_targets_and_categories(chan, staff):
 def test_blocking_checks_prevent_a_disclosure_decision(chan, staff):
     request = reviewed(submit(chan, document=False), staff)  # NO_LEGAL_DOCUMENT blocks
     with pytest.raises(Conflict) as error:
-        services.decision_make(
+        reviewing.decision_make(
             actor=staff.actor("rita"),
             request=request,
             outcome="FULL",
@@ -223,7 +223,7 @@ def test_decider_cannot_approve(chan, staff):
     from govreq.core.actors import Actor
 
     request = reviewed(submit(chan), staff)
-    services.decision_make(
+    reviewing.decision_make(
         actor=Actor.for_user(both),
         request=request,
         outcome="FULL",
@@ -231,15 +231,15 @@ def test_decider_cannot_approve(chan, staff):
         now=timezone.now(),
     )
     with pytest.raises(Conflict) as error:
-        services.approval_give(actor=Actor.for_user(both), request=request, now=timezone.now())
+        reviewing.approval_give(actor=Actor.for_user(both), request=request, now=timezone.now())
     assert error.value.code == "four_eyes"
 
 
 def test_one_person_cannot_give_both_approvals(chan, staff):
     request = decided_full(submit(chan), staff)
-    services.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
+    reviewing.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
     with pytest.raises(Conflict) as error:
-        services.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
+        reviewing.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
     assert error.value.code == "four_eyes"
     request.refresh_from_db()
     assert request.status == "DECIDED"
@@ -279,7 +279,7 @@ def test_two_approvals_at_the_same_moment_never_double(chan):
     def approve(name: str) -> None:
         try:
             barrier.wait()
-            services.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
+            reviewing.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
             outcomes.append("ok")
         except Conflict as refused:
             outcomes.append(refused.code)
@@ -308,7 +308,7 @@ def test_same_approver_twice_at_the_same_moment_is_one_approval(chan):
     def approve() -> None:
         try:
             barrier.wait()
-            services.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
+            reviewing.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
         except Conflict:
             pass
         finally:
@@ -343,7 +343,7 @@ def test_request_after_hold_arrives_on_hold_and_nobody_can_decide(chan, staff, a
     assert request.status_before_hold == "RECEIVED"
     for name in ("rita", "raj", "alex", "ana", "hana", "pat", "aud", "ivy", "nobody", "root"):
         with pytest.raises((Conflict, PermissionDenied)):
-            services.decision_make(
+            reviewing.decision_make(
                 actor=staff.actor(name),
                 request=request,
                 outcome="FULL",
@@ -351,10 +351,10 @@ def test_request_after_hold_arrives_on_hold_and_nobody_can_decide(chan, staff, a
                 now=timezone.now(),
             )
         with pytest.raises((Conflict, PermissionDenied)):
-            services.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
+            reviewing.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
     # The superuser holds every role, and is refused by the hold itself, with a clear message.
     with pytest.raises(Conflict, match="on hold") as error:
-        services.decision_make(
+        reviewing.decision_make(
             actor=staff.actor("root"),
             request=request,
             outcome="FULL",
@@ -393,7 +393,7 @@ def test_hold_moves_open_requests_and_lifting_restores_them(chan, staff, rivera)
     american.refresh_from_db()
     assert american.status == "RECEIVED"
     with pytest.raises(Conflict):
-        services.approval_give(actor=staff.actor("alex"), request=decided, now=timezone.now())
+        reviewing.approval_give(actor=staff.actor("alex"), request=decided, now=timezone.now())
     lifted = hold_lift(
         actor=staff.actor("pat"), hold=placed.hold, reason="Due diligence done", now=timezone.now()
     )
@@ -402,7 +402,7 @@ def test_hold_moves_open_requests_and_lifting_restores_them(chan, staff, rivera)
         request.refresh_from_db()
         assert (request.status, request.status_before_hold) == (before, "")
         assert CheckRun.objects.filter(request=request, trigger="HOLD_LIFTED").exists()
-    services.approval_give(actor=staff.actor("alex"), request=decided, now=timezone.now())
+    reviewing.approval_give(actor=staff.actor("alex"), request=decided, now=timezone.now())
 
 
 def test_lift_on_the_cli(chan, staff):
@@ -456,7 +456,7 @@ def test_emergency_exception_needs_the_human_rights_officer(chan, staff):
     assert request.needs_human_rights_approval
     reviewed(request, staff)
     with pytest.raises(Conflict) as error:
-        services.decision_make(
+        reviewing.decision_make(
             actor=staff.actor("rita"),
             request=request,
             outcome="FULL",
@@ -464,10 +464,10 @@ def test_emergency_exception_needs_the_human_rights_officer(chan, staff):
             now=timezone.now(),
         )
     assert error.value.code == "escalation_required"
-    services.request_escalate(
+    reviewing.request_escalate(
         actor=staff.actor("rita"), request=request, reason="Hold exception", now=timezone.now()
     )
-    services.decision_make(
+    reviewing.decision_make(
         actor=staff.actor("rita"),
         request=request,
         outcome="FULL",
@@ -475,12 +475,12 @@ def test_emergency_exception_needs_the_human_rights_officer(chan, staff):
         now=timezone.now(),
     )
     for name in ("alex", "ana"):
-        services.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
+        reviewing.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
     request.refresh_from_db()
     assert request.status == "DECIDED"  # two approvals are not enough
     with pytest.raises(PermissionDenied):
-        services.approval_give(actor=staff.actor("raj"), request=request, now=timezone.now())
-    services.approval_give(actor=staff.actor("hana"), request=request, now=timezone.now())
+        reviewing.approval_give(actor=staff.actor("raj"), request=request, now=timezone.now())
+    reviewing.approval_give(actor=staff.actor("hana"), request=request, now=timezone.now())
     request.refresh_from_db()
     assert request.status == "APPROVED"
     kinds = sorted(
@@ -497,8 +497,8 @@ def test_hold_without_the_exception_holds_emergencies(chan, staff):
 def test_retroactive_hold_flags_approvals_since_it_started(chan, staff):
     request = decided_full(submit(chan), staff)
     for name in ("alex", "ana"):
-        services.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
-    services.request_close(
+        reviewing.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
+    reviewing.request_close(
         actor=staff.actor("rita"), request=request, reason="Delivered", now=timezone.now()
     )
     placed = hk_hold(staff, effective_from=timezone.now() - timedelta(days=30))
@@ -574,7 +574,7 @@ def test_clarification_round_trip(api_as, chan, chan_token, staff):
 
 def test_other_agency_cannot_answer(api_as, chan, rivera_token, staff):
     request = reviewed(submit(chan), staff)
-    clarification = services.clarification_ask(
+    clarification = reviewing.clarification_ask(
         actor=staff.actor("rita"), request=request, question="?", now=timezone.now()
     )
     response = api_as(rivera_token).post(
@@ -594,7 +594,7 @@ def test_human_rights_risk_requires_escalation(chan, staff):
     )
     assert request.needs_human_rights_approval
     with pytest.raises(Conflict, match="escalate"):
-        services.decision_make(
+        reviewing.decision_make(
             actor=staff.actor("rita"),
             request=request,
             outcome="FULL",
@@ -605,21 +605,21 @@ def test_human_rights_risk_requires_escalation(chan, staff):
 
 def test_sending_a_decision_back_supersedes_it(chan, staff):
     request = decided_full(submit(chan), staff)
-    services.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
-    services.request_return_to_review(
+    reviewing.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
+    reviewing.request_return_to_review(
         actor=staff.actor("ana"), request=request, reason="Too broad", now=timezone.now()
     )
     request.refresh_from_db()
     assert request.status == "IN_REVIEW"
     assert request.decisions.get().superseded_at is not None
-    services.decision_make(
+    reviewing.decision_make(
         actor=staff.actor("rita"),
         request=request,
         outcome="FULL",
         rationale="Narrowed",
         now=timezone.now(),
     )
-    services.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
+    reviewing.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
     request.refresh_from_db()
     assert request.status == "DECIDED"  # the old approval does not count
 

@@ -12,11 +12,11 @@ from django.test import Client
 from django.utils import timezone
 
 from govreq.accounts.models import User
-from govreq.agencies.services import agency_suspend
 from govreq.core.errors import Conflict, PermissionDenied
-from govreq.holds.services import hold_place
 from govreq.intake.models import LegalRequest
-from govreq.review import services
+from govreq.lifecycle import reviewing
+from govreq.lifecycle.holding import hold_place
+from govreq.lifecycle.rechecking import agency_suspend
 from tests.conftest import valid_submission
 from tests.review_helpers import EMERGENCY, make_staff, submit
 
@@ -29,8 +29,8 @@ def staff(db):
 
 
 def decided(request, staff):
-    services.request_start_review(actor=staff.actor("rita"), request=request, now=timezone.now())
-    services.decision_make(
+    reviewing.request_start_review(actor=staff.actor("rita"), request=request, now=timezone.now())
+    reviewing.decision_make(
         actor=staff.actor("rita"),
         request=request,
         outcome="FULL",
@@ -54,10 +54,10 @@ def test_hold_exception_placed_after_a_decision_still_needs_the_hr_officer(staff
     request.refresh_from_db()
     assert request.status == "DECIDED" and request.needs_human_rights_approval
     for name in ("alex", "ana"):
-        services.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
+        reviewing.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
     request.refresh_from_db()
     assert request.status == "DECIDED"
-    services.approval_give(actor=staff.actor("hana"), request=request, now=timezone.now())
+    reviewing.approval_give(actor=staff.actor("hana"), request=request, now=timezone.now())
     request.refresh_from_db()
     assert request.status == "APPROVED"
 
@@ -73,7 +73,7 @@ def test_a_suspended_agencys_request_cannot_be_approved(staff, rivera):
     request.refresh_from_db()
     assert request.check_outcome == "BLOCK"
     with pytest.raises(Conflict) as error:
-        services.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
+        reviewing.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
     assert error.value.code == "blocked_by_checks"
     assert "AGENCY_NOT_VERIFIED" in error.value.message
 
@@ -115,7 +115,7 @@ def test_read_only_staff_cannot_administer(staff, rivera, command):
 
 def test_read_only_staff_cannot_withdraw_or_key_in(staff, rivera):
     request = submit(rivera)
-    from govreq.intake.services import request_withdraw
+    from govreq.lifecycle.receiving import request_withdraw
 
     with pytest.raises(PermissionDenied):
         request_withdraw(actor=staff.actor("aud"), request=request, reason="x", now=timezone.now())
@@ -123,7 +123,7 @@ def test_read_only_staff_cannot_withdraw_or_key_in(staff, rivera):
         submit_as = staff.actor("aud")
         from govreq.intake.models import Channel
         from govreq.intake.schemas import RequestSubmission
-        from govreq.intake.services import request_submit
+        from govreq.lifecycle.receiving import request_submit
 
         request_submit(
             actor=submit_as,
@@ -137,7 +137,7 @@ def test_read_only_staff_cannot_withdraw_or_key_in(staff, rivera):
 def test_an_officer_cannot_withdraw_another_agencys_request(chan, rivera):
     from govreq.core.actors import Actor
     from govreq.core.errors import NotFound
-    from govreq.intake.services import request_withdraw
+    from govreq.lifecycle.receiving import request_withdraw
 
     request = submit(chan)
     with pytest.raises(NotFound):
@@ -188,8 +188,8 @@ def test_far_future_deadline_and_nul_characters_are_422(api_as, chan_token):
 
 def test_closed_requests_take_no_answers(staff, chan, api_as, chan_token):
     request = submit(chan)
-    services.request_start_review(actor=staff.actor("rita"), request=request, now=timezone.now())
-    question = services.clarification_ask(
+    reviewing.request_start_review(actor=staff.actor("rita"), request=request, now=timezone.now())
+    question = reviewing.clarification_ask(
         actor=staff.actor("rita"), request=request, question="?", now=timezone.now()
     )
     api_as(chan_token).post(f"/requests/{request.public_id}/withdraw", {"reason": "done"})

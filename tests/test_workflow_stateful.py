@@ -33,11 +33,12 @@ from govreq.core.errors import DomainError
 from govreq.holds.models import JurisdictionHold
 from govreq.holds.rules import excepted, in_force, in_scope
 from govreq.holds.selectors import hold_spec, request_scope
-from govreq.holds.services import hold_lift, hold_place
 from govreq.intake.models import LegalRequest, RequestStatus
-from govreq.intake.services import request_transition, request_withdraw
-from govreq.intake.workflow import FINAL_STATUSES
-from govreq.review import services
+from govreq.lifecycle import reviewing
+from govreq.lifecycle.holding import hold_lift, hold_place
+from govreq.lifecycle.receiving import request_withdraw
+from govreq.lifecycle.transitions import request_transition
+from govreq.lifecycle.workflow import FINAL_STATUSES
 from govreq.review.models import ApprovalKind, Decision
 from tests.conftest import SYSTEM, make_agency
 from tests.review_helpers import EMERGENCY, ROLES, make_staff, submit
@@ -115,21 +116,21 @@ class Workflow(RuleBasedStateMachine):
         request = LegalRequest.objects.get(pk=pk)
         rita = self.staff.actor("rita")
         if request.status == "RECEIVED":
-            self.attempt(services.request_start_review, actor=rita, request=request)
+            self.attempt(reviewing.request_start_review, actor=rita, request=request)
         elif request.status == "IN_REVIEW" and request.needs_human_rights_approval:
-            self.attempt(services.request_escalate, actor=rita, request=request, reason="HR")
+            self.attempt(reviewing.request_escalate, actor=rita, request=request, reason="HR")
         elif request.status in ("IN_REVIEW", "ESCALATED"):
             self.attempt(
-                services.decision_make, actor=rita, request=request, outcome="FULL", rationale="r"
+                reviewing.decision_make, actor=rita, request=request, outcome="FULL", rationale="r"
             )
         elif request.status == "DECIDED":
             for name in ("alex", "ana", "hana"):
-                self.attempt(services.approval_give, actor=self.staff.actor(name), request=request)
+                self.attempt(reviewing.approval_give, actor=self.staff.actor(name), request=request)
                 if LegalRequest.objects.get(pk=pk).status != "DECIDED":
                     break
         elif request.status == "APPROVED":
             self.attempt(
-                services.request_close,
+                reviewing.request_close,
                 actor=self.staff.actor("raj"),
                 request=request,
                 reason="delivered",
@@ -138,7 +139,7 @@ class Workflow(RuleBasedStateMachine):
     @rule(pk=requests, who=someone("rita", "raj"))
     def start_review(self, pk, who):
         self.attempt(
-            services.request_start_review,
+            reviewing.request_start_review,
             actor=self.staff.actor(who),
             request=LegalRequest.objects.get(pk=pk),
         )
@@ -146,7 +147,7 @@ class Workflow(RuleBasedStateMachine):
     @rule(pk=requests, who=someone("rita", "raj"))
     def escalate(self, pk, who):
         self.attempt(
-            services.request_escalate,
+            reviewing.request_escalate,
             actor=self.staff.actor(who),
             request=LegalRequest.objects.get(pk=pk),
             reason="HR review",
@@ -159,7 +160,7 @@ class Workflow(RuleBasedStateMachine):
     )
     def decide(self, pk, who, outcome):
         self.attempt(
-            services.decision_make,
+            reviewing.decision_make,
             actor=self.staff.actor(who),
             request=LegalRequest.objects.get(pk=pk),
             outcome=outcome,
@@ -174,7 +175,7 @@ class Workflow(RuleBasedStateMachine):
     )
     def approve(self, pk, who, kind):
         self.attempt(
-            services.approval_give,
+            reviewing.approval_give,
             actor=self.staff.actor(who),
             request=LegalRequest.objects.get(pk=pk),
             kind=kind,
@@ -183,7 +184,7 @@ class Workflow(RuleBasedStateMachine):
     @rule(pk=requests, who=st.sampled_from(PEOPLE))
     def send_back(self, pk, who):
         self.attempt(
-            services.request_return_to_review,
+            reviewing.request_return_to_review,
             actor=self.staff.actor(who),
             request=LegalRequest.objects.get(pk=pk),
             reason="again",
@@ -192,7 +193,7 @@ class Workflow(RuleBasedStateMachine):
     @rule(pk=requests, who=someone("rita", "raj"))
     def close(self, pk, who):
         self.attempt(
-            services.request_close,
+            reviewing.request_close,
             actor=self.staff.actor(who),
             request=LegalRequest.objects.get(pk=pk),
             reason="delivered",

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "govreq.portal",
     "govreq.console",
     "govreq.demo",
+    "govreq.cli",
 ]
 
 MIDDLEWARE = [

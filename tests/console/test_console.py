@@ -16,8 +16,8 @@ from govreq.audit.models import AuditEvent
 from govreq.console import otp
 from govreq.console.auth import REAUTH_AT
 from govreq.console.models import TotpDevice
-from govreq.holds.services import hold_place
-from govreq.review import services as review
+from govreq.lifecycle import reviewing as review
+from govreq.lifecycle.holding import hold_place
 from govreq.web.middleware import LAST_SEEN
 from tests.review_helpers import make_staff, submit
 

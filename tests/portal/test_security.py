@@ -11,7 +11,7 @@ from django.utils import timezone
 from govreq.accounts.models import User
 from govreq.agencies.models import AccessRequest, Officer
 from govreq.core.actors import Actor
-from govreq.review.services import clarification_ask, request_start_review
+from govreq.lifecycle.reviewing import clarification_ask, request_start_review
 from tests.portal.conftest import code_from_mail, sign_in
 from tests.portal.test_submit import form_data
 from tests.review_helpers import submit

@@ -13,8 +13,9 @@ from django.test import Client
 from django.utils import timezone
 
 from govreq.agencies.models import Agency, Officer
-from govreq.agencies.services import agency_suspend, officer_add, officer_suspend
+from govreq.agencies.services import officer_add, officer_suspend
 from govreq.audit.models import AuditEvent
+from govreq.lifecycle.rechecking import agency_suspend
 from govreq.portal import services
 from govreq.portal.auth import SESSION_LAST_SEEN, SESSION_OFFICER
 from govreq.portal.models import LoginCode

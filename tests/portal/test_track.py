@@ -12,8 +12,8 @@ from govreq.accounts.models import User
 from govreq.agencies.models import Officer
 from govreq.core.actors import Actor
 from govreq.intake.models import LegalRequest, RequestStatus
+from govreq.lifecycle.reviewing import clarification_ask, request_start_review
 from govreq.review.models import Clarification
-from govreq.review.services import clarification_ask, request_start_review
 from tests.review_helpers import submit
 
 pytestmark = pytest.mark.django_db

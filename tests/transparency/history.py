@@ -20,10 +20,10 @@ from typing import Any
 
 from govreq.agencies.models import Officer
 from govreq.core.actors import Actor
-from govreq.holds.services import hold_place
 from govreq.intake.models import LegalRequest
-from govreq.intake.services import request_withdraw
-from govreq.review.services import (
+from govreq.lifecycle.holding import hold_place
+from govreq.lifecycle.receiving import request_withdraw
+from govreq.lifecycle.reviewing import (
     approval_give,
     decision_make,
     request_close,

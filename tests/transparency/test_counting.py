@@ -10,8 +10,8 @@ from django.utils import timezone
 from govreq.core.errors import ValidationFailed
 from govreq.intake.models import Channel
 from govreq.intake.schemas import RequestSubmission
-from govreq.intake.services import request_submit
-from govreq.review.services import request_close
+from govreq.lifecycle.receiving import request_submit
+from govreq.lifecycle.reviewing import request_close
 from govreq.transparency.counting import (
     RequestClass,
     band,
@@ -241,7 +241,7 @@ def test_year_report_adds_up_what_the_halves_received(history):
 
 def test_a_hold_lifted_after_the_period_was_still_in_force_at_its_end(history):
     from govreq.holds.models import JurisdictionHold
-    from govreq.holds.services import hold_lift
+    from govreq.lifecycle.holding import hold_lift
 
     hold = JurisdictionHold.objects.get(pk=history.hold_id)
     hold_lift(

@@ -22,7 +22,7 @@ from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from govreq.intake.models import Channel
 from govreq.intake.schemas import RequestSubmission
-from govreq.intake.services import request_submit
+from govreq.lifecycle.receiving import request_submit
 from govreq.transparency import signing
 from govreq.transparency.counting import report_compute
 from govreq.transparency.models import PublishedReport

@@ -17,11 +17,11 @@ from govreq.audit.models import AuditEvent
 from govreq.audit.selectors import audit_chain_verify
 from govreq.core.errors import Conflict, ValidationFailed
 from govreq.demo.loader import HK_HOLD_AT
+from govreq.demo.synthetic import synthetic_generate
 from govreq.intake.models import LegalRequest, StatusChange, Target
 from govreq.review.models import Approval, Decision
 from govreq.transparency.counting import report_compute
 from govreq.transparency.periods import Period, parse_period
-from govreq.transparency.synthetic import synthetic_generate
 
 pytestmark = pytest.mark.django_db
 N = 1500

@@ -1,4 +1,8 @@
-"""Writes for agencies and officers. Each runs in one transaction with its audit event."""
+"""Writes for agencies and officers. Each runs in one transaction with its audit event.
+
+An agency's standing is a fact the legitimacy checks read: ``lifecycle.rechecking`` wraps
+verification and suspension to check the agency's open requests again in the same transaction.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
+from govreq.accounts.models import StaffRole
+from govreq.accounts.permissions import require_role
 from govreq.agencies.models import (
     AccessRequest,
     AccessRequestStatus,
@@ -26,27 +32,7 @@ from govreq.jurisdictions.models import Jurisdiction
 
 
 def _require_agency_admin(actor: Actor) -> None:
-    from govreq.accounts.models import StaffRole
-    from govreq.accounts.permissions import require_role
-
     require_role(actor, StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
-
-
-def _recheck_open_requests(actor: Actor, agency: Agency, now: datetime) -> None:
-    """The agency's standing is a fact the checks read: run them again on its open requests."""
-    from govreq.intake.models import LegalRequest
-    from govreq.intake.workflow import FINAL_STATUSES
-    from govreq.review.models import CheckTrigger
-    from govreq.review.services import checks_run
-
-    open_requests = (
-        LegalRequest.objects.filter(agency=agency)
-        .exclude(status__in=FINAL_STATUSES)
-        .select_related("agency")
-        .order_by("pk")
-    )
-    for request in open_requests.iterator(chunk_size=500):
-        checks_run(actor=actor, request=request, trigger=CheckTrigger.AGENCY_CHANGED, now=now)
 
 
 @transaction.atomic
@@ -146,7 +132,6 @@ def agency_verify(*, actor: Actor, agency: Agency, method: str, now: datetime) -
         data={"from": previous, "method": agency.verification_method},
         now=now,
     )
-    _recheck_open_requests(actor, agency, now)
     return agency
 
 
@@ -171,7 +156,6 @@ def agency_suspend(*, actor: Actor, agency: Agency, reason: str, now: datetime) 
         data={"from": previous, "reason": reason.strip()},
         now=now,
     )
-    _recheck_open_requests(actor, agency, now)
     return agency
 
 
@@ -308,10 +292,7 @@ def access_request_approve(
     ``method`` records how the agency and the officer were verified (for example, a call-back to
     a number from an independent directory); it is required.
     """
-    from govreq.accounts.models import StaffRole
-    from govreq.accounts.permissions import require_role
-
-    require_role(actor, StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+    _require_agency_admin(actor)
     access = AccessRequest.objects.select_for_update().get(pk=access.pk)
     if access.status != AccessRequestStatus.PENDING:
         raise Conflict("this access request was already decided", code="already_decided")
@@ -350,10 +331,7 @@ def access_request_approve(
 def access_request_refuse(
     *, actor: Actor, access: AccessRequest, reason: str, now: datetime
 ) -> AccessRequest:
-    from govreq.accounts.models import StaffRole
-    from govreq.accounts.permissions import require_role
-
-    require_role(actor, StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+    _require_agency_admin(actor)
     access = AccessRequest.objects.select_for_update().get(pk=access.pk)
     if access.status != AccessRequestStatus.PENDING:
         raise Conflict("this access request was already decided", code="already_decided")

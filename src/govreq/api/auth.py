@@ -7,8 +7,9 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 
 from govreq.accounts.models import ApiToken
-from govreq.accounts.services import api_token_authenticate
+from govreq.accounts.permissions import require_staff
 from govreq.agencies.models import Officer
+from govreq.api.tokens import api_token_authenticate
 from govreq.core.actors import Actor
 from govreq.core.errors import PermissionDenied
 
@@ -35,8 +36,6 @@ def caller_officer(request: HttpRequest) -> Officer:
 
 def caller_staff(request: HttpRequest) -> Actor:
     """The staff user behind the token, who must hold at least one role to use the staff API."""
-    from govreq.accounts.permissions import require_staff
-
     token: ApiToken = request.auth  # type: ignore[attr-defined]
     if token.user is None:
         raise PermissionDenied("this endpoint is for platform staff", code="staff_token_required")

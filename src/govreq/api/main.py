@@ -1,17 +1,18 @@
-"""The REST API at /api/v1: one NinjaAPI, one router per app."""
+"""The REST API at /api/v1: one NinjaAPI, one router per area (officers' requests, and the
+staff's review, holds, policy and audit)."""
 
 from __future__ import annotations
 
 from ninja import NinjaAPI
 
 import govreq
+from govreq.api.audit import router as audit_router
 from govreq.api.auth import TokenAuth
 from govreq.api.errors import install_error_handlers
-from govreq.audit.api import router as audit_router
-from govreq.holds.api import router as holds_router
-from govreq.intake.api import router as intake_router
-from govreq.policy.api import router as policy_router
-from govreq.review.api import router as review_router
+from govreq.api.holds import router as holds_router
+from govreq.api.policy import router as policy_router
+from govreq.api.requests import router as requests_router
+from govreq.api.staff_requests import router as staff_requests_router
 
 api = NinjaAPI(
     title="govreq",
@@ -25,8 +26,8 @@ api = NinjaAPI(
     docs_url=None,  # interactive docs are served only to signed-in staff, see govreq.urls
 )
 install_error_handlers(api)
-api.add_router("/requests", intake_router, tags=["agency requests"])
-api.add_router("/staff/requests", review_router, tags=["staff: review"])
+api.add_router("/requests", requests_router, tags=["agency requests"])
+api.add_router("/staff/requests", staff_requests_router, tags=["staff: review"])
 api.add_router("/staff/holds", holds_router, tags=["staff: holds"])
 api.add_router("/staff/policy", policy_router, tags=["staff: policy"])
 api.add_router("/staff/audit", audit_router, tags=["staff: audit"])

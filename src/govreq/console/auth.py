@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -84,3 +84,16 @@ def reauth_fresh(request: HttpRequest) -> bool:
 
 def mark_reauth(request: HttpRequest) -> None:
     request.session[REAUTH_AT] = time.time()
+
+
+def admin_sign_in(request: HttpRequest, extra_context: object = None) -> HttpResponse:
+    """The Django admin has no sign-in of its own: staff sign in at the console."""
+    return HttpResponseRedirect(reverse("console:sign-in"))
+
+
+def admin_has_permission(request: HttpRequest) -> bool:
+    """Admin pages need an active staff user who signed in with the second factor."""
+    user = request.user
+    return bool(
+        user.is_active and user.is_staff and request.session.get(SECOND_FACTOR)  # type: ignore[union-attr]
+    )

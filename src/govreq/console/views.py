@@ -6,6 +6,7 @@ services; the views only decide which buttons to show.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from datetime import time as dtime
 from typing import Any
@@ -13,7 +14,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -53,12 +53,10 @@ from govreq.console.forms import (
 from govreq.core.actors import Actor
 from govreq.core.errors import DomainError, NotFound, ValidationFailed
 from govreq.holds import selectors as hold_selectors
-from govreq.holds import services as hold_services
-from govreq.holds.api import hold_with_requests
 from govreq.intake import selectors as intake_selectors
-from govreq.intake.models import Document, LegalRequest, RequestStatus
+from govreq.intake.models import FINAL_STATUSES, Document, LegalRequest, RequestStatus
 from govreq.intake.services import document_open
-from govreq.intake.workflow import FINAL_STATUSES
+from govreq.lifecycle import holding, rechecking, reviewing
 from govreq.review import services as review
 from govreq.review.models import DISCLOSING_OUTCOMES, Decision
 from govreq.review.selectors import queue_counts, request_queue, review_record
@@ -347,90 +345,127 @@ def case(request: HttpRequest, request_id: str) -> HttpResponse:
     return render(request, "console/case.html", _case_context(request, legal))
 
 
-def _act(request: HttpRequest, legal: LegalRequest, action: str) -> tuple[Any, dict[str, Any]]:
-    """Run one case action; returns (error, forms to redisplay)."""
-    actor: Actor = _actor(request)
-    now = _now()
-    if action == "start_review":
-        review.request_start_review(actor=actor, request=legal, now=now)
-    elif action == "assign_me":
-        review.request_assign(actor=actor, request=legal, assignee=request.user, now=now)  # type: ignore[arg-type]
-    elif action == "rerun_checks":
-        review.checks_run_manually(actor=actor, request=legal, now=now)
-    elif action in ("escalate", "return_to_review", "close"):
+# One small function per case action, each calling one service. It returns None when done, or
+# the message and the forms to show again when the form itself was not filled in right; the
+# services refuse everything else (roles, holds, four eyes) with a DomainError.
+Refusal = tuple[str, dict[str, Any]] | None
+CaseAction = Callable[[HttpRequest, LegalRequest, Actor, datetime], Refusal]
+
+
+def _start_review(
+    request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime
+) -> Refusal:
+    reviewing.request_start_review(actor=actor, request=legal, now=now)
+    return None
+
+
+def _assign_me(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
+    review.request_assign(actor=actor, request=legal, assignee=request.user, now=now)  # type: ignore[arg-type]
+    return None
+
+
+def _rerun_checks(
+    request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime
+) -> Refusal:
+    review.checks_run_manually(actor=actor, request=legal, now=now)
+    return None
+
+
+def _with_reason(service: Callable[..., LegalRequest]) -> CaseAction:
+    """An action that only needs a reason: escalate, return to review, close."""
+
+    def act(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
         reason_form = ReasonForm(request.POST)
         if not reason_form.is_valid():
             return _("Give a reason."), {"reason_form": reason_form}
-        reason = reason_form.cleaned_data["reason"]
-        if action == "escalate":
-            review.request_escalate(actor=actor, request=legal, reason=reason, now=now)
-        elif action == "return_to_review":
-            review.request_return_to_review(actor=actor, request=legal, reason=reason, now=now)
-        else:
-            review.request_close(actor=actor, request=legal, reason=reason, now=now)
-    elif action == "clarify":
-        question_form = QuestionForm(request.POST)
-        if not question_form.is_valid():
-            return _("Write the question."), {"question_form": question_form}
-        review.clarification_ask(
-            actor=actor, request=legal, question=question_form.cleaned_data["question"], now=now
-        )
-    elif action == "decide":
-        decision_form = DecisionForm(
-            request.POST,
-            targets=[(str(t.pk), t.value) for t in legal.targets.all()],
-            categories=list(legal.data_categories),
-        )
-        if not decision_form.is_valid():
-            return _("Correct the decision form."), {"decision_form": decision_form}
-        data = decision_form.cleaned_data
-        review.decision_make(
-            actor=actor,
-            request=legal,
-            outcome=data["outcome"],
-            rationale=data["rationale"],
-            rejection_reasons=data["rejection_reasons"],
-            approved_target_ids=[int(t) for t in data["approved_target_ids"]],
-            approved_categories=data["approved_categories"],
-            letter=data["letter"],
-            now=now,
-        )
-    elif action == "approve":
-        approval_form = ApprovalForm(request.POST)
-        approval_form.is_valid()
-        if not reauth_fresh(request):
-            code = approval_form.cleaned_data.get("code", "")
-            if not code or not otp.second_factor_verify(user=request.user, code=code, now=now):  # type: ignore[arg-type]
-                approval_form.add_error("code", _("Confirm with a current authenticator code."))
-                return _("Re-authenticate to approve a disclosure."), {
-                    "approval_form": approval_form
-                }
-            mark_reauth(request)
-        review.approval_give(
-            actor=actor,
-            request=legal,
-            kind=approval_form.cleaned_data.get("kind") or None,
-            note=approval_form.cleaned_data.get("note", ""),
-            now=now,
-        )
-    else:
-        raise Http404
-    return None, {}
+        service(actor=actor, request=legal, reason=reason_form.cleaned_data["reason"], now=now)
+        return None
+
+    return act
+
+
+def _clarify(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
+    question_form = QuestionForm(request.POST)
+    if not question_form.is_valid():
+        return _("Write the question."), {"question_form": question_form}
+    reviewing.clarification_ask(
+        actor=actor, request=legal, question=question_form.cleaned_data["question"], now=now
+    )
+    return None
+
+
+def _decide(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
+    decision_form = DecisionForm(
+        request.POST,
+        targets=[(str(t.pk), t.value) for t in legal.targets.all()],
+        categories=list(legal.data_categories),
+    )
+    if not decision_form.is_valid():
+        return _("Correct the decision form."), {"decision_form": decision_form}
+    data = decision_form.cleaned_data
+    reviewing.decision_make(
+        actor=actor,
+        request=legal,
+        outcome=data["outcome"],
+        rationale=data["rationale"],
+        rejection_reasons=data["rejection_reasons"],
+        approved_target_ids=[int(t) for t in data["approved_target_ids"]],
+        approved_categories=data["approved_categories"],
+        letter=data["letter"],
+        now=now,
+    )
+    return None
+
+
+def _approve(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
+    approval_form = ApprovalForm(request.POST)
+    approval_form.is_valid()
+    if not reauth_fresh(request):
+        code = approval_form.cleaned_data.get("code", "")
+        if not code or not otp.second_factor_verify(user=request.user, code=code, now=now):  # type: ignore[arg-type]
+            approval_form.add_error("code", _("Confirm with a current authenticator code."))
+            return _("Re-authenticate to approve a disclosure."), {"approval_form": approval_form}
+        mark_reauth(request)
+    reviewing.approval_give(
+        actor=actor,
+        request=legal,
+        kind=approval_form.cleaned_data.get("kind") or None,
+        note=approval_form.cleaned_data.get("note", ""),
+        now=now,
+    )
+    return None
+
+
+CASE_ACTIONS: dict[str, CaseAction] = {
+    "start_review": _start_review,
+    "assign_me": _assign_me,
+    "rerun_checks": _rerun_checks,
+    "escalate": _with_reason(reviewing.request_escalate),
+    "return_to_review": _with_reason(reviewing.request_return_to_review),
+    "close": _with_reason(reviewing.request_close),
+    "clarify": _clarify,
+    "decide": _decide,
+    "approve": _approve,
+}
 
 
 @staff_page()
 @require_POST
 def case_action(request: HttpRequest, request_id: str, action: str) -> HttpResponse:
+    act = CASE_ACTIONS.get(action)
+    if act is None:
+        raise Http404
     legal = _legal(request_id)
     try:
-        error, forms = _act(request, legal, action)
+        refusal = act(request, legal, _actor(request), _now())
     except DomainError as refused:
         legal = _legal(request_id)
         messages.error(request, refused.message)
         return render(
             request, "console/case.html", _case_context(request, legal), status=refused.http_status
         )
-    if error:
+    if refusal is not None:
+        error, forms = refusal
         messages.error(request, error)
         return render(
             request, "console/case.html", _case_context(request, legal, **forms), status=422
@@ -492,7 +527,7 @@ def hold_new(request: HttpRequest) -> HttpResponse:
         }
         if "confirm" in request.POST:
             try:
-                placed = hold_services.hold_place(
+                placed = holding.hold_place(
                     actor=_actor(request),
                     reason=data["reason"],
                     review_notes=data["review_notes"],
@@ -511,7 +546,7 @@ def hold_new(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("console:hold", hold_id=placed.hold.pk)
         else:
-            preview = hold_services.hold_preview(**kwargs)
+            preview = hold_selectors.hold_preview(**kwargs)
     return render(request, "console/hold_new.html", {"form": form, "preview": preview})
 
 
@@ -521,7 +556,14 @@ def hold_detail(request: HttpRequest, hold_id: int) -> HttpResponse:
     return render(
         request,
         "console/hold.html",
-        {"hold": hold, "covered": hold_with_requests(hold), "form": ReasonForm(), "now": _now()},
+        {
+            "hold": hold,
+            "covered": dict(
+                zip(("on_hold", "re_reviews"), hold_selectors.hold_requests(hold), strict=True)
+            ),
+            "form": ReasonForm(),
+            "now": _now(),
+        },
     )
 
 
@@ -532,7 +574,7 @@ def hold_lift(request: HttpRequest, hold_id: int) -> HttpResponse:
     form = ReasonForm(request.POST)
     if form.is_valid():
         try:
-            lifted = hold_services.hold_lift(
+            lifted = holding.hold_lift(
                 actor=_actor(request),
                 hold=hold,
                 reason=form.cleaned_data["reason"],
@@ -601,7 +643,7 @@ def agency_verify(request: HttpRequest, agency_id: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationFailed.single("method", _("Say how the agency was verified."))
-        agency_services.agency_verify(
+        rechecking.agency_verify(
             actor=_actor(request),
             agency=agency,
             method=form.cleaned_data["method"],
@@ -623,7 +665,7 @@ def agency_suspend(request: HttpRequest, agency_id: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise ValidationFailed.single("reason", _("Give a reason."))
-        agency_services.agency_suspend(
+        rechecking.agency_suspend(
             actor=_actor(request),
             agency=agency,
             reason=form.cleaned_data["reason"],
@@ -679,21 +721,15 @@ def access_requests(request: HttpRequest) -> HttpResponse:
             if not form.is_valid():
                 raise ValidationFailed.single("method", _("Say how they were verified."))
             data = form.cleaned_data
-            with transaction.atomic():
-                existing = (
-                    Agency.objects.filter(pk=data["agency"]).first() if data["agency"] else None
-                )
-                agency = existing or agency_services.agency_add(
-                    actor=actor,
-                    name=access.agency_name,
-                    jurisdiction_code=access.jurisdiction_id,
-                    kind=data["new_agency_kind"] or access.agency_kind,
-                    domains=[data["new_agency_domain"] or access.email.rpartition("@")[2]],
-                    now=_now(),
-                )
-                agency_services.access_request_approve(
-                    actor=actor, access=access, agency=agency, method=data["method"], now=_now()
-                )
+            rechecking.access_request_grant(
+                actor=actor,
+                access=access,
+                agency=Agency.objects.filter(pk=data["agency"]).first() if data["agency"] else None,
+                new_agency_kind=data["new_agency_kind"],
+                new_agency_domain=data["new_agency_domain"],
+                method=data["method"],
+                now=_now(),
+            )
             messages.success(request, _("Access granted; the officer can now sign in."))
             return redirect("console:access-requests")
         except DomainError as refused:

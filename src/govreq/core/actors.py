@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+# For the type checker only: the actor is the bottom layer's way of naming who acts, so it cannot
+# import the accounts and agencies above it (the layer contract ignores type-checking imports).
 if TYPE_CHECKING:
     from govreq.accounts.models import User
     from govreq.agencies.models import Officer

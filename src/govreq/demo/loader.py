@@ -18,22 +18,24 @@ from django.db import transaction
 
 from govreq.accounts.services import staff_add
 from govreq.agencies.models import Agency, Officer
-from govreq.agencies.services import agency_add, agency_verify, officer_add
+from govreq.agencies.services import agency_add, officer_add
 from govreq.core.actors import Actor
 from govreq.demo.pdf import tiny_pdf
-from govreq.holds.services import hold_place
 from govreq.intake.models import Channel, LegalRequest, RequestStatus
 from govreq.intake.schemas import RequestSubmission
-from govreq.intake.services import document_attach, request_submit, request_withdraw
-from govreq.review.services import (
+from govreq.lifecycle.holding import hold_place
+from govreq.lifecycle.receiving import document_attach, request_submit, request_withdraw
+from govreq.lifecycle.rechecking import agency_verify
+from govreq.lifecycle.reviewing import (
     approval_give,
     clarification_ask,
     decision_make,
-    latest_findings,
     request_close,
     request_escalate,
     request_start_review,
 )
+from govreq.review.services import latest_findings
+from govreq.transparency.services import report_publish
 
 SEED = 20200630
 SYSTEM = Actor.system("demo")
@@ -390,8 +392,6 @@ def demo_load() -> int:
 
 def _publish_reports(staff: dict[str, Any]) -> None:
     """Publish every ended half-year, so the public transparency pages show the Hong Kong pause."""
-    from govreq.transparency.services import report_publish
-
     published_at = datetime(2022, 1, 15, 10, 0, tzinfo=UTC)
     for year in (2019, 2020, 2021):
         for half in ("H1", "H2"):

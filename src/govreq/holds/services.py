@@ -1,11 +1,12 @@
-"""Placing and lifting jurisdiction holds, and applying them to requests."""
+"""Recording jurisdiction holds: placing, lifting, and flagging past approvals for re-review.
+
+What a hold does to the requests it covers (on hold, released, checked again) is the
+lifecycle's part (``govreq.lifecycle.holding``), in the same transaction as these writes.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from django.db import transaction
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
@@ -14,41 +15,16 @@ from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, FieldError, ValidationFailed
 from govreq.holds.models import HoldReReview, JurisdictionHold
-from govreq.holds.rules import HoldSpec, excepted, holding, in_force, in_scope
-from govreq.holds.selectors import hold_spec, holds_possibly_in_force, request_scope
-from govreq.intake.models import (
-    LegalRequest,
-    OffenceCategory,
-    RequestKind,
-    RequestStatus,
-    StatusChange,
-)
-from govreq.intake.services import lock_request, request_transition
-from govreq.intake.workflow import FINAL_STATUSES
+from govreq.holds.rules import HoldSpec
+from govreq.holds.selectors import approved_since_start
+from govreq.intake.models import OffenceCategory, RequestKind
 from govreq.jurisdictions.models import Jurisdiction
-from govreq.review.models import CheckTrigger
 
-S = RequestStatus
 # A hold lifted the instant it started still needs effective_to > effective_from.
 _EPSILON = timedelta(microseconds=1)
 
 
-@dataclass(frozen=True, kw_only=True)
-class HoldPlaced:
-    hold: JurisdictionHold
-    put_on_hold: list[str]  # references moved to ON_HOLD
-    excepted: list[str]  # references in scope that proceed under an exception
-    flagged: list[str]  # references approved since effective_from, flagged for re-review
-
-
-@dataclass(frozen=True, kw_only=True)
-class HoldLifted:
-    hold: JurisdictionHold
-    released: list[str]
-
-
-@transaction.atomic
-def hold_place(
+def hold_record(
     *,
     actor: Actor,
     jurisdiction_code: str,
@@ -63,8 +39,9 @@ def hold_place(
     scope_legal_basis: str = "",
     allow_emergency: bool = False,
     allow_offences: list[str] | None = None,
-) -> HoldPlaced:
-    """Pause disclosures to a jurisdiction. Open requests in scope go ON_HOLD at once."""
+) -> JurisdictionHold:
+    """Validate and record a hold (``lifecycle.holding.hold_place`` also puts the requests it
+    covers on hold, in the same transaction)."""
     require_role(actor, StaffRole.POLICY_ADMIN)
     errors: list[FieldError] = []
     code = jurisdiction_code.strip().upper()
@@ -153,74 +130,15 @@ def hold_place(
         },
         now=now,
     )
-    spec = hold_spec(hold)
-    put_on_hold: list[str] = []
-    excepted_refs: list[str] = []
-    if in_force(spec, now):
-        for request in _open_requests_in_scope(spec):
-            scope = request_scope(request)
-            if excepted(spec, scope):
-                excepted_refs.append(request.reference)
-            elif request.status != S.ON_HOLD:
-                request_transition(
-                    actor=actor,
-                    request=request,
-                    to_status=S.ON_HOLD,
-                    reason=f"Hold #{hold.pk}: {hold.reason}",
-                    now=now,
-                    audit_data={"hold": hold.pk},
-                )
-                put_on_hold.append(request.reference)
-            _rerun_checks(actor, request, CheckTrigger.HOLD_PLACED, now)
-    flagged = _flag_retroactive(actor, hold, spec, now)
-    return HoldPlaced(hold=hold, put_on_hold=put_on_hold, excepted=excepted_refs, flagged=flagged)
+    return hold
 
 
-def _open_requests_in_scope(spec: HoldSpec) -> list[LegalRequest]:
-    candidates = LegalRequest.objects.filter(jurisdiction_id=spec.jurisdiction).exclude(
-        status__in=FINAL_STATUSES
-    )
-    if spec.scope_kinds:
-        candidates = candidates.filter(kind__in=spec.scope_kinds)
-    if spec.scope_offences:
-        candidates = candidates.filter(offence_category__in=spec.scope_offences)
-    if spec.scope_agencies:
-        candidates = candidates.filter(agency_id__in=spec.scope_agencies)
-    rows = candidates.select_related("agency").order_by("pk")
-    return [r for r in rows if in_scope(spec, request_scope(r))]
-
-
-def _approved_since_start(spec: HoldSpec) -> list[tuple[LegalRequest, datetime]]:
-    """Requests in scope (not excepted) approved within the hold's period."""
-    approvals = (
-        StatusChange.objects.filter(
-            to_status=S.APPROVED,
-            occurred_at__gte=spec.effective_from,
-            request__jurisdiction_id=spec.jurisdiction,
-        )
-        .select_related("request", "request__agency")
-        .order_by("occurred_at")
-    )
-    if spec.effective_to is not None:
-        approvals = approvals.filter(occurred_at__lt=spec.effective_to)
-    found: list[tuple[LegalRequest, datetime]] = []
-    seen: set[int] = set()
-    for change in approvals:
-        request = change.request
-        scope = request_scope(request)
-        if request.pk in seen or not in_scope(spec, scope) or excepted(spec, scope):
-            continue
-        seen.add(request.pk)
-        found.append((request, change.occurred_at))
-    return found
-
-
-def _flag_retroactive(
-    actor: Actor, hold: JurisdictionHold, spec: HoldSpec, now: datetime
+def hold_flag_retroactive(
+    *, actor: Actor, hold: JurisdictionHold, spec: HoldSpec, now: datetime
 ) -> list[str]:
     """Requests in scope approved on or after the hold's start must be reviewed again."""
     flagged: list[str] = []
-    for request, approved_at in _approved_since_start(spec):
+    for request, approved_at in approved_since_start(spec):
         HoldReReview.objects.create(
             hold=hold, request=request, approved_at=approved_at, flagged_at=now
         )
@@ -236,9 +154,11 @@ def _flag_retroactive(
     return flagged
 
 
-@transaction.atomic
-def hold_lift(*, actor: Actor, hold: JurisdictionHold, reason: str, now: datetime) -> HoldLifted:
-    """End a hold: each request it held returns to where it was, and is checked again."""
+def hold_mark_lifted(
+    *, actor: Actor, hold: JurisdictionHold, reason: str, now: datetime
+) -> JurisdictionHold:
+    """Record that a hold ends now (``lifecycle.holding.hold_lift`` also releases the requests
+    it held)."""
     require_role(actor, StaffRole.POLICY_ADMIN)
     hold = JurisdictionHold.objects.select_for_update().get(pk=hold.pk)
     if not reason.strip():
@@ -260,112 +180,4 @@ def hold_lift(*, actor: Actor, hold: JurisdictionHold, reason: str, now: datetim
         data={"reason": hold.lift_reason},
         now=now,
     )
-    released = _release(actor, hold, now, f"Hold #{hold.pk} lifted: {hold.lift_reason}")
-    return HoldLifted(hold=hold, released=released)
-
-
-def _release(actor: Actor, hold: JurisdictionHold, now: datetime, reason: str) -> list[str]:
-    spec = hold_spec(hold)
-    released: list[str] = []
-    on_hold = (
-        LegalRequest.objects.filter(jurisdiction_id=spec.jurisdiction, status=S.ON_HOLD)
-        .select_related("agency")
-        .order_by("pk")
-    )
-    for request in on_hold:
-        scope = request_scope(request)
-        if not in_scope(spec, scope):
-            continue
-        if holding(holds_possibly_in_force(spec.jurisdiction, now), scope, now):
-            continue  # another hold still covers it
-        request_transition(
-            actor=actor,
-            request=request,
-            to_status=S(request.status_before_hold),
-            reason=reason,
-            now=now,
-            audit_data={"hold": hold.pk},
-        )
-        _rerun_checks(actor, request, CheckTrigger.HOLD_LIFTED, now)
-        released.append(request.reference)
-    return released
-
-
-@transaction.atomic
-def holds_release_expired(*, actor: Actor, now: datetime) -> list[str]:
-    """Release requests held by holds whose ``effective_to`` has passed (run it from cron)."""
-    ended = JurisdictionHold.objects.filter(effective_to__lte=now, lifted_at__isnull=True)
-    released: list[str] = []
-    for hold in ended:
-        released += _release(actor, hold, now, f"Hold #{hold.pk} ended")
-    return released
-
-
-def hold_apply_to_new_request(
-    *, actor: Actor, request: LegalRequest, now: datetime
-) -> LegalRequest:
-    """A new request in scope of a hold in force arrives ON_HOLD."""
-    holds = holding(
-        holds_possibly_in_force(request.jurisdiction_id, now), request_scope(request), now
-    )
-    if not holds:
-        return request
-    return request_transition(
-        actor=actor,
-        request=request,
-        to_status=S.ON_HOLD,
-        reason=f"Hold #{holds[0].id}: {holds[0].reason}",
-        now=now,
-        audit_data={"hold": holds[0].id},
-    )
-
-
-def _rerun_checks(actor: Actor, request: LegalRequest, trigger: str, now: datetime) -> None:
-    from govreq.review.services import checks_run
-
-    checks_run(actor=actor, request=lock_request(request), trigger=trigger, now=now)
-
-
-@dataclass(frozen=True, kw_only=True)
-class HoldPreview:
-    would_hold: list[str]
-    excepted: list[str]
-    would_flag: list[str]
-
-
-def hold_preview(
-    *,
-    jurisdiction_code: str,
-    effective_from: datetime,
-    now: datetime,
-    effective_to: datetime | None = None,
-    scope_kinds: list[str] | None = None,
-    scope_offences: list[str] | None = None,
-    scope_agencies: list[int] | None = None,
-    scope_legal_basis: str = "",
-    allow_emergency: bool = False,
-    allow_offences: list[str] | None = None,
-) -> HoldPreview:
-    """What placing this hold would do, without doing it ("this hold would put N on hold")."""
-    spec = HoldSpec(
-        id=0,
-        jurisdiction=jurisdiction_code.strip().upper(),
-        scope_kinds=frozenset(scope_kinds or []),
-        scope_offences=frozenset(scope_offences or []),
-        scope_agencies=frozenset(scope_agencies or []),
-        scope_legal_basis=scope_legal_basis.strip(),
-        allow_emergency=allow_emergency,
-        allow_offences=frozenset(allow_offences or []),
-        effective_from=effective_from,
-        effective_to=effective_to,
-    )
-    would_hold: list[str] = []
-    excepted_refs: list[str] = []
-    if in_force(spec, now):
-        for request in _open_requests_in_scope(spec):
-            if excepted(spec, request_scope(request)):
-                excepted_refs.append(request.reference)
-            elif request.status != S.ON_HOLD:
-                would_hold.append(request.reference)
-    flagged = [request.reference for request, _ in _approved_since_start(spec)]
-    return HoldPreview(would_hold=would_hold, excepted=excepted_refs, would_flag=flagged)
+    return hold

@@ -52,6 +52,11 @@ class RequestStatus(models.TextChoices):
     REJECTED = "REJECTED", "Rejected"
 
 
+# CLOSED, WITHDRAWN and REJECTED end a request; the lifecycle's transition table says how.
+FINAL_STATUSES = frozenset({RequestStatus.CLOSED, RequestStatus.WITHDRAWN, RequestStatus.REJECTED})
+OPEN_STATUSES = frozenset(RequestStatus) - FINAL_STATUSES
+
+
 class Channel(models.TextChoices):
     API = "API", "API"
     PORTAL = "PORTAL", "Agency portal"

@@ -1,7 +1,8 @@
-"""Writes for requests: submit, transition, withdraw, attach a document.
+"""Writes for requests as they arrive: record a submission, store a document, append history.
 
-Every function runs in one transaction that also writes the audit event, so a refused or failed
-operation leaves nothing behind.
+These are the intake area's own writes; the lifecycle (``govreq.lifecycle``) calls them inside
+its transactions and adds what follows (holds, checks, status changes). Each writes its audit
+event in the caller's transaction, so a refused or failed operation leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
@@ -19,7 +20,7 @@ from govreq.agencies.models import AgencyStatus, Officer, OfficerStatus
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.canonical import canonical_json, sha256_hex
-from govreq.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from govreq.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from govreq.intake.documents import claimed_media_type, safe_file_name, sniff_media_type
 from govreq.intake.models import (
     Channel,
@@ -34,7 +35,6 @@ from govreq.intake.models import (
 from govreq.intake.schemas import RequestSubmission
 from govreq.intake.storage import document_path, store_document
 from govreq.intake.validation import submission_errors
-from govreq.intake.workflow import transition_allowed
 
 DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -54,55 +54,25 @@ def _next_reference(year: int) -> str:
     return f"GR-{year}-{counter.last_number:06d}"
 
 
-def _submission_hash(submission: RequestSubmission, received_at: datetime | None) -> str:
+def submission_authorise(*, actor: Actor, officer: Officer) -> None:
+    """Who may submit for ``officer``: the officer, intake staff keying in a posted request, or
+    the operator at the console."""
+    if actor.kind == "USER":
+        require_role(actor, StaffRole.INTAKE)  # staff keying in a request that came by post
+    elif actor.kind == "OFFICER" and (actor.officer is None or actor.officer.pk != officer.pk):
+        raise PermissionDenied("officers submit only in their own name", code="permission_denied")
+
+
+def submission_hash(submission: RequestSubmission, received_at: datetime | None) -> str:
+    """What an Idempotency-Key is bound to: the body as submitted (and any back-dated receipt)."""
     body = submission.model_dump(mode="json")
     if received_at is not None:
         body["received_at"] = received_at.isoformat()
     return sha256_hex(canonical_json(body))
 
 
-def request_submit(
-    *,
-    actor: Actor,
-    officer: Officer,
-    submission: RequestSubmission,
-    channel: Channel,
-    now: datetime,
-    received_at: datetime | None = None,
-    idempotency_key: str | None = None,
-) -> SubmitResult:
-    """Record a request from ``officer``'s agency.
-
-    With an ``idempotency_key``, a repeat of the same body returns the original request and
-    creates nothing; the same key with a different body is refused (409).
-    """
-    if actor.kind == "USER":
-        require_role(actor, StaffRole.INTAKE)  # staff keying in a request that came by post
-    elif actor.kind == "OFFICER" and (actor.officer is None or actor.officer.pk != officer.pk):
-        raise PermissionDenied("officers submit only in their own name", code="permission_denied")
-    body_hash = _submission_hash(submission, received_at)
-    try:
-        return _request_submit(
-            actor=actor,
-            officer=officer,
-            submission=submission,
-            channel=channel,
-            now=now,
-            received_at=received_at,
-            idempotency_key=idempotency_key,
-            body_hash=body_hash,
-        )
-    except IntegrityError:
-        # Two submissions with one key at the same instant: the loser finds the winner's row.
-        if idempotency_key is None:
-            raise
-        replay = _idempotent_replay(officer, idempotency_key, body_hash)
-        if replay is None:
-            raise
-        return replay
-
-
-def _idempotent_replay(officer: Officer, key: str, body_hash: str) -> SubmitResult | None:
+def idempotent_replay(officer: Officer, key: str, body_hash: str) -> SubmitResult | None:
+    """The request an earlier submission with this key created, if any (409 for another body)."""
     record = (
         IdempotencyKey.objects.select_related("request").filter(officer=officer, key=key).first()
     )
@@ -116,8 +86,7 @@ def _idempotent_replay(officer: Officer, key: str, body_hash: str) -> SubmitResu
     return SubmitResult(request=record.request, created=False)
 
 
-@transaction.atomic
-def _request_submit(
+def request_record(
     *,
     actor: Actor,
     officer: Officer,
@@ -128,10 +97,15 @@ def _request_submit(
     idempotency_key: str | None,
     body_hash: str,
 ) -> SubmitResult:
+    """Validate and store a new request (RECEIVED, with its targets and first history row), or
+    return the original one for a repeated Idempotency-Key. Runs inside the caller's
+    transaction: the lifecycle then applies holds and runs the checks in that same transaction.
+    """
+    _require_transaction("request_record")
     if idempotency_key is not None:
         if not 1 <= len(idempotency_key) <= 200:
             raise ValidationFailed.single("Idempotency-Key", "must be 1 to 200 characters")
-        replay = _idempotent_replay(officer, idempotency_key, body_hash)
+        replay = idempotent_replay(officer, idempotency_key, body_hash)
         if replay is not None:
             return replay
 
@@ -186,7 +160,7 @@ def _request_submit(
             request=request,
             created_at=now,
         )
-    _record_status_change(request, "", RequestStatus.RECEIVED, actor=actor, reason="", now=now)
+    status_history_append(request, "", RequestStatus.RECEIVED, actor=actor, reason="", now=now)
     audit_record(
         actor=actor,
         action="request.received",
@@ -204,15 +178,15 @@ def _request_submit(
         },
         now=now,
     )
-    # Review takes over in the same transaction: a hold in force puts the request ON_HOLD at
-    # once, and the legitimacy checks run.
-    from govreq.review.services import on_request_received
-
-    request = on_request_received(actor=actor, request=request, now=now)
     return SubmitResult(request=request, created=True)
 
 
-def _record_status_change(
+def _require_transaction(name: str) -> None:
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError(f"{name} must run inside the caller's transaction")
+
+
+def status_history_append(
     request: LegalRequest,
     from_status: str,
     to_status: str,
@@ -221,6 +195,7 @@ def _record_status_change(
     reason: str,
     now: datetime,
 ) -> None:
+    """One row of the status history (the lifecycle writes it with every status change)."""
     StatusChange.objects.create(
         request=request,
         from_status=from_status,
@@ -238,66 +213,6 @@ def lock_request(request: LegalRequest) -> LegalRequest:
     return LegalRequest.objects.select_for_update().select_related("agency").get(pk=request.pk)
 
 
-@transaction.atomic
-def request_transition(
-    *,
-    actor: Actor,
-    request: LegalRequest,
-    to_status: RequestStatus,
-    reason: str = "",
-    now: datetime,
-    audit_data: dict[str, object] | None = None,
-) -> LegalRequest:
-    """Move a request to ``to_status`` if the workflow allows it; the only way status changes.
-
-    Writes the status history and the audit event ``request.status_changed`` in the same
-    transaction; an illegal transition raises Conflict(code="illegal_transition").
-    """
-    from govreq.review.guards import transition_effects, transition_guard
-
-    request = lock_request(request)
-    current = RequestStatus(request.status)
-    if not transition_allowed(current, to_status, status_before_hold=request.status_before_hold):
-        raise Conflict(
-            f"{request.reference} is {current.label.lower()}; it cannot move to "
-            f"{RequestStatus(to_status).label.lower()}",
-            code="illegal_transition",
-        )
-    transition_guard(request, to_status, now=now)
-    effects = transition_effects(request, to_status, now=now)
-    if to_status == RequestStatus.ON_HOLD:
-        request.status_before_hold = current
-    else:
-        request.status_before_hold = ""
-    request.status = to_status
-    request.updated_at = now
-    request.save(update_fields=["status", "status_before_hold", "updated_at"])
-    _record_status_change(request, current, to_status, actor=actor, reason=reason, now=now)
-    audit_record(
-        actor=actor,
-        action="request.status_changed",
-        object_type="legal_request",
-        object_id=request.public_id,
-        data={"from": current, "to": to_status, "reason": reason, **effects, **(audit_data or {})},
-        now=now,
-    )
-    return request
-
-
-def request_withdraw(
-    *, actor: Actor, request: LegalRequest, reason: str, now: datetime
-) -> LegalRequest:
-    """The agency withdraws its own request (or intake staff do, on the agency's behalf)."""
-    if actor.kind == "OFFICER":
-        if actor.officer is None or actor.officer.agency_id != request.agency_id:
-            raise NotFound(f"no request {request.public_id}", code="request_not_found")
-    elif actor.kind == "USER":
-        require_role(actor, StaffRole.INTAKE, StaffRole.REVIEWER)
-    return request_transition(
-        actor=actor, request=request, to_status=RequestStatus.WITHDRAWN, reason=reason, now=now
-    )
-
-
 def _read_upload(upload: IO[bytes], limit: int) -> Iterator[bytes]:
     total = 0
     while chunk := upload.read(_CHUNK):
@@ -310,7 +225,7 @@ def _read_upload(upload: IO[bytes], limit: int) -> Iterator[bytes]:
 
 
 @transaction.atomic
-def document_attach(
+def document_store(
     *,
     actor: Actor,
     request: LegalRequest,
@@ -319,7 +234,8 @@ def document_attach(
     claimed_type: str | None,
     now: datetime,
 ) -> Document:
-    """Attach a legal document. Its type is decided by its bytes and must match any claimed type."""
+    """Store and record a legal document. Its type is decided by its bytes and must match any
+    claimed type. (``lifecycle.receiving.document_attach`` also runs the checks again.)"""
     request = lock_request(request)
     if request.status in (RequestStatus.CLOSED, RequestStatus.WITHDRAWN, RequestStatus.REJECTED):
         raise Conflict(
@@ -383,10 +299,6 @@ def document_attach(
         },
         now=now,
     )
-    from govreq.review.models import CheckTrigger
-    from govreq.review.services import checks_run
-
-    checks_run(actor=actor, request=request, trigger=CheckTrigger.DOCUMENT_ADDED, now=now)
     return document
 
 

@@ -17,10 +17,11 @@ from govreq.policy.models import PolicyVersion
 
 
 @transaction.atomic
-def policy_update(
+def policy_version_add(
     *, actor: Actor, document: dict[str, Any], note: str, now: datetime
 ) -> PolicyVersion:
-    """Publish a new policy version and re-run the checks of every open request under it."""
+    """Record a new policy version (``lifecycle.rechecking.policy_update`` also re-runs the
+    checks of every open request under it)."""
     require_role(actor, StaffRole.POLICY_ADMIN)
     if not note.strip():
         raise ValidationFailed.single("note", "say what changed and why")
@@ -49,7 +50,4 @@ def policy_update(
         },
         now=now,
     )
-    from govreq.review.services import checks_rerun_open
-
-    checks_rerun_open(actor=actor, trigger="POLICY_CHANGED", now=now)
     return version

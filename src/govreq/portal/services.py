@@ -25,7 +25,7 @@ from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, DomainError, FieldError, ValidationFailed
 from govreq.intake.models import Channel, LegalRequest
 from govreq.intake.schemas import RequestSubmission
-from govreq.intake.services import document_attach, request_submit
+from govreq.lifecycle.receiving import document_attach, request_submit
 from govreq.portal.models import MAX_CODE_ATTEMPTS, LoginCode, RateLimitEvent, RateLimitScope
 from govreq.portal.staging import StagedDocument, staged_path
 

@@ -24,11 +24,11 @@ from govreq.agencies.services import access_request_submit
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, NotFound, ValidationFailed, pydantic_errors
 from govreq.intake import selectors
-from govreq.intake.models import LegalRequest, StatusChange
+from govreq.intake.models import OPEN_STATUSES, LegalRequest, StatusChange
 from govreq.intake.schemas import RequestSubmission
-from govreq.intake.services import request_withdraw
 from govreq.intake.validation import NormalisedTarget, submission_errors
-from govreq.intake.workflow import OPEN_STATUSES
+from govreq.lifecycle.receiving import request_withdraw
+from govreq.lifecycle.reviewing import clarification_answer
 from govreq.portal import services, staging
 from govreq.portal.auth import current_officer, officer_required, safe_next, sign_in, sign_out
 from govreq.portal.forms import (
@@ -44,7 +44,6 @@ from govreq.portal.forms import (
 )
 from govreq.portal.targets import parse_target_lines
 from govreq.review.models import Clarification
-from govreq.review.services import clarification_answer
 
 SESSION_PENDING_SIGN_IN = "govreq_portal_pending_sign_in"
 REQUESTS_PER_PAGE = 25

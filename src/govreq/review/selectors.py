@@ -11,8 +11,7 @@ from govreq.accounts.models import User
 from govreq.holds.models import HoldReReview
 from govreq.holds.rules import HoldSpec, excepted, in_force, in_scope
 from govreq.holds.selectors import holds_possibly_in_force, request_scope
-from govreq.intake.models import LegalRequest, RequestKind
-from govreq.intake.workflow import OPEN_STATUSES
+from govreq.intake.models import OPEN_STATUSES, LegalRequest, RequestKind
 from govreq.review.checks import SEVERITY
 from govreq.review.models import Approval, CheckResult, CheckRun, Decision
 

@@ -1,11 +1,14 @@
-"""The review workflow: checks, clarifications, escalation, decisions and four-eyes approval.
+"""The review area's own writes: checks, assignment, clarifications, decisions and approvals.
 
-Every action checks the actor's role first, then the rules (holds, blocks, four eyes), then acts,
-in one transaction with its audit event. No view, command or admin can reach a lower function.
+These record what review decides; they never change a request's status. The lifecycle
+(``govreq.lifecycle.reviewing``) calls them inside its actions, which add the holds, the status
+changes and the order of things. Each checks the actor's role first, then its own rules (four
+eyes, a valid decision), then writes, with its audit event in the caller's transaction.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -15,11 +18,8 @@ from govreq.accounts.permissions import actor_roles, require_role
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
-from govreq.holds.rules import holding
-from govreq.holds.selectors import holds_possibly_in_force, request_scope
-from govreq.intake.models import LegalRequest, RequestStatus
-from govreq.intake.services import lock_request, request_transition
-from govreq.intake.workflow import FINAL_STATUSES
+from govreq.intake.models import FINAL_STATUSES, LegalRequest, RequestStatus
+from govreq.intake.services import lock_request
 from govreq.policy.selectors import policy_current
 from govreq.review.checks import BLOCK, Finding, needs_human_rights_approval, run_checks, worst
 from govreq.review.facts import request_facts
@@ -110,36 +110,11 @@ def latest_findings(request: LegalRequest) -> list[Finding]:
     ]
 
 
-def on_request_received(*, actor: Actor, request: LegalRequest, now: datetime) -> LegalRequest:
-    """Intake hands every new request here, in its own transaction: holds, then checks."""
-    from govreq.holds.services import hold_apply_to_new_request
-
-    # Re-read under the row lock: the facts must come from the database, not from whatever
-    # instances the caller holds.
-    request = hold_apply_to_new_request(actor=actor, request=lock_request(request), now=now)
-    checks_run(actor=actor, request=request, trigger=CheckTrigger.INTAKE, now=now)
-    return request
+# --- rules ------------------------------------------------------------------------------------
 
 
-# --- guards ------------------------------------------------------------------------------------
-
-
-def _refuse_if_held(request: LegalRequest, now: datetime) -> None:
-    """No decision or approval while a hold covers the request, whoever asks."""
-    holds = holding(
-        holds_possibly_in_force(request.jurisdiction_id, now), request_scope(request), now
-    )
-    if request.status == S.ON_HOLD or holds:
-        hold = holds[0] if holds else None
-        detail = f" under hold #{hold.id} on {hold.jurisdiction} ({hold.reason})" if hold else ""
-        raise Conflict(
-            f"{request.reference} is on hold{detail}: no decision, approval or disclosure is "
-            "possible while the hold is in force",
-            code="on_hold",
-        )
-
-
-def _refuse_if_blocked(request: LegalRequest, *, ignore: frozenset[str] = frozenset()) -> None:
+def refuse_if_blocked(request: LegalRequest, *, ignore: frozenset[str] = frozenset()) -> None:
+    """No disclosing decision or approval while a check blocks (BLOCK outcomes)."""
     blocks = [f for f in latest_findings(request) if f.outcome == BLOCK and f.code not in ignore]
     if blocks:
         raise Conflict(
@@ -149,30 +124,11 @@ def _refuse_if_blocked(request: LegalRequest, *, ignore: frozenset[str] = frozen
         )
 
 
-def _current_decision(request: LegalRequest) -> Decision | None:
+def current_decision(request: LegalRequest) -> Decision | None:
     return Decision.objects.filter(request=request, superseded_at__isnull=True).first()
 
 
-# --- workflow actions --------------------------------------------------------------------------
-
-
-@transaction.atomic
-def request_start_review(*, actor: Actor, request: LegalRequest, now: datetime) -> LegalRequest:
-    require_role(actor, StaffRole.INTAKE, StaffRole.REVIEWER)
-    request = lock_request(request)
-    assigned: dict[str, object] = {}
-    if request.assigned_to_id is None and actor.user is not None:
-        request.assigned_to = actor.user
-        request.save(update_fields=["assigned_to"])
-        assigned = {"assigned_to": actor.user.pk}
-    return request_transition(
-        actor=actor,
-        request=request,
-        to_status=S.IN_REVIEW,
-        reason="Review started",
-        now=now,
-        audit_data=assigned,
-    )
+# --- assignment and clarifications ---------------------------------------------------------------
 
 
 @transaction.atomic
@@ -197,21 +153,11 @@ def request_assign(
     return request
 
 
-@transaction.atomic
-def clarification_ask(
+def clarification_record(
     *, actor: Actor, request: LegalRequest, question: str, now: datetime
 ) -> Clarification:
-    """Ask the agency a question or push back (the letter is part of the case)."""
+    """Record a question to the agency (the lifecycle moves the request to NEEDS_CLARIFICATION)."""
     require_role(actor, StaffRole.REVIEWER)
-    if not question.strip():
-        raise ValidationFailed.single("question", "must not be empty")
-    request = request_transition(
-        actor=actor,
-        request=request,
-        to_status=S.NEEDS_CLARIFICATION,
-        reason="Clarification requested",
-        now=now,
-    )
     clarification = Clarification.objects.create(
         request=request, question=question.strip(), asked_at=now, asked_by=actor.user
     )
@@ -226,11 +172,11 @@ def clarification_ask(
     return clarification
 
 
-@transaction.atomic
-def clarification_answer(
+def clarification_answer_record(
     *, actor: Actor, request: LegalRequest, clarification_id: int, answer: str, now: datetime
 ) -> Clarification:
-    """The agency answers; the request returns to review and its checks run again."""
+    """Record the agency's answer to one of its own request's questions (the lifecycle then
+    returns the request to review and runs its checks again)."""
     if actor.officer is None or actor.officer.agency_id != request.agency_id:
         raise NotFound(f"no request {request.public_id}", code="request_not_found")
     if not answer.strip():
@@ -261,45 +207,30 @@ def clarification_answer(
         data={"clarification": clarification.pk},
         now=now,
     )
-    locked = lock_request(request)
-    if locked.status == S.NEEDS_CLARIFICATION:
-        locked = request_transition(
-            actor=actor, request=locked, to_status=S.IN_REVIEW, reason="Agency answered", now=now
-        )
-    checks_run(actor=actor, request=locked, trigger=CheckTrigger.CLARIFICATION_ANSWERED, now=now)
     return clarification
 
 
-@transaction.atomic
-def request_escalate(
-    *, actor: Actor, request: LegalRequest, reason: str, now: datetime
-) -> LegalRequest:
-    """Send the request to the human-rights officer."""
-    require_role(actor, StaffRole.REVIEWER)
-    if not reason.strip():
-        raise ValidationFailed.single("reason", "say why it needs human-rights review")
-    return request_transition(
-        actor=actor, request=request, to_status=S.ESCALATED, reason=reason.strip(), now=now
-    )
+# --- decisions and approvals ---------------------------------------------------------------------
 
 
-@transaction.atomic
-def request_return_to_review(
-    *, actor: Actor, request: LegalRequest, reason: str, now: datetime
-) -> LegalRequest:
-    """Back to review (from escalation, or a decision sent back); any current decision lapses."""
-    require_role(actor, StaffRole.REVIEWER, StaffRole.APPROVER, StaffRole.HUMAN_RIGHTS_OFFICER)
-    if not reason.strip():
-        raise ValidationFailed.single("reason", "must not be empty")
-    return request_transition(
-        actor=actor, request=request, to_status=S.IN_REVIEW, reason=reason.strip(), now=now
-    )
+@dataclass(frozen=True, kw_only=True)
+class DecisionDraft:
+    """A decision as validated, before it is recorded."""
+
+    outcome: str
+    rationale: str
+    rejection_reasons: list[str]
+    approved_target_ids: list[int]
+    approved_categories: list[str]
+    letter: str
+
+    @property
+    def disclosing(self) -> bool:
+        return self.outcome in DISCLOSING_OUTCOMES
 
 
-@transaction.atomic
-def decision_make(
+def decision_validate(
     *,
-    actor: Actor,
     request: LegalRequest,
     outcome: str,
     rationale: str,
@@ -307,12 +238,8 @@ def decision_make(
     approved_target_ids: list[int] | None = None,
     approved_categories: list[str] | None = None,
     letter: str = "",
-    now: datetime,
-) -> Decision:
-    """Decide a request. FULL and PARTIAL then wait for approvals; REJECTED and NO_DATA end it."""
-    require_role(actor, StaffRole.REVIEWER)
-    request = lock_request(request)
-    _refuse_if_held(request, now)
+) -> DecisionDraft:
+    """The decision's fields, checked against the request; ValidationFailed names each problem."""
     errors: list[FieldError] = []
     if outcome not in DecisionOutcome.values:
         errors.append(
@@ -357,33 +284,41 @@ def decision_make(
         errors.append(FieldError(field="approved_target_ids", message="only for PARTIAL"))
     if errors:
         raise ValidationFailed(errors)
-    if request.status not in (S.IN_REVIEW, S.ESCALATED):
-        raise Conflict(
-            f"{request.reference} is {S(request.status).label.lower()}; only a request in review "
-            "or escalated can be decided",
-            code="illegal_transition",
-        )
-
-    disclosing = outcome in DISCLOSING_OUTCOMES
-    if disclosing:
-        # Facts change (an agency suspended, a hold placed): decide on fresh checks.
-        checks_run(actor=actor, request=request, trigger=CheckTrigger.DECISION, now=now)
-        _refuse_if_blocked(request)
-        if request.needs_human_rights_approval and request.status != S.ESCALATED:
-            raise Conflict(
-                f"{request.reference} carries a human-rights risk or a hold exception: escalate "
-                "it to the human-rights officer before deciding to disclose",
-                code="escalation_required",
-            )
-    decision = Decision.objects.create(
-        request=request,
+    return DecisionDraft(
         outcome=outcome,
+        rationale=rationale.strip(),
         rejection_reasons=reasons,
         approved_target_ids=target_ids,
         approved_categories=categories,
-        rationale=rationale.strip(),
         letter=letter.strip(),
-        requires_human_rights_approval=disclosing
+    )
+
+
+def refuse_unless_escalated(request: LegalRequest) -> None:
+    """A disclosure with a human-rights risk or under a hold exception is decided only after
+    escalation to the human-rights officer."""
+    if request.needs_human_rights_approval and request.status != S.ESCALATED:
+        raise Conflict(
+            f"{request.reference} carries a human-rights risk or a hold exception: escalate "
+            "it to the human-rights officer before deciding to disclose",
+            code="escalation_required",
+        )
+
+
+def decision_record(
+    *, actor: Actor, request: LegalRequest, draft: DecisionDraft, now: datetime
+) -> Decision:
+    """Record a validated decision (the lifecycle moves the request on)."""
+    require_role(actor, StaffRole.REVIEWER)
+    decision = Decision.objects.create(
+        request=request,
+        outcome=draft.outcome,
+        rejection_reasons=draft.rejection_reasons,
+        approved_target_ids=draft.approved_target_ids,
+        approved_categories=draft.approved_categories,
+        rationale=draft.rationale,
+        letter=draft.letter,
+        requires_human_rights_approval=draft.disclosing
         and (request.needs_human_rights_approval or request.status == S.ESCALATED),
         decided_by=actor.user,
         decided_at=now,
@@ -395,27 +330,13 @@ def decision_make(
         object_id=request.public_id,
         data={
             "decision": decision.pk,
-            "outcome": outcome,
-            "rejection_reasons": reasons,
-            "approved_target_ids": target_ids,
-            "approved_categories": categories,
+            "outcome": draft.outcome,
+            "rejection_reasons": draft.rejection_reasons,
+            "approved_target_ids": draft.approved_target_ids,
+            "approved_categories": draft.approved_categories,
             "requires_human_rights_approval": decision.requires_human_rights_approval,
         },
         now=now,
-    )
-    to_status = {
-        DecisionOutcome.FULL: S.DECIDED,
-        DecisionOutcome.PARTIAL: S.DECIDED,
-        DecisionOutcome.REJECTED: S.REJECTED,
-        DecisionOutcome.NO_DATA: S.CLOSED,
-    }[DecisionOutcome(outcome)]
-    if to_status == S.CLOSED:
-        # NO_DATA passes through DECIDED so the history shows the decision, then closes.
-        request_transition(
-            actor=actor, request=request, to_status=S.DECIDED, reason="Decision: NO_DATA", now=now
-        )
-    request_transition(
-        actor=actor, request=request, to_status=to_status, reason=f"Decision: {outcome}", now=now
     )
     return decision
 
@@ -437,43 +358,35 @@ def approvals_missing(decision: Decision) -> list[str]:
     return missing
 
 
-@transaction.atomic
-def approval_give(
-    *,
-    actor: Actor,
-    request: LegalRequest,
-    kind: str | None = None,
-    note: str = "",
-    now: datetime,
-) -> Approval:
-    """Approve the current FULL/PARTIAL decision (four eyes; plus the HR officer if needed).
-
-    Serialised by a row lock on the request; the database's uniqueness constraints make a
-    double approval impossible even without it.
-    """
+def require_named_approver(actor: Actor) -> User:
+    """Approvers and the human-rights officer approve in their own name, never as the system."""
     require_role(actor, StaffRole.APPROVER, StaffRole.HUMAN_RIGHTS_OFFICER)
     if actor.user is None:
         raise PermissionDenied(
             "approvals must be given by a named staff member", code="role_required"
         )
-    request = lock_request(request)
-    _refuse_if_held(request, now)
-    decision = _current_decision(request)
-    if (
-        request.status != S.DECIDED
-        or decision is None
-        or decision.outcome not in DISCLOSING_OUTCOMES
-    ):
-        raise Conflict(
-            f"{request.reference} is {S(request.status).label.lower()}; there is no disclosure "
-            "decision awaiting approval",
-            code="nothing_to_approve",
-        )
-    checks_run(actor=actor, request=request, trigger=CheckTrigger.DECISION, now=now)
-    _refuse_if_blocked(request)
-    if decision.decided_by_id == actor.user.pk:
+    return actor.user
+
+
+def approval_record(
+    *,
+    actor: Actor,
+    request: LegalRequest,
+    decision: Decision,
+    kind: str | None = None,
+    note: str = "",
+    now: datetime,
+) -> Approval:
+    """Record one approval of ``decision`` under the four-eyes rules: never by the decider,
+    once per person, only the kinds still missing, each kind by its role.
+
+    The caller holds the request's row lock; the database's uniqueness constraints make a double
+    approval impossible even without it.
+    """
+    approver = require_named_approver(actor)
+    if decision.decided_by_id == approver.pk:
         raise Conflict("the person who decided cannot approve their own decision", code="four_eyes")
-    if decision.approvals.filter(approver=actor.user).exists():
+    if decision.approvals.filter(approver=approver).exists():
         raise Conflict("you have already approved this decision", code="four_eyes")
     roles = actor_roles(actor)
     missing = approvals_missing(decision)
@@ -504,7 +417,7 @@ def approval_give(
                 decision=decision,
                 kind=kind,
                 slot=slot,
-                approver=actor.user,
+                approver=approver,
                 note=note.strip(),
                 approved_at=now,
             )
@@ -521,31 +434,4 @@ def approval_give(
         data={"decision": decision.pk, "approval": approval.pk, "kind": kind, "slot": slot},
         now=now,
     )
-    if not approvals_missing(decision):
-        request_transition(
-            actor=actor,
-            request=request,
-            to_status=S.APPROVED,
-            reason="All required approvals given",
-            now=now,
-        )
     return approval
-
-
-@transaction.atomic
-def request_close(
-    *, actor: Actor, request: LegalRequest, reason: str, now: datetime
-) -> LegalRequest:
-    """Close an approved request once its disclosure has been delivered."""
-    require_role(actor, StaffRole.REVIEWER)
-    request = lock_request(request)
-    _refuse_if_held(request, now)
-    if request.status != S.APPROVED:
-        raise Conflict(
-            f"{request.reference} is {S(request.status).label.lower()}; only an approved request "
-            "is closed this way",
-            code="illegal_transition",
-        )
-    return request_transition(
-        actor=actor, request=request, to_status=S.CLOSED, reason=reason.strip() or "Closed", now=now
-    )

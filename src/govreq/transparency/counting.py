@@ -119,7 +119,7 @@ def outcome_of(status: str, decision: str) -> str:
     if decision in PRODUCED_OUTCOMES and status in (S.APPROVED, S.CLOSED):
         return decision
     if status == S.CLOSED:
-        # Only a NO_DATA decision closes a request without approval (intake.workflow).
+        # Only a NO_DATA decision closes a request without approval (lifecycle.workflow).
         return "NO_DATA"
     return "PENDING"
 

@@ -12,7 +12,7 @@ from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
 from govreq.audit.models import AuditEvent
 from govreq.audit.selectors import audit_chain_head
-from govreq.audit.services import audit_record
+from govreq.audit.services import audit_chain_lock, audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from govreq.transparency import signing
@@ -37,8 +37,6 @@ def _freeze_audit_chain() -> None:
     the chain head read next describes. (SQLite's IMMEDIATE transactions already hold the
     database's write lock.)
     """
-    from govreq.audit.services import audit_chain_lock
-
     audit_chain_lock()
 
 

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -24,9 +24,7 @@ from django.conf import settings
 
 from govreq.core.canonical import canonical_json, sha256_hex
 from govreq.core.errors import DomainError
-
-if TYPE_CHECKING:
-    from govreq.transparency.models import PublishedReport
+from govreq.transparency.models import PublishedReport
 
 DEV_KEY_FILE_NAME = "report-signing-key.pem"
 

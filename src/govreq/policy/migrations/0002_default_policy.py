@@ -3,10 +3,10 @@
 from django.db import migrations
 from django.utils import timezone
 
+from govreq.policy.document import DEFAULT_POLICY, PolicyDocument
+
 
 def create(apps, schema_editor):
-    from govreq.policy.document import DEFAULT_POLICY, PolicyDocument
-
     PolicyVersion = apps.get_model("policy", "PolicyVersion")
     if PolicyVersion.objects.exists():
         return

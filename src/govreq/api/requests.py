@@ -1,0 +1,292 @@
+"""Agency-facing endpoints: submit, list, read, withdraw requests and attach documents.
+
+Every lookup goes through the agency-scoped selector: another agency's request is a 404, exactly
+like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import File, Header, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+from pydantic import Field
+
+from govreq.api.auth import caller_actor, caller_officer
+from govreq.api.pagination import PageParams, paginate, reject_unknown_query_parameters
+from govreq.api.schemas import ERRORS
+from govreq.intake import selectors
+from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus, StatusChange
+from govreq.intake.schemas import RequestSubmission
+from govreq.lifecycle import receiving
+from govreq.lifecycle.reviewing import clarification_answer
+
+router = Router()
+
+
+class TargetOut(Schema):
+    type: str
+    value: str
+
+
+class DocumentOut(Schema):
+    id: int
+    original_name: str
+    media_type: str
+    size_bytes: int
+    sha256: str
+    uploaded_at: datetime
+
+
+class ClarificationOut(Schema):
+    id: int
+    question: str
+    asked_at: datetime
+    answer: str
+    answered_at: datetime | None
+
+
+class HistoryOut(Schema):
+    """A status change as the agency sees it: staff's own reasons stay internal."""
+
+    from_status: str | None
+    to_status: str
+    occurred_at: datetime
+    reason: str
+
+    @staticmethod
+    def resolve_from_status(obj: StatusChange) -> str | None:
+        return obj.from_status or None
+
+    @staticmethod
+    def resolve_reason(obj: StatusChange) -> str:
+        return obj.reason if obj.actor_kind == "OFFICER" else ""
+
+
+class GagOrderOut(Schema):
+    legal_basis: str
+    expires_on: date | None
+
+
+class EmergencyOut(Schema):
+    danger: str
+    why_now: str
+
+
+class DateRangeOut(Schema):
+    start: date
+    end: date
+
+
+class RequestSummaryOut(Schema):
+    id: uuid.UUID = Field(alias="public_id")
+    reference: str
+    status: RequestStatus
+    kind: str
+    jurisdiction: str = Field(alias="jurisdiction_id")
+    offence_category: str
+    received_at: datetime
+    deadline_at: datetime | None
+    target_count: int
+
+
+class RequestOut(Schema):
+    id: uuid.UUID = Field(alias="public_id")
+    reference: str
+    status: RequestStatus
+    agency: str
+    officer: str
+    jurisdiction: str = Field(alias="jurisdiction_id")
+    channel: str
+    received_at: datetime
+    kind: str
+    legal_basis: str
+    issuing_authority: str
+    agency_case_number: str
+    offence_category: str
+    narrative: str
+    data_categories: list[str]
+    data_range: DateRangeOut | None
+    deadline_at: datetime | None
+    gag_order: GagOrderOut | None
+    emergency: EmergencyOut | None
+    targets: list[TargetOut]
+    documents: list[DocumentOut]
+    clarifications: list[ClarificationOut]
+    history: list[HistoryOut]
+
+    @staticmethod
+    def resolve_agency(obj: LegalRequest) -> str:
+        return obj.agency.name
+
+    @staticmethod
+    def resolve_officer(obj: LegalRequest) -> str:
+        return obj.officer.email
+
+    @staticmethod
+    def resolve_data_range(obj: LegalRequest) -> dict[str, date] | None:
+        if obj.data_from is None or obj.data_to is None:
+            return None
+        return {"start": obj.data_from, "end": obj.data_to}
+
+    @staticmethod
+    def resolve_gag_order(obj: LegalRequest) -> dict[str, Any] | None:
+        if not obj.gag_order:
+            return None
+        return {"legal_basis": obj.gag_legal_basis, "expires_on": obj.gag_expires_on}
+
+    @staticmethod
+    def resolve_emergency(obj: LegalRequest) -> dict[str, str] | None:
+        if not (obj.emergency_danger or obj.emergency_why_now):
+            return None
+        return {"danger": obj.emergency_danger, "why_now": obj.emergency_why_now}
+
+    @staticmethod
+    def resolve_targets(obj: LegalRequest) -> list[Any]:
+        return list(obj.targets.all())
+
+    @staticmethod
+    def resolve_documents(obj: LegalRequest) -> list[Document]:
+        return list(obj.documents.all())
+
+    @staticmethod
+    def resolve_history(obj: LegalRequest) -> list[StatusChange]:
+        return list(obj.status_changes.all())
+
+    @staticmethod
+    def resolve_clarifications(obj: LegalRequest) -> list[Any]:
+        return list(obj.clarifications.all())
+
+
+class RequestPage(Schema):
+    items: list[RequestSummaryOut]
+    count: int
+    page: int
+    page_size: int
+    next_page: int | None
+
+
+class WithdrawIn(Schema):
+    reason: str = Field(default="", max_length=2000)
+
+
+class ListFilters(PageParams):
+    status: list[RequestStatus] | None = None
+
+
+@router.post(
+    "",
+    response={200: RequestOut, 201: RequestOut, **ERRORS},
+    summary="Submit a request",
+    description=(
+        "Submit a request for user data. Send an `Idempotency-Key` header to retry safely: the "
+        "same key with the same body returns the original request (200) and creates nothing; the "
+        "same key with a different body is a 409."
+    ),
+)
+def submit_request(
+    request: HttpRequest,
+    payload: RequestSubmission,
+    idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
+) -> Status[LegalRequest]:
+    officer = caller_officer(request)
+    result = receiving.request_submit(
+        actor=caller_actor(request),
+        officer=officer,
+        submission=payload,
+        channel=Channel.API,
+        now=timezone.now(),
+        idempotency_key=idempotency_key,
+    )
+    detail = selectors.request_get_for_agency(
+        agency=officer.agency, public_id=result.request.public_id
+    )
+    return Status(201 if result.created else 200, detail)
+
+
+@router.get("", response={200: RequestPage, **ERRORS}, summary="List your agency's requests")
+def list_requests(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
+    reject_unknown_query_parameters(request, ListFilters)
+    officer = caller_officer(request)
+    queryset = selectors.request_list(
+        agency=officer.agency, statuses=[str(s) for s in filters.status or []]
+    )
+    return paginate(queryset, filters)
+
+
+@router.get("/{request_id}", response={200: RequestOut, **ERRORS}, summary="Read one request")
+def get_request(request: HttpRequest, request_id: str) -> LegalRequest:
+    officer = caller_officer(request)
+    return selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+
+
+@router.post(
+    "/{request_id}/documents",
+    response={201: DocumentOut, **ERRORS},
+    summary="Attach a legal document",
+    description=(
+        "PDF, PNG, JPEG, TIFF or plain text, at most 25 MB; the type is read from the bytes."
+    ),
+)
+def upload_document(
+    request: HttpRequest, request_id: str, file: File[UploadedFile]
+) -> Status[Document]:
+    officer = caller_officer(request)
+    legal_request = selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+    document = receiving.document_attach(
+        actor=caller_actor(request),
+        request=legal_request,
+        upload=file,
+        original_name=file.name or "document",
+        claimed_type=file.content_type,
+        now=timezone.now(),
+    )
+    return Status(201, document)
+
+
+@router.post(
+    "/{request_id}/withdraw",
+    response={200: RequestOut, **ERRORS},
+    summary="Withdraw a request",
+)
+def withdraw_request(
+    request: HttpRequest, request_id: str, payload: WithdrawIn | None = None
+) -> LegalRequest:
+    officer = caller_officer(request)
+    legal_request = selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+    receiving.request_withdraw(
+        actor=caller_actor(request),
+        request=legal_request,
+        reason=payload.reason if payload else "",
+        now=timezone.now(),
+    )
+    return selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+
+
+class AnswerIn(Schema):
+    answer: str = Field(min_length=1, max_length=20000)
+
+
+@router.post(
+    "/{request_id}/clarifications/{clarification_id}/answer",
+    response={200: RequestOut, **ERRORS},
+    summary="Answer the platform's question",
+    description="The request returns to review and its checks run again.",
+)
+def answer_clarification(
+    request: HttpRequest, request_id: str, clarification_id: int, payload: AnswerIn
+) -> LegalRequest:
+    officer = caller_officer(request)
+    legal_request = selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+    clarification_answer(
+        actor=caller_actor(request),
+        request=legal_request,
+        clarification_id=clarification_id,
+        answer=payload.answer,
+        now=timezone.now(),
+    )
+    return selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)

@@ -1,0 +1,430 @@
+"""Staff endpoints (/api/v1/staff/requests): the queue, the case, and every review action.
+
+Routes only translate HTTP to services; roles, holds and four-eyes are enforced in the services.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from govreq.accounts.models import User
+from govreq.api.auth import caller_staff
+from govreq.api.pagination import PageParams, paginate, reject_unknown_query_parameters
+from govreq.api.requests import (
+    ClarificationOut,
+    DateRangeOut,
+    DocumentOut,
+    EmergencyOut,
+    GagOrderOut,
+    RequestOut,
+)
+from govreq.api.schemas import ERRORS
+from govreq.core.errors import ValidationFailed
+from govreq.intake import selectors as intake_selectors
+from govreq.intake.models import RequestKind, RequestStatus
+from govreq.lifecycle import reviewing
+from govreq.review import services
+from govreq.review.models import ApprovalKind, DecisionOutcome, RejectionReason
+from govreq.review.selectors import ReviewRecord, queue_counts, request_queue, review_record
+
+router = Router()
+S = RequestStatus
+
+
+class QueueItemOut(Schema):
+    id: uuid.UUID = Field(alias="public_id")
+    reference: str
+    status: RequestStatus
+    kind: str
+    jurisdiction: str = Field(alias="jurisdiction_id")
+    agency: str
+    offence_category: str
+    received_at: datetime
+    deadline_at: datetime | None
+    check_outcome: str
+    needs_human_rights_approval: bool
+    assigned_to: str | None
+    target_count: int
+
+    @staticmethod
+    def resolve_agency(obj: Any) -> str:
+        return str(obj.agency.name)
+
+    @staticmethod
+    def resolve_assigned_to(obj: Any) -> str | None:
+        return obj.assigned_to.email if obj.assigned_to else None
+
+
+class QueuePage(Schema):
+    items: list[QueueItemOut]
+    count: int
+    page: int
+    page_size: int
+    next_page: int | None
+    counts_by_status: dict[str, int]
+
+
+class QueueFilters(PageParams):
+    status: list[RequestStatus] | None = None
+    jurisdiction: str | None = Field(default=None, min_length=2, max_length=2)
+    kind: RequestKind | None = None
+    deadline_before: datetime | None = None
+    assigned_to_me: bool = False
+
+
+class CheckResultOut(Schema):
+    code: str
+    outcome: str
+    message: str
+    details: dict[str, Any]
+
+
+class CheckRunOut(Schema):
+    ran_at: datetime
+    trigger: str
+    policy_version: int
+
+
+class ApprovalOut(Schema):
+    kind: str
+    slot: int
+    approver: str
+    note: str
+    approved_at: datetime
+
+
+class DecisionOut(Schema):
+    id: int
+    outcome: str
+    rationale: str
+    letter: str
+    rejection_reasons: list[str]
+    approved_target_ids: list[int]
+    approved_categories: list[str]
+    requires_human_rights_approval: bool
+    decided_by: str | None
+    decided_at: datetime
+    superseded_at: datetime | None
+    approvals: list[ApprovalOut]
+    approvals_missing: list[str]
+
+
+class CoveringHoldOut(Schema):
+    id: int
+    jurisdiction: str
+    reason: str
+    effective_from: datetime
+    excepted: bool
+
+
+class ReReviewOut(Schema):
+    hold: int
+    approved_at: datetime
+    flagged_at: datetime
+
+
+class HistoryWithActorOut(Schema):
+    from_status: str | None
+    to_status: str
+    occurred_at: datetime
+    reason: str
+    actor: str
+
+
+class StaffTargetOut(Schema):
+    id: int
+    type: str
+    value: str
+
+
+class StaffRequestOut(Schema):
+    """Everything the agency sees (RequestOut), plus the review record."""
+
+    id: uuid.UUID
+    reference: str
+    status: RequestStatus
+    agency: str
+    officer: str
+    jurisdiction: str
+    channel: str
+    received_at: datetime
+    kind: str
+    legal_basis: str
+    issuing_authority: str
+    agency_case_number: str
+    offence_category: str
+    narrative: str
+    data_categories: list[str]
+    data_range: DateRangeOut | None
+    deadline_at: datetime | None
+    gag_order: GagOrderOut | None
+    emergency: EmergencyOut | None
+    documents: list[DocumentOut]
+    clarifications: list[ClarificationOut]
+    agency_id: int
+    agency_status: str
+    assigned_to: str | None
+    check_outcome: str
+    needs_human_rights_approval: bool
+    targets: list[StaffTargetOut]
+    history: list[HistoryWithActorOut]
+    check_run: CheckRunOut | None
+    checks: list[CheckResultOut]
+    decisions: list[DecisionOut]
+    holds: list[CoveringHoldOut]
+    re_reviews: list[ReReviewOut]
+
+
+def staff_request_detail(record: ReviewRecord) -> dict[str, Any]:
+    request = record.request
+    base = RequestOut.model_validate(request).model_dump()
+    return {
+        **base,
+        "agency_id": request.agency_id,
+        "agency_status": request.agency.status,
+        "assigned_to": request.assigned_to.email if request.assigned_to else None,
+        "check_outcome": request.check_outcome,
+        "needs_human_rights_approval": request.needs_human_rights_approval,
+        "targets": [{"id": t.pk, "type": t.type, "value": t.value} for t in request.targets.all()],
+        "history": [
+            {
+                "from_status": c.from_status or None,
+                "to_status": c.to_status,
+                "occurred_at": c.occurred_at,
+                "reason": c.reason,
+                "actor": c.actor_label,
+            }
+            for c in request.status_changes.all()
+        ],
+        "check_run": {
+            "ran_at": record.check_run.ran_at,
+            "trigger": record.check_run.trigger,
+            "policy_version": record.check_run.policy_version.version,
+        }
+        if record.check_run
+        else None,
+        "checks": [
+            {"code": r.code, "outcome": r.outcome, "message": r.message, "details": r.details}
+            for r in record.results
+        ],
+        "decisions": [
+            {
+                "id": d.pk,
+                "outcome": d.outcome,
+                "rationale": d.rationale,
+                "letter": d.letter,
+                "rejection_reasons": d.rejection_reasons,
+                "approved_target_ids": d.approved_target_ids,
+                "approved_categories": d.approved_categories,
+                "requires_human_rights_approval": d.requires_human_rights_approval,
+                "decided_by": d.decided_by.email if d.decided_by else None,
+                "decided_at": d.decided_at,
+                "superseded_at": d.superseded_at,
+                "approvals": [
+                    {
+                        "kind": a.kind,
+                        "slot": a.slot,
+                        "approver": a.approver.email,
+                        "note": a.note,
+                        "approved_at": a.approved_at,
+                    }
+                    for a in d.approvals.all()
+                ],
+                "approvals_missing": services.approvals_missing(d)
+                if d.outcome in ("FULL", "PARTIAL") and d.superseded_at is None
+                else [],
+            }
+            for d in record.decisions
+        ],
+        "holds": [
+            {
+                "id": h.hold.id,
+                "jurisdiction": h.hold.jurisdiction,
+                "reason": h.hold.reason,
+                "effective_from": h.hold.effective_from,
+                "excepted": h.excepted,
+            }
+            for h in record.holds
+        ],
+        "re_reviews": [
+            {"hold": r.hold_id, "approved_at": r.approved_at, "flagged_at": r.flagged_at}
+            for r in record.re_reviews
+        ],
+    }
+
+
+def _record(request_id: str) -> ReviewRecord:
+    legal_request = intake_selectors.request_get(public_id=request_id)
+    return review_record(legal_request, now=timezone.now())
+
+
+@router.get("", response={200: QueuePage, **ERRORS}, summary="The review queue")
+def queue(request: HttpRequest, filters: Query[QueueFilters]) -> dict[str, Any]:
+    reject_unknown_query_parameters(request, QueueFilters)
+    actor = caller_staff(request)
+    page = paginate(
+        request_queue(
+            statuses=[str(s) for s in filters.status or []],
+            jurisdiction=filters.jurisdiction,
+            kind=filters.kind,
+            deadline_before=filters.deadline_before,
+            assigned_to=actor.user if filters.assigned_to_me else None,
+        ),
+        filters,
+    )
+    return {**page, "counts_by_status": queue_counts()}
+
+
+@router.get("/{request_id}", response={200: StaffRequestOut, **ERRORS}, summary="A case")
+def case(request: HttpRequest, request_id: str) -> dict[str, Any]:
+    caller_staff(request)
+    return staff_request_detail(_record(request_id))
+
+
+class TransitionIn(Schema):
+    to: Literal["IN_REVIEW", "ESCALATED", "CLOSED"] = Field(
+        description=(
+            "IN_REVIEW starts review (from RECEIVED) or sends a request back to review (from "
+            "ESCALATED, DECIDED or APPROVED); ESCALATED sends it to the human-rights officer; "
+            "CLOSED closes an approved request after delivery."
+        )
+    )
+    reason: str = Field(default="", max_length=5000)
+
+
+@router.post(
+    "/{request_id}/transitions", response={200: StaffRequestOut, **ERRORS}, summary="Move a case"
+)
+def transition(request: HttpRequest, request_id: str, payload: TransitionIn) -> dict[str, Any]:
+    actor = caller_staff(request)
+    legal_request = intake_selectors.request_get(public_id=request_id)
+    now = timezone.now()
+    if payload.to == "IN_REVIEW" and legal_request.status == S.RECEIVED:
+        reviewing.request_start_review(actor=actor, request=legal_request, now=now)
+    elif payload.to == "IN_REVIEW":
+        reviewing.request_return_to_review(
+            actor=actor, request=legal_request, reason=payload.reason, now=now
+        )
+    elif payload.to == "ESCALATED":
+        reviewing.request_escalate(
+            actor=actor, request=legal_request, reason=payload.reason, now=now
+        )
+    else:
+        reviewing.request_close(actor=actor, request=legal_request, reason=payload.reason, now=now)
+    return staff_request_detail(_record(request_id))
+
+
+class AssignIn(Schema):
+    assignee: str | None = Field(description="A reviewer's e-mail, or null to unassign.")
+
+
+@router.post("/{request_id}/assign", response={200: StaffRequestOut, **ERRORS})
+def assign(request: HttpRequest, request_id: str, payload: AssignIn) -> dict[str, Any]:
+    actor = caller_staff(request)
+    assignee = None
+    if payload.assignee:
+        assignee = User.objects.filter(
+            email=payload.assignee.strip().lower(), is_active=True
+        ).first()
+        if assignee is None:
+            raise ValidationFailed.single("assignee", "no active staff user with that e-mail")
+    services.request_assign(
+        actor=actor,
+        request=intake_selectors.request_get(public_id=request_id),
+        assignee=assignee,
+        now=timezone.now(),
+    )
+    return staff_request_detail(_record(request_id))
+
+
+class QuestionIn(Schema):
+    question: str = Field(min_length=1, max_length=20000)
+
+
+@router.post(
+    "/{request_id}/clarifications",
+    response={200: StaffRequestOut, **ERRORS},
+    summary="Ask the agency a question (push back)",
+)
+def ask(request: HttpRequest, request_id: str, payload: QuestionIn) -> dict[str, Any]:
+    actor = caller_staff(request)
+    reviewing.clarification_ask(
+        actor=actor,
+        request=intake_selectors.request_get(public_id=request_id),
+        question=payload.question,
+        now=timezone.now(),
+    )
+    return staff_request_detail(_record(request_id))
+
+
+class DecisionIn(Schema):
+    outcome: DecisionOutcome
+    rationale: str = Field(min_length=1, max_length=20000)
+    rejection_reasons: list[RejectionReason] = []
+    approved_target_ids: list[int] = Field(default=[], description="PARTIAL: target ids.")
+    approved_categories: list[str] = Field(default=[], description="PARTIAL: data categories.")
+    letter: str = Field(default="", max_length=20000, description="Letter to the agency.")
+
+
+@router.post(
+    "/{request_id}/decision",
+    response={200: StaffRequestOut, **ERRORS},
+    summary="Decide: FULL, PARTIAL, REJECTED or NO_DATA",
+)
+def decide(request: HttpRequest, request_id: str, payload: DecisionIn) -> dict[str, Any]:
+    actor = caller_staff(request)
+    reviewing.decision_make(
+        actor=actor,
+        request=intake_selectors.request_get(public_id=request_id),
+        outcome=payload.outcome,
+        rationale=payload.rationale,
+        rejection_reasons=[str(r) for r in payload.rejection_reasons],
+        approved_target_ids=payload.approved_target_ids,
+        approved_categories=payload.approved_categories,
+        letter=payload.letter,
+        now=timezone.now(),
+    )
+    return staff_request_detail(_record(request_id))
+
+
+class ApprovalIn(Schema):
+    kind: ApprovalKind | None = Field(
+        default=None,
+        description="STANDARD or HUMAN_RIGHTS; by default what the caller's roles can give.",
+    )
+    note: str = Field(default="", max_length=5000)
+
+
+@router.post(
+    "/{request_id}/approvals",
+    response={200: StaffRequestOut, **ERRORS},
+    summary="Approve the current disclosure decision",
+)
+def approve(request: HttpRequest, request_id: str, payload: ApprovalIn) -> dict[str, Any]:
+    actor = caller_staff(request)
+    reviewing.approval_give(
+        actor=actor,
+        request=intake_selectors.request_get(public_id=request_id),
+        kind=payload.kind,
+        note=payload.note,
+        now=timezone.now(),
+    )
+    return staff_request_detail(_record(request_id))
+
+
+@router.post(
+    "/{request_id}/checks", response={200: StaffRequestOut, **ERRORS}, summary="Run checks again"
+)
+def rerun_checks(request: HttpRequest, request_id: str) -> dict[str, Any]:
+    actor = caller_staff(request)
+    services.checks_run_manually(
+        actor=actor, request=intake_selectors.request_get(public_id=request_id), now=timezone.now()
+    )
+    return staff_request_detail(_record(request_id))

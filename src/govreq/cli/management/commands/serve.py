@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from gunicorn.app.base import BaseApplication
+
+
+class GovreqServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn, configured from code rather than a config file."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        # Imported only here: building the WSGI application loads every URL and view, which
+        # gunicorn does in each worker after it forks, not in the master process.
+        from govreq.wsgi import application
+
+        return application
+
+
+class Command(BaseCommand):
+    help = "Apply migrations and serve govreq with gunicorn (static files included)."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("GOVREQ_WORKERS", "2"))
+        )
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="Load the demo data set first (idempotent). Refused in production mode.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["demo"] and settings.PRODUCTION:
+            raise CommandError("--demo loads fictitious data; it is refused in production mode")
+        call_command("check", deploy=settings.PRODUCTION, fail_level="ERROR", verbosity=0)
+        call_command("migrate", interactive=False, verbosity=0)
+        if options["demo"]:
+            call_command("demo", "load", verbosity=options["verbosity"])
+        bind = f"[{options['host']}]" if ":" in options["host"] else options["host"]
+        self.stdout.write(
+            f"govreq serving on http://{bind}:{options['port']}/ "
+            f"(database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})"
+        )
+        self.stdout.flush()
+        GovreqServer(
+            {
+                "bind": f"{bind}:{options['port']}",
+                "workers": max(1, options["workers"]),
+                "worker_class": "gthread",
+                "threads": 4,
+                "timeout": 60,
+                "graceful_timeout": 20,
+                "accesslog": "-",
+                "errorlog": "-",
+                "limit_request_line": 8190,
+                "forwarded_allow_ips": os.environ.get("GOVREQ_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            }
+        ).run()

@@ -1,0 +1,85 @@
+"""What each move needs, checked at the one place status changes, and by the actions before
+they do anything.
+
+Even code that calls ``lifecycle.transitions.request_transition`` directly cannot approve
+without the approvals, decide without a decision, or release a request from a hold still in
+force.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from govreq.core.errors import Conflict
+from govreq.holds.rules import holding
+from govreq.holds.selectors import holds_possibly_in_force, request_scope
+from govreq.intake.models import LegalRequest, RequestStatus
+from govreq.review.models import DISCLOSING_OUTCOMES, Decision, DecisionOutcome
+from govreq.review.services import approvals_missing
+
+S = RequestStatus
+
+
+def refuse_if_held(request: LegalRequest, now: datetime) -> None:
+    """No decision, approval or closing while a hold covers the request, whoever asks."""
+    holds = holding(
+        holds_possibly_in_force(request.jurisdiction_id, now), request_scope(request), now
+    )
+    if request.status == S.ON_HOLD or holds:
+        hold = holds[0] if holds else None
+        detail = f" under hold #{hold.id} on {hold.jurisdiction} ({hold.reason})" if hold else ""
+        raise Conflict(
+            f"{request.reference} is on hold{detail}: no decision, approval or disclosure is "
+            "possible while the hold is in force",
+            code="on_hold",
+        )
+
+
+def transition_guard(request: LegalRequest, to_status: str, *, now: datetime) -> None:
+    leaving_hold = request.status == S.ON_HOLD and to_status != S.WITHDRAWN
+    if leaving_hold or to_status in (S.DECIDED, S.APPROVED, S.CLOSED):
+        holds = holding(
+            holds_possibly_in_force(request.jurisdiction_id, now), request_scope(request), now
+        )
+        if holds:
+            raise Conflict(
+                f"{request.reference} is covered by hold #{holds[0].id} on "
+                f"{holds[0].jurisdiction}; it stays on hold while the hold is in force",
+                code="on_hold",
+            )
+    if leaving_hold:
+        return  # returning to the remembered status: what was valid there is valid again
+    decision = Decision.objects.filter(request=request, superseded_at__isnull=True).first()
+    if to_status == S.DECIDED and decision is None:
+        raise Conflict(f"{request.reference} has no decision", code="no_decision")
+    if to_status == S.APPROVED:
+        if decision is None or decision.outcome not in DISCLOSING_OUTCOMES:
+            raise Conflict(f"{request.reference} has no decision to approve", code="no_decision")
+        missing = approvals_missing(decision)
+        if missing:
+            raise Conflict(
+                f"{request.reference} still needs: {', '.join(missing).lower()} approval(s)",
+                code="four_eyes",
+            )
+    if to_status == S.REJECTED and (
+        decision is None or decision.outcome != DecisionOutcome.REJECTED
+    ):
+        raise Conflict(f"{request.reference} has no rejection decision", code="no_decision")
+    no_data = decision is not None and decision.outcome == DecisionOutcome.NO_DATA
+    if to_status == S.CLOSED and request.status == S.DECIDED and not no_data:
+        raise Conflict(
+            f"{request.reference} must be approved before it is closed", code="four_eyes"
+        )
+
+
+def transition_effects(
+    request: LegalRequest, to_status: str, *, now: datetime
+) -> dict[str, object]:
+    """What a move implies for the review record (returned for the audit event): back to
+    review, the current decision lapses."""
+    if to_status == S.IN_REVIEW and request.status in (S.DECIDED, S.APPROVED):
+        current = Decision.objects.filter(request=request, superseded_at__isnull=True)
+        superseded = list(current.values_list("pk", flat=True))
+        current.update(superseded_at=now)
+        return {"superseded_decisions": superseded}
+    return {}

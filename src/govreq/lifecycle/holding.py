@@ -1,0 +1,174 @@
+"""What a jurisdiction hold does to requests: on hold while it is in force, back when it ends.
+
+Placing a hold records it (``holds.services``) and, in the same transaction, puts every open
+request it covers ON_HOLD, re-runs their checks and flags the approvals given since its start for
+re-review. Lifting or ending it returns each request it held to where it was, unless another hold
+still covers it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from govreq.accounts.models import StaffRole
+from govreq.accounts.permissions import require_role
+from govreq.core.actors import Actor
+from govreq.holds import services as holds
+from govreq.holds.models import JurisdictionHold
+from govreq.holds.rules import excepted, holding, in_force, in_scope
+from govreq.holds.selectors import (
+    hold_spec,
+    holds_possibly_in_force,
+    open_requests_in_scope,
+    request_scope,
+)
+from govreq.intake.models import LegalRequest, RequestStatus
+from govreq.intake.services import lock_request
+from govreq.lifecycle.transitions import request_transition
+from govreq.review.models import CheckTrigger
+from govreq.review.services import checks_run
+
+S = RequestStatus
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldPlaced:
+    hold: JurisdictionHold
+    put_on_hold: list[str]  # references moved to ON_HOLD
+    excepted: list[str]  # references in scope that proceed under an exception
+    flagged: list[str]  # references approved since effective_from, flagged for re-review
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldLifted:
+    hold: JurisdictionHold
+    released: list[str]
+
+
+@transaction.atomic
+def hold_place(
+    *,
+    actor: Actor,
+    jurisdiction_code: str,
+    effective_from: datetime,
+    reason: str,
+    now: datetime,
+    effective_to: datetime | None = None,
+    review_notes: str = "",
+    scope_kinds: list[str] | None = None,
+    scope_offences: list[str] | None = None,
+    scope_agencies: list[int] | None = None,
+    scope_legal_basis: str = "",
+    allow_emergency: bool = False,
+    allow_offences: list[str] | None = None,
+) -> HoldPlaced:
+    """Pause disclosures to a jurisdiction. Open requests in scope go ON_HOLD at once."""
+    require_role(actor, StaffRole.POLICY_ADMIN)
+    hold = holds.hold_record(
+        actor=actor,
+        jurisdiction_code=jurisdiction_code,
+        effective_from=effective_from,
+        reason=reason,
+        now=now,
+        effective_to=effective_to,
+        review_notes=review_notes,
+        scope_kinds=scope_kinds,
+        scope_offences=scope_offences,
+        scope_agencies=scope_agencies,
+        scope_legal_basis=scope_legal_basis,
+        allow_emergency=allow_emergency,
+        allow_offences=allow_offences,
+    )
+    spec = hold_spec(hold)
+    put_on_hold: list[str] = []
+    excepted_refs: list[str] = []
+    if in_force(spec, now):
+        for request in open_requests_in_scope(spec):
+            scope = request_scope(request)
+            if excepted(spec, scope):
+                excepted_refs.append(request.reference)
+            elif request.status != S.ON_HOLD:
+                request_transition(
+                    actor=actor,
+                    request=request,
+                    to_status=S.ON_HOLD,
+                    reason=f"Hold #{hold.pk}: {hold.reason}",
+                    now=now,
+                    audit_data={"hold": hold.pk},
+                )
+                put_on_hold.append(request.reference)
+            _rerun_checks(actor, request, CheckTrigger.HOLD_PLACED, now)
+    flagged = holds.hold_flag_retroactive(actor=actor, hold=hold, spec=spec, now=now)
+    return HoldPlaced(hold=hold, put_on_hold=put_on_hold, excepted=excepted_refs, flagged=flagged)
+
+
+@transaction.atomic
+def hold_lift(*, actor: Actor, hold: JurisdictionHold, reason: str, now: datetime) -> HoldLifted:
+    """End a hold: each request it held returns to where it was, and is checked again."""
+    require_role(actor, StaffRole.POLICY_ADMIN)
+    hold = holds.hold_mark_lifted(actor=actor, hold=hold, reason=reason, now=now)
+    released = _release(actor, hold, now, f"Hold #{hold.pk} lifted: {hold.lift_reason}")
+    return HoldLifted(hold=hold, released=released)
+
+
+@transaction.atomic
+def holds_release_expired(*, actor: Actor, now: datetime) -> list[str]:
+    """Release requests held by holds whose ``effective_to`` has passed (run it from cron)."""
+    ended = JurisdictionHold.objects.filter(effective_to__lte=now, lifted_at__isnull=True)
+    released: list[str] = []
+    for hold in ended:
+        released += _release(actor, hold, now, f"Hold #{hold.pk} ended")
+    return released
+
+
+def hold_apply_to_new_request(
+    *, actor: Actor, request: LegalRequest, now: datetime
+) -> LegalRequest:
+    """A new request in scope of a hold in force arrives ON_HOLD."""
+    holds_now = holding(
+        holds_possibly_in_force(request.jurisdiction_id, now), request_scope(request), now
+    )
+    if not holds_now:
+        return request
+    return request_transition(
+        actor=actor,
+        request=request,
+        to_status=S.ON_HOLD,
+        reason=f"Hold #{holds_now[0].id}: {holds_now[0].reason}",
+        now=now,
+        audit_data={"hold": holds_now[0].id},
+    )
+
+
+def _release(actor: Actor, hold: JurisdictionHold, now: datetime, reason: str) -> list[str]:
+    spec = hold_spec(hold)
+    released: list[str] = []
+    on_hold = (
+        LegalRequest.objects.filter(jurisdiction_id=spec.jurisdiction, status=S.ON_HOLD)
+        .select_related("agency")
+        .order_by("pk")
+    )
+    for request in on_hold:
+        scope = request_scope(request)
+        if not in_scope(spec, scope):
+            continue
+        if holding(holds_possibly_in_force(spec.jurisdiction, now), scope, now):
+            continue  # another hold still covers it
+        request_transition(
+            actor=actor,
+            request=request,
+            to_status=S(request.status_before_hold),
+            reason=reason,
+            now=now,
+            audit_data={"hold": hold.pk},
+        )
+        _rerun_checks(actor, request, CheckTrigger.HOLD_LIFTED, now)
+        released.append(request.reference)
+    return released
+
+
+def _rerun_checks(actor: Actor, request: LegalRequest, trigger: str, now: datetime) -> None:
+    checks_run(actor=actor, request=lock_request(request), trigger=trigger, now=now)

@@ -1,0 +1,134 @@
+"""A request arrives: recorded, held if a hold covers it, checked; documents added; withdrawn.
+
+The intake area records what arrived (``intake.services``); here the same transaction applies
+any hold in force and runs the legitimacy checks, so no request ever exists unchecked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import IO
+
+from django.db import IntegrityError, transaction
+
+from govreq.accounts.models import StaffRole
+from govreq.accounts.permissions import require_role
+from govreq.agencies.models import Officer
+from govreq.core.actors import Actor
+from govreq.core.errors import NotFound
+from govreq.intake import services as intake
+from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus
+from govreq.intake.schemas import RequestSubmission
+from govreq.intake.services import SubmitResult, lock_request
+from govreq.lifecycle.holding import hold_apply_to_new_request
+from govreq.lifecycle.transitions import request_transition
+from govreq.review.models import CheckTrigger
+from govreq.review.services import checks_run
+
+
+def request_submit(
+    *,
+    actor: Actor,
+    officer: Officer,
+    submission: RequestSubmission,
+    channel: Channel,
+    now: datetime,
+    received_at: datetime | None = None,
+    idempotency_key: str | None = None,
+) -> SubmitResult:
+    """Record a request from ``officer``'s agency, put it on hold if a hold covers it, and check it.
+
+    With an ``idempotency_key``, a repeat of the same body returns the original request and
+    creates nothing; the same key with a different body is refused (409).
+    """
+    intake.submission_authorise(actor=actor, officer=officer)
+    body_hash = intake.submission_hash(submission, received_at)
+    try:
+        return _request_submit(
+            actor=actor,
+            officer=officer,
+            submission=submission,
+            channel=channel,
+            now=now,
+            received_at=received_at,
+            idempotency_key=idempotency_key,
+            body_hash=body_hash,
+        )
+    except IntegrityError:
+        # Two submissions with one key at the same instant: the loser finds the winner's row.
+        if idempotency_key is None:
+            raise
+        replay = intake.idempotent_replay(officer, idempotency_key, body_hash)
+        if replay is None:
+            raise
+        return replay
+
+
+@transaction.atomic
+def _request_submit(
+    *,
+    actor: Actor,
+    officer: Officer,
+    submission: RequestSubmission,
+    channel: Channel,
+    now: datetime,
+    received_at: datetime | None,
+    idempotency_key: str | None,
+    body_hash: str,
+) -> SubmitResult:
+    recorded = intake.request_record(
+        actor=actor,
+        officer=officer,
+        submission=submission,
+        channel=channel,
+        now=now,
+        received_at=received_at,
+        idempotency_key=idempotency_key,
+        body_hash=body_hash,
+    )
+    if not recorded.created:
+        return recorded
+    # Re-read under the row lock: the facts must come from the database, not from whatever
+    # instances the caller holds.
+    request = hold_apply_to_new_request(
+        actor=actor, request=lock_request(recorded.request), now=now
+    )
+    checks_run(actor=actor, request=request, trigger=CheckTrigger.INTAKE, now=now)
+    return SubmitResult(request=request, created=True)
+
+
+@transaction.atomic
+def document_attach(
+    *,
+    actor: Actor,
+    request: LegalRequest,
+    upload: IO[bytes],
+    original_name: str,
+    claimed_type: str | None,
+    now: datetime,
+) -> Document:
+    """Attach a legal document, then check the request again (NO_LEGAL_DOCUMENT may clear)."""
+    document = intake.document_store(
+        actor=actor,
+        request=request,
+        upload=upload,
+        original_name=original_name,
+        claimed_type=claimed_type,
+        now=now,
+    )
+    checks_run(actor=actor, request=document.request, trigger=CheckTrigger.DOCUMENT_ADDED, now=now)
+    return document
+
+
+def request_withdraw(
+    *, actor: Actor, request: LegalRequest, reason: str, now: datetime
+) -> LegalRequest:
+    """The agency withdraws its own request (or intake staff do, on the agency's behalf)."""
+    if actor.kind == "OFFICER":
+        if actor.officer is None or actor.officer.agency_id != request.agency_id:
+            raise NotFound(f"no request {request.public_id}", code="request_not_found")
+    elif actor.kind == "USER":
+        require_role(actor, StaffRole.INTAKE, StaffRole.REVIEWER)
+    return request_transition(
+        actor=actor, request=request, to_status=RequestStatus.WITHDRAWN, reason=reason, now=now
+    )

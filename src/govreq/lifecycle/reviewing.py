@@ -1,0 +1,236 @@
+"""Review as a stage of the request's life: start, ask, escalate, decide, approve, close.
+
+Each action checks the actor's role first, then the rules that depend on where the request is in
+its life (holds, blocking checks, the status), then records what review decided through
+``review.services`` and moves the status, all in one transaction with the audit events. No view,
+command or admin reaches a lower function to skip a step.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+
+from govreq.accounts.models import StaffRole
+from govreq.accounts.permissions import require_role
+from govreq.core.actors import Actor
+from govreq.core.errors import Conflict, ValidationFailed
+from govreq.intake.models import LegalRequest, RequestStatus
+from govreq.intake.services import lock_request
+from govreq.lifecycle.guards import refuse_if_held
+from govreq.lifecycle.transitions import request_transition
+from govreq.review import services as review
+from govreq.review.models import (
+    DISCLOSING_OUTCOMES,
+    Approval,
+    CheckTrigger,
+    Clarification,
+    Decision,
+    DecisionOutcome,
+)
+
+S = RequestStatus
+
+# Where each decision takes the request (NO_DATA passes through DECIDED to CLOSED).
+_AFTER_DECISION = {
+    DecisionOutcome.FULL: S.DECIDED,
+    DecisionOutcome.PARTIAL: S.DECIDED,
+    DecisionOutcome.REJECTED: S.REJECTED,
+    DecisionOutcome.NO_DATA: S.CLOSED,
+}
+
+
+@transaction.atomic
+def request_start_review(*, actor: Actor, request: LegalRequest, now: datetime) -> LegalRequest:
+    """Take a received request into review (assigning it to the reviewer who starts it)."""
+    require_role(actor, StaffRole.INTAKE, StaffRole.REVIEWER)
+    request = lock_request(request)
+    assigned: dict[str, object] = {}
+    if request.assigned_to_id is None and actor.user is not None:
+        request.assigned_to = actor.user
+        request.save(update_fields=["assigned_to"])
+        assigned = {"assigned_to": actor.user.pk}
+    return request_transition(
+        actor=actor,
+        request=request,
+        to_status=S.IN_REVIEW,
+        reason="Review started",
+        now=now,
+        audit_data=assigned,
+    )
+
+
+@transaction.atomic
+def clarification_ask(
+    *, actor: Actor, request: LegalRequest, question: str, now: datetime
+) -> Clarification:
+    """Ask the agency a question or push back (the letter is part of the case)."""
+    require_role(actor, StaffRole.REVIEWER)
+    if not question.strip():
+        raise ValidationFailed.single("question", "must not be empty")
+    request = request_transition(
+        actor=actor,
+        request=request,
+        to_status=S.NEEDS_CLARIFICATION,
+        reason="Clarification requested",
+        now=now,
+    )
+    return review.clarification_record(actor=actor, request=request, question=question, now=now)
+
+
+@transaction.atomic
+def clarification_answer(
+    *, actor: Actor, request: LegalRequest, clarification_id: int, answer: str, now: datetime
+) -> Clarification:
+    """The agency answers; the request returns to review and its checks run again."""
+    clarification = review.clarification_answer_record(
+        actor=actor, request=request, clarification_id=clarification_id, answer=answer, now=now
+    )
+    locked = lock_request(request)
+    if locked.status == S.NEEDS_CLARIFICATION:
+        locked = request_transition(
+            actor=actor, request=locked, to_status=S.IN_REVIEW, reason="Agency answered", now=now
+        )
+    review.checks_run(
+        actor=actor, request=locked, trigger=CheckTrigger.CLARIFICATION_ANSWERED, now=now
+    )
+    return clarification
+
+
+@transaction.atomic
+def request_escalate(
+    *, actor: Actor, request: LegalRequest, reason: str, now: datetime
+) -> LegalRequest:
+    """Send the request to the human-rights officer."""
+    require_role(actor, StaffRole.REVIEWER)
+    if not reason.strip():
+        raise ValidationFailed.single("reason", "say why it needs human-rights review")
+    return request_transition(
+        actor=actor, request=request, to_status=S.ESCALATED, reason=reason.strip(), now=now
+    )
+
+
+@transaction.atomic
+def request_return_to_review(
+    *, actor: Actor, request: LegalRequest, reason: str, now: datetime
+) -> LegalRequest:
+    """Back to review (from escalation, or a decision sent back); any current decision lapses."""
+    require_role(actor, StaffRole.REVIEWER, StaffRole.APPROVER, StaffRole.HUMAN_RIGHTS_OFFICER)
+    if not reason.strip():
+        raise ValidationFailed.single("reason", "must not be empty")
+    return request_transition(
+        actor=actor, request=request, to_status=S.IN_REVIEW, reason=reason.strip(), now=now
+    )
+
+
+@transaction.atomic
+def decision_make(
+    *,
+    actor: Actor,
+    request: LegalRequest,
+    outcome: str,
+    rationale: str,
+    rejection_reasons: list[str] | None = None,
+    approved_target_ids: list[int] | None = None,
+    approved_categories: list[str] | None = None,
+    letter: str = "",
+    now: datetime,
+) -> Decision:
+    """Decide a request. FULL and PARTIAL then wait for approvals; REJECTED and NO_DATA end it."""
+    require_role(actor, StaffRole.REVIEWER)
+    request = lock_request(request)
+    refuse_if_held(request, now)
+    draft = review.decision_validate(
+        request=request,
+        outcome=outcome,
+        rationale=rationale,
+        rejection_reasons=rejection_reasons,
+        approved_target_ids=approved_target_ids,
+        approved_categories=approved_categories,
+        letter=letter,
+    )
+    if request.status not in (S.IN_REVIEW, S.ESCALATED):
+        raise Conflict(
+            f"{request.reference} is {S(request.status).label.lower()}; only a request in review "
+            "or escalated can be decided",
+            code="illegal_transition",
+        )
+    if draft.disclosing:
+        # Facts change (an agency suspended, a hold placed): decide on fresh checks.
+        review.checks_run(actor=actor, request=request, trigger=CheckTrigger.DECISION, now=now)
+        review.refuse_if_blocked(request)
+        review.refuse_unless_escalated(request)
+    decision = review.decision_record(actor=actor, request=request, draft=draft, now=now)
+    to_status = _AFTER_DECISION[DecisionOutcome(outcome)]
+    if to_status == S.CLOSED:
+        # NO_DATA passes through DECIDED so the history shows the decision, then closes.
+        request_transition(
+            actor=actor, request=request, to_status=S.DECIDED, reason="Decision: NO_DATA", now=now
+        )
+    request_transition(
+        actor=actor, request=request, to_status=to_status, reason=f"Decision: {outcome}", now=now
+    )
+    return decision
+
+
+@transaction.atomic
+def approval_give(
+    *,
+    actor: Actor,
+    request: LegalRequest,
+    kind: str | None = None,
+    note: str = "",
+    now: datetime,
+) -> Approval:
+    """Approve the current FULL/PARTIAL decision (four eyes; plus the HR officer if needed).
+
+    Serialised by a row lock on the request; the last approval needed moves it to APPROVED.
+    """
+    review.require_named_approver(actor)
+    request = lock_request(request)
+    refuse_if_held(request, now)
+    decision = review.current_decision(request)
+    if (
+        request.status != S.DECIDED
+        or decision is None
+        or decision.outcome not in DISCLOSING_OUTCOMES
+    ):
+        raise Conflict(
+            f"{request.reference} is {S(request.status).label.lower()}; there is no disclosure "
+            "decision awaiting approval",
+            code="nothing_to_approve",
+        )
+    review.checks_run(actor=actor, request=request, trigger=CheckTrigger.DECISION, now=now)
+    review.refuse_if_blocked(request)
+    approval = review.approval_record(
+        actor=actor, request=request, decision=decision, kind=kind, note=note, now=now
+    )
+    if not review.approvals_missing(decision):
+        request_transition(
+            actor=actor,
+            request=request,
+            to_status=S.APPROVED,
+            reason="All required approvals given",
+            now=now,
+        )
+    return approval
+
+
+@transaction.atomic
+def request_close(
+    *, actor: Actor, request: LegalRequest, reason: str, now: datetime
+) -> LegalRequest:
+    """Close an approved request once its disclosure has been delivered."""
+    require_role(actor, StaffRole.REVIEWER)
+    request = lock_request(request)
+    refuse_if_held(request, now)
+    if request.status != S.APPROVED:
+        raise Conflict(
+            f"{request.reference} is {S(request.status).label.lower()}; only an approved request "
+            "is closed this way",
+            code="illegal_transition",
+        )
+    return request_transition(
+        actor=actor, request=request, to_status=S.CLOSED, reason=reason.strip() or "Closed", now=now
+    )
