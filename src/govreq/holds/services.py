@@ -7,6 +7,7 @@ lifecycle's part (``govreq.lifecycle.holding``), in the same transaction as thes
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import NotRequired, TypedDict
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
@@ -22,6 +23,23 @@ from govreq.jurisdictions.models import Jurisdiction
 
 # A hold lifted the instant it started still needs effective_to > effective_from.
 _EPSILON = timedelta(microseconds=1)
+
+
+class HoldTerms(TypedDict):
+    """What a hold says: where, from when (and until when), which requests, which exceptions,
+    and why (the public reason and the due-diligence notes)."""
+
+    jurisdiction_code: str
+    effective_from: datetime
+    reason: str
+    effective_to: NotRequired[datetime | None]
+    review_notes: NotRequired[str]
+    scope_kinds: NotRequired[list[str] | None]
+    scope_offences: NotRequired[list[str] | None]
+    scope_agencies: NotRequired[list[int] | None]
+    scope_legal_basis: NotRequired[str]
+    allow_emergency: NotRequired[bool]
+    allow_offences: NotRequired[list[str] | None]
 
 
 def hold_record(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Unpack
 
 from django.db import transaction
 
@@ -25,6 +26,7 @@ from govreq.holds.selectors import (
     open_requests_in_scope,
     request_scope,
 )
+from govreq.holds.services import HoldTerms
 from govreq.intake.models import LegalRequest, RequestStatus
 from govreq.intake.services import lock_request
 from govreq.lifecycle.transitions import request_transition
@@ -49,39 +51,10 @@ class HoldLifted:
 
 
 @transaction.atomic
-def hold_place(
-    *,
-    actor: Actor,
-    jurisdiction_code: str,
-    effective_from: datetime,
-    reason: str,
-    now: datetime,
-    effective_to: datetime | None = None,
-    review_notes: str = "",
-    scope_kinds: list[str] | None = None,
-    scope_offences: list[str] | None = None,
-    scope_agencies: list[int] | None = None,
-    scope_legal_basis: str = "",
-    allow_emergency: bool = False,
-    allow_offences: list[str] | None = None,
-) -> HoldPlaced:
+def hold_place(*, actor: Actor, now: datetime, **terms: Unpack[HoldTerms]) -> HoldPlaced:
     """Pause disclosures to a jurisdiction. Open requests in scope go ON_HOLD at once."""
     require_role(actor, StaffRole.POLICY_ADMIN)
-    hold = holds.hold_record(
-        actor=actor,
-        jurisdiction_code=jurisdiction_code,
-        effective_from=effective_from,
-        reason=reason,
-        now=now,
-        effective_to=effective_to,
-        review_notes=review_notes,
-        scope_kinds=scope_kinds,
-        scope_offences=scope_offences,
-        scope_agencies=scope_agencies,
-        scope_legal_basis=scope_legal_basis,
-        allow_emergency=allow_emergency,
-        allow_offences=allow_offences,
-    )
+    hold = holds.hold_record(actor=actor, now=now, **terms)
     spec = hold_spec(hold)
     put_on_hold: list[str] = []
     excepted_refs: list[str] = []

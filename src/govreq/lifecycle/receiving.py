@@ -44,16 +44,26 @@ def request_submit(
     intake.submission_authorise(actor=actor, officer=officer)
     body_hash = intake.submission_hash(submission, received_at)
     try:
-        return _request_submit(
-            actor=actor,
-            officer=officer,
-            submission=submission,
-            channel=channel,
-            now=now,
-            received_at=received_at,
-            idempotency_key=idempotency_key,
-            body_hash=body_hash,
-        )
+        with transaction.atomic():
+            recorded = intake.request_record(
+                actor=actor,
+                officer=officer,
+                submission=submission,
+                channel=channel,
+                now=now,
+                received_at=received_at,
+                idempotency_key=idempotency_key,
+                body_hash=body_hash,
+            )
+            if not recorded.created:
+                return recorded
+            # Re-read under the row lock: the facts must come from the database, not from
+            # whatever instances the caller holds.
+            request = hold_apply_to_new_request(
+                actor=actor, request=lock_request(recorded.request), now=now
+            )
+            checks_run(actor=actor, request=request, trigger=CheckTrigger.INTAKE, now=now)
+            return SubmitResult(request=request, created=True)
     except IntegrityError:
         # Two submissions with one key at the same instant: the loser finds the winner's row.
         if idempotency_key is None:
@@ -62,39 +72,6 @@ def request_submit(
         if replay is None:
             raise
         return replay
-
-
-@transaction.atomic
-def _request_submit(
-    *,
-    actor: Actor,
-    officer: Officer,
-    submission: RequestSubmission,
-    channel: Channel,
-    now: datetime,
-    received_at: datetime | None,
-    idempotency_key: str | None,
-    body_hash: str,
-) -> SubmitResult:
-    recorded = intake.request_record(
-        actor=actor,
-        officer=officer,
-        submission=submission,
-        channel=channel,
-        now=now,
-        received_at=received_at,
-        idempotency_key=idempotency_key,
-        body_hash=body_hash,
-    )
-    if not recorded.created:
-        return recorded
-    # Re-read under the row lock: the facts must come from the database, not from whatever
-    # instances the caller holds.
-    request = hold_apply_to_new_request(
-        actor=actor, request=lock_request(recorded.request), now=now
-    )
-    checks_run(actor=actor, request=request, trigger=CheckTrigger.INTAKE, now=now)
-    return SubmitResult(request=request, created=True)
 
 
 @transaction.atomic
