@@ -7,8 +7,10 @@ reviewer Rita. Every one is created through the services, as in real use.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from govreq.agencies.models import Agency, Officer
 from govreq.agencies.services import agency_add, officer_add
 from govreq.api.tokens import api_token_issue
 from govreq.core.actors import Actor
+from govreq.demo import platform as demo_platform
 from govreq.lifecycle.rechecking import agency_verify
 
 SYSTEM = Actor.system("test")
@@ -28,8 +31,43 @@ SYSTEM = Actor.system("test")
 @pytest.fixture(autouse=True)
 def _documents_in_tmp(settings: Any, tmp_path: Any) -> None:
     settings.DOCUMENTS_DIR = tmp_path / "documents"
+    settings.PACKAGES_DIR = tmp_path / "packages"
     # Password hashing is deliberately slow; tests sign in many times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def platform(settings: Any, tmp_path: Any) -> Path:
+    """The demo platform in a temporary folder, configured as the data source, holding the
+    accounts the valid submission names (and a few others); returns the database's path."""
+    data_dir = tmp_path / "platform"
+    rng = random.Random(7)
+    connection = demo_platform.connect(demo_platform.database_path(data_dir))
+    for index, (target_type, value) in enumerate(PLATFORM_TARGETS):
+        demo_platform.account_add(
+            connection,
+            demo_platform.account_for_target(target_type, value, country="HK", index=index),
+            rng=rng,
+            records=20,
+            start=timezone.now() - timedelta(days=400),
+            end=timezone.now(),
+        )
+    connection.commit()
+    connection.close()
+    config = data_dir / demo_platform.DATA_SOURCE_FILE
+    demo_platform.write_source_config(data_dir, config)
+    settings.DATA_SOURCE_CONFIG = config
+    return demo_platform.database_path(data_dir)
+
+
+# Accounts on the test platform: the valid submission's username, e-mail and phone (its IPv6
+# address names no account), and an unrelated one.
+PLATFORM_TARGETS = [
+    ("USERNAME", "scammer_hk"),
+    ("EMAIL", "victim.finder@example.com"),
+    ("PHONE", "+85291234567"),
+    ("USERNAME", "bystander"),
+]
 
 
 @pytest.fixture

@@ -15,8 +15,10 @@ from govreq.agencies.models import Officer
 from govreq.api.tokens import api_token_issue
 from govreq.core.actors import Actor
 from govreq.demo.pdf import tiny_pdf
+from govreq.disclosure.models import Production
 from govreq.intake.models import Channel, LegalRequest
 from govreq.intake.schemas import RequestSubmission
+from govreq.lifecycle import disclosing, reviewing
 from govreq.lifecycle.receiving import document_attach, request_submit
 from tests.conftest import SYSTEM, valid_submission
 
@@ -92,3 +94,48 @@ EMERGENCY = {
         "why_now": "The captors set a deadline of tonight; a court order takes days.",
     },
 }
+
+
+def approve(request: LegalRequest, staff: Staff, **decision: Any) -> LegalRequest:
+    """Review, decide (FULL unless ``decision`` says otherwise) and approve twice."""
+    now = timezone.now()
+    reviewing.request_start_review(actor=staff.actor("rita"), request=request, now=now)
+    reviewing.decision_make(
+        actor=staff.actor("rita"),
+        request=request,
+        outcome=decision.pop("outcome", "FULL"),
+        rationale="Valid and narrow",
+        now=now,
+        **decision,
+    )
+    for name in ("alex", "ana"):
+        reviewing.approval_give(actor=staff.actor(name), request=request, now=now)
+    request.refresh_from_db()
+    return request
+
+
+def collect(request: LegalRequest) -> Production:
+    """Collect the current decision's production, as the worker would after the approval."""
+    production = Production.objects.get(request=request, status="PENDING")
+    return disclosing.production_collect_now(
+        actor=Actor.system("worker"), production=production, now=timezone.now()
+    ).production
+
+
+def deliver(request: LegalRequest, staff: Staff, officer: Officer) -> Production:
+    """Collect, release and download (the delivery receipt) an approved request's package."""
+    production = disclosing.production_release(
+        actor=staff.actor("rita"), production=collect(request), now=timezone.now()
+    )
+    download = disclosing.package_download(
+        actor=Actor.for_officer(officer),
+        production=production,
+        channel="API",
+        client_address="192.0.2.10",
+        user_agent="test",
+        now=timezone.now(),
+    )
+    b"".join(download.chunks)
+    production.refresh_from_db()
+    request.refresh_from_db()
+    return production

@@ -43,6 +43,8 @@ PRODUCTION = GOVREQ_ENV == "production"
 
 DATA_DIR = Path(os.environ.get("GOVREQ_DATA_DIR", "govreq-data")).resolve()
 DOCUMENTS_DIR = DATA_DIR / "documents"
+# Sealed (encrypted) production packages and preservation snapshots.
+PACKAGES_DIR = DATA_DIR / "packages"
 
 # Known placeholder values that must never protect a real deployment.
 INSECURE_SECRET_KEYS = frozenset({"", "changeme", "change-me", "secret", "django-insecure"})
@@ -103,6 +105,7 @@ INSTALLED_APPS = [
     "govreq.policy",
     "govreq.holds",
     "govreq.review",
+    "govreq.disclosure",
     "govreq.transparency",
     "govreq.audit",
     "govreq.portal",
@@ -150,7 +153,7 @@ TEMPLATES = [
     }
 ]
 
-# --- Database -------------------------------------------------------------------------------
+# --- Database ------------------------------------------------------------------------------------
 SQLITE_PATH = DATA_DIR / "govreq.sqlite3"
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
@@ -174,10 +177,13 @@ else:
         }
     }
 
-# --- Background tasks -------------------------------------------------------------------------
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# --- Background tasks ----------------------------------------------------------------------------
+# Side effects (collecting a production, mail to officers) are enqueued as tasks when the
+# transaction that caused them commits. Until govreq runs a worker of its own they run at once,
+# in the process that enqueued them (Django's immediate backend).
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
-# --- Passwords, sessions, cookies -------------------------------------------------------------
+# --- Passwords, sessions, cookies ----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -225,7 +231,7 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# --- Request size limits ------------------------------------------------------------------------
+# --- Request size limits -------------------------------------------------------------------------
 JSON_BODY_MAX_BYTES = 1024 * 1024
 DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = JSON_BODY_MAX_BYTES
@@ -234,7 +240,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 FILE_UPLOAD_TEMP_DIR = None
 FILE_UPLOAD_PERMISSIONS = 0o600
 
-# --- I18N, static ------------------------------------------------------------------------------
+# --- I18N, static --------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("zh-hant", "繁體中文")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -258,7 +264,16 @@ REPORT_SIGNING_KEY_FILE = os.environ.get("GOVREQ_REPORT_SIGNING_KEY_FILE", "")
 REPORT_TRUSTED_PUBLIC_KEYS = os.environ.get("GOVREQ_REPORT_TRUSTED_PUBLIC_KEYS", "")
 REPORT_NATIONAL_SECURITY_BANDS = os.environ.get("GOVREQ_REPORT_NATIONAL_SECURITY_BANDS", "US:250")
 
-# --- E-mail (sign-in codes, notices) ------------------------------------------------------------
+# --- Disclosure ----------------------------------------------------------------------------------
+# The platform's data source (docs/data-sources.md): a TOML file naming the source and its
+# settings. `govreq demo load` writes one for the demo platform.
+DATA_SOURCE_CONFIG = Path(
+    os.environ.get("GOVREQ_DATA_SOURCE_CONFIG") or (DATA_DIR / "data-source.toml")
+)
+# How long a released package can be downloaded; afterwards its bytes are purged.
+PACKAGE_DOWNLOAD_DAYS = int(os.environ.get("GOVREQ_PACKAGE_DOWNLOAD_DAYS", "14"))
+
+# --- E-mail (sign-in codes, notices) -------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("GOVREQ_MAIL_FROM", "govreq <govreq@localhost>")
 MAIL_DIR = DATA_DIR / "mail"
 MAILERS: dict[str, dict[str, object]]

@@ -89,7 +89,7 @@ def _hold(hold_id: int) -> Any:
         raise Http404 from None
 
 
-# --- sign-in ------------------------------------------------------------------------------------
+# --- sign-in -------------------------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
@@ -238,7 +238,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("console:sign-in")
 
 
-# --- queue --------------------------------------------------------------------------------------
+# --- queue ---------------------------------------------------------------------------------------
 
 
 @staff_page()
@@ -265,7 +265,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- case page ----------------------------------------------------------------------------------
+# --- case page -----------------------------------------------------------------------------------
 
 
 def _available(request: HttpRequest, legal: LegalRequest, record: Any) -> dict[str, bool]:
@@ -498,7 +498,7 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     return response
 
 
-# --- holds --------------------------------------------------------------------------------------
+# --- holds ---------------------------------------------------------------------------------------
 
 
 @staff_page()
@@ -591,7 +591,7 @@ def hold_lift(request: HttpRequest, hold_id: int) -> HttpResponse:
     return redirect("console:hold", hold_id=hold.pk)
 
 
-# --- agencies -----------------------------------------------------------------------------------
+# --- agencies ------------------------------------------------------------------------------------
 
 
 @staff_page()
@@ -742,7 +742,7 @@ def access_requests(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- audit --------------------------------------------------------------------------------------
+# --- audit ---------------------------------------------------------------------------------------
 
 
 @staff_page(StaffRole.AUDITOR, StaffRole.POLICY_ADMIN)

@@ -159,7 +159,7 @@ def _pick(rng: random.Random, choices: tuple[list[Any], list[int]]) -> Any:
     return rng.choices(choices[0], cum_weights=choices[1])[0]
 
 
-# --- One request's history --------------------------------------------------------------------
+# --- One request's history -----------------------------------------------------------------------
 
 
 @dataclass
@@ -269,7 +269,7 @@ def plan_history(
     return history
 
 
-# --- Writing rows -------------------------------------------------------------------------------
+# --- Writing rows --------------------------------------------------------------------------------
 
 
 def _column(model: type[models.Model], name: str) -> str:

@@ -46,6 +46,9 @@ class RequestStatus(models.TextChoices):
     ESCALATED = "ESCALATED", "Escalated to human-rights review"
     DECIDED = "DECIDED", "Decided, awaiting approval"
     APPROVED = "APPROVED", "Approved"
+    PRODUCED = "PRODUCED", "Produced, awaiting download"
+    DELIVERED = "DELIVERED", "Delivered"
+    PRESERVED = "PRESERVED", "Preserved"
     CLOSED = "CLOSED", "Closed"
     ON_HOLD = "ON_HOLD", "On hold"
     WITHDRAWN = "WITHDRAWN", "Withdrawn"
@@ -112,6 +115,11 @@ class LegalRequest(models.Model):
     gag_expires_on = models.DateField(null=True, blank=True)
     emergency_danger = models.TextField(blank=True)
     emergency_why_now = models.TextField(blank=True)
+    # A follow-up to a preservation request of the same agency: its production is collected from
+    # that preservation's sealed snapshot.
+    preservation = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="follow_ups"
+    )
     status = models.CharField(
         max_length=20, choices=RequestStatus.choices, default=RequestStatus.RECEIVED
     )

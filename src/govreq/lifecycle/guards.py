@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from govreq.core.errors import Conflict
+from govreq.disclosure.models import OtherDelivery, Production, ProductionPurpose, ProductionStatus
 from govreq.holds.rules import holding
 from govreq.holds.selectors import holds_possibly_in_force, request_scope
 from govreq.intake.models import LegalRequest, RequestStatus
@@ -35,9 +36,13 @@ def refuse_if_held(request: LegalRequest, now: datetime) -> None:
         )
 
 
+# Moves towards a disclosure (or a snapshot, or closing) that no hold in force allows.
+_NOT_WHILE_HELD = frozenset({S.DECIDED, S.APPROVED, S.PRODUCED, S.DELIVERED, S.PRESERVED, S.CLOSED})
+
+
 def transition_guard(request: LegalRequest, to_status: str, *, now: datetime) -> None:
     leaving_hold = request.status == S.ON_HOLD and to_status != S.WITHDRAWN
-    if leaving_hold or to_status in (S.DECIDED, S.APPROVED, S.CLOSED):
+    if leaving_hold or to_status in _NOT_WHILE_HELD:
         holds = holding(
             holds_possibly_in_force(request.jurisdiction_id, now), request_scope(request), now
         )
@@ -69,6 +74,57 @@ def transition_guard(request: LegalRequest, to_status: str, *, now: datetime) ->
     if to_status == S.CLOSED and request.status == S.DECIDED and not no_data:
         raise Conflict(
             f"{request.reference} must be approved before it is closed", code="four_eyes"
+        )
+    _disclosure_guard(request, to_status, decision)
+
+
+def _disclosure_guard(request: LegalRequest, to_status: str, decision: Decision | None) -> None:
+    """What leaves the platform is what a production (or a recorded delivery) proves."""
+    productions = Production.objects.filter(decision=decision) if decision else None
+    if to_status == S.PRESERVED and not (
+        decision is not None
+        and decision.outcome == DecisionOutcome.PRESERVE
+        and productions is not None
+        and productions.filter(
+            purpose=ProductionPurpose.PRESERVATION, status=ProductionStatus.READY
+        ).exists()
+    ):
+        raise Conflict(
+            f"{request.reference} has no sealed preservation snapshot", code="no_snapshot"
+        )
+    if to_status == S.PRODUCED and not (
+        productions is not None and productions.filter(released_at__isnull=False).exists()
+    ):
+        raise Conflict(
+            f"{request.reference} has no released production", code="production_not_released"
+        )
+    if to_status == S.DELIVERED:
+        if request.status == S.PRODUCED:
+            delivered = (
+                productions is not None and productions.filter(delivered_at__isnull=False).exists()
+            )
+        else:
+            delivered = (
+                decision is not None and OtherDelivery.objects.filter(decision=decision).exists()
+            )
+        if not delivered:
+            raise Conflict(
+                f"{request.reference} has not been delivered: the agency downloads the "
+                "released package, or a delivery by other means is recorded with its evidence",
+                code="delivery_required",
+            )
+    if (
+        to_status == S.APPROVED
+        and request.status == S.PRODUCED
+        and (
+            productions is None
+            or productions.exclude(status=ProductionStatus.PURGED).exists()
+            or productions.filter(delivered_at__isnull=False).exists()
+        )
+    ):
+        raise Conflict(
+            f"{request.reference}'s package is still downloadable or was delivered",
+            code="illegal_transition",
         )
 
 

@@ -8,7 +8,7 @@ command or admin reaches a lower function to skip a step.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import transaction
 
@@ -18,6 +18,7 @@ from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, ValidationFailed
 from govreq.intake.models import LegalRequest, RequestStatus
 from govreq.intake.services import lock_request
+from govreq.lifecycle.disclosing import open_production
 from govreq.lifecycle.guards import refuse_if_held
 from govreq.lifecycle.transitions import request_transition
 from govreq.review import services as review
@@ -32,10 +33,12 @@ from govreq.review.models import (
 
 S = RequestStatus
 
-# Where each decision takes the request (NO_DATA passes through DECIDED to CLOSED).
+# Where each decision takes the request (NO_DATA passes through DECIDED to CLOSED; PRESERVE
+# waits in DECIDED until its snapshot is sealed).
 _AFTER_DECISION = {
     DecisionOutcome.FULL: S.DECIDED,
     DecisionOutcome.PARTIAL: S.DECIDED,
+    DecisionOutcome.PRESERVE: S.DECIDED,
     DecisionOutcome.REJECTED: S.REJECTED,
     DecisionOutcome.NO_DATA: S.CLOSED,
 }
@@ -134,10 +137,13 @@ def decision_make(
     rejection_reasons: list[str] | None = None,
     approved_target_ids: list[int] | None = None,
     approved_categories: list[str] | None = None,
+    approved_from: date | None = None,
+    approved_to: date | None = None,
     letter: str = "",
     now: datetime,
 ) -> Decision:
-    """Decide a request. FULL and PARTIAL then wait for approvals; REJECTED and NO_DATA end it."""
+    """Decide a request. FULL and PARTIAL then wait for approvals; REJECTED and NO_DATA end it;
+    PRESERVE (preservation requests only) takes a sealed snapshot and discloses nothing."""
     require_role(actor, StaffRole.REVIEWER)
     request = lock_request(request)
     refuse_if_held(request, now)
@@ -148,6 +154,8 @@ def decision_make(
         rejection_reasons=rejection_reasons,
         approved_target_ids=approved_target_ids,
         approved_categories=approved_categories,
+        approved_from=approved_from,
+        approved_to=approved_to,
         letter=letter,
     )
     if request.status not in (S.IN_REVIEW, S.ESCALATED):
@@ -161,6 +169,10 @@ def decision_make(
         review.checks_run(actor=actor, request=request, trigger=CheckTrigger.DECISION, now=now)
         review.refuse_if_blocked(request)
         review.refuse_unless_escalated(request)
+    elif draft.outcome == DecisionOutcome.PRESERVE:
+        # Preserving takes a copy of an account's records: the agency must be real.
+        review.checks_run(actor=actor, request=request, trigger=CheckTrigger.DECISION, now=now)
+        review.refuse_if_blocked(request)
     decision = review.decision_record(actor=actor, request=request, draft=draft, now=now)
     to_status = _AFTER_DECISION[DecisionOutcome(outcome)]
     if to_status == S.CLOSED:
@@ -171,6 +183,8 @@ def decision_make(
     request_transition(
         actor=actor, request=request, to_status=to_status, reason=f"Decision: {outcome}", now=now
     )
+    if draft.outcome == DecisionOutcome.PRESERVE:
+        open_production(actor=actor, request=request, decision=decision, now=now)
     return decision
 
 
@@ -214,6 +228,7 @@ def approval_give(
             reason="All required approvals given",
             now=now,
         )
+        open_production(actor=actor, request=request, decision=decision, now=now)
     return approval
 
 
@@ -221,14 +236,25 @@ def approval_give(
 def request_close(
     *, actor: Actor, request: LegalRequest, reason: str, now: datetime
 ) -> LegalRequest:
-    """Close an approved request once its disclosure has been delivered."""
+    """Close a request whose disclosure was delivered (or a preservation that is done with).
+
+    An approved disclosure is never closed by hand without a delivery: the agency downloads the
+    released package, or a reviewer records a delivery by other means with its evidence
+    (``disclosing.delivery_record_other_means``); an agency that no longer wants it withdraws."""
     require_role(actor, StaffRole.REVIEWER)
     request = lock_request(request)
     refuse_if_held(request, now)
-    if request.status != S.APPROVED:
+    if request.status in (S.APPROVED, S.PRODUCED):
+        raise Conflict(
+            f"{request.reference} is {S(request.status).label.lower()} but nothing has been "
+            "delivered: release its production for the agency to download, or record a "
+            "delivery by other means with its evidence, or the agency's withdrawal",
+            code="delivery_required",
+        )
+    if request.status not in (S.DELIVERED, S.PRESERVED):
         raise Conflict(
             f"{request.reference} is {S(request.status).label.lower()}; only an approved request "
-            "is closed this way",
+            "that was delivered, or a preserved one, is closed this way",
             code="illegal_transition",
         )
     return request_transition(

@@ -57,7 +57,7 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-# --- Signing in ---------------------------------------------------------------------------------
+# --- Signing in ----------------------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
@@ -172,7 +172,7 @@ def request_access_sent_view(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/request_access_sent.html")
 
 
-# --- Following requests ---------------------------------------------------------------------------
+# --- Following requests --------------------------------------------------------------------------
 
 
 def _agency_request(officer: Officer, request_id: uuid.UUID | str) -> LegalRequest:
@@ -321,7 +321,7 @@ def withdraw_view(request: HttpRequest, officer: Officer, request_id: uuid.UUID)
     return redirect("portal:request-detail", request_id=legal_request.public_id)
 
 
-# --- Submitting a request: form -> review -> send -> sent ---------------------------------------
+# --- Submitting a request: form -> review -> send -> sent ----------------------------------------
 
 
 def _form_page(

@@ -102,6 +102,7 @@ class DecisionOutcome(models.TextChoices):
     PARTIAL = "PARTIAL", "Disclose in part"
     REJECTED = "REJECTED", "Reject"
     NO_DATA = "NO_DATA", "No data found"
+    PRESERVE = "PRESERVE", "Preserve (disclose nothing)"
 
 
 class RejectionReason(models.TextChoices):
@@ -127,6 +128,9 @@ class Decision(models.Model):
     rejection_reasons = models.JSONField(default=list, blank=True)
     approved_target_ids = models.JSONField(default=list, blank=True)
     approved_categories = models.JSONField(default=list, blank=True)
+    # PARTIAL may narrow the requested date range too (inclusive dates, as requested).
+    approved_from = models.DateField(null=True, blank=True)
+    approved_to = models.DateField(null=True, blank=True)
     rationale = models.TextField()
     letter = models.TextField(blank=True, help_text="The letter to the agency, if any.")
     requires_human_rights_approval = models.BooleanField(default=False)
@@ -160,6 +164,16 @@ class Decision(models.Model):
             ),
             models.CheckConstraint(
                 condition=~models.Q(rationale=""), name="decision_has_rationale"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_from__isnull=True, approved_to__isnull=True)
+                | models.Q(
+                    outcome=DecisionOutcome.PARTIAL,
+                    approved_from__isnull=False,
+                    approved_to__isnull=False,
+                    approved_from__lte=models.F("approved_to"),
+                ),
+                name="decision_approved_range_partial_and_ordered",
             ),
         ]
 

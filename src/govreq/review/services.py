@@ -9,7 +9,7 @@ eyes, a valid decision), then writes, with its audit event in the caller's trans
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import IntegrityError, transaction
 
@@ -18,7 +18,7 @@ from govreq.accounts.permissions import actor_roles, require_role
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
-from govreq.intake.models import FINAL_STATUSES, LegalRequest, RequestStatus
+from govreq.intake.models import FINAL_STATUSES, LegalRequest, RequestKind, RequestStatus
 from govreq.intake.services import lock_request
 from govreq.policy.selectors import policy_current
 from govreq.review.checks import BLOCK, Finding, needs_human_rights_approval, run_checks, worst
@@ -40,7 +40,7 @@ S = RequestStatus
 STANDARD_APPROVALS_NEEDED = 2
 
 
-# --- checks ------------------------------------------------------------------------------------
+# --- checks --------------------------------------------------------------------------------------
 
 
 def checks_run(*, actor: Actor, request: LegalRequest, trigger: str, now: datetime) -> CheckRun:
@@ -110,7 +110,7 @@ def latest_findings(request: LegalRequest) -> list[Finding]:
     ]
 
 
-# --- rules ------------------------------------------------------------------------------------
+# --- rules ---------------------------------------------------------------------------------------
 
 
 def refuse_if_blocked(request: LegalRequest, *, ignore: frozenset[str] = frozenset()) -> None:
@@ -222,6 +222,8 @@ class DecisionDraft:
     rejection_reasons: list[str]
     approved_target_ids: list[int]
     approved_categories: list[str]
+    approved_from: date | None
+    approved_to: date | None
     letter: str
 
     @property
@@ -237,15 +239,30 @@ def decision_validate(
     rejection_reasons: list[str] | None = None,
     approved_target_ids: list[int] | None = None,
     approved_categories: list[str] | None = None,
+    approved_from: date | None = None,
+    approved_to: date | None = None,
     letter: str = "",
 ) -> DecisionDraft:
     """The decision's fields, checked against the request; ValidationFailed names each problem."""
     errors: list[FieldError] = []
+    preservation = request.kind == RequestKind.PRESERVATION
     if outcome not in DecisionOutcome.values:
         errors.append(
             FieldError(
                 field="outcome", message=f"must be one of {', '.join(DecisionOutcome.values)}"
             )
+        )
+    elif preservation and outcome not in (DecisionOutcome.PRESERVE, DecisionOutcome.REJECTED):
+        errors.append(
+            FieldError(
+                field="outcome",
+                message="a preservation request is decided PRESERVE or REJECTED: preserving "
+                "discloses nothing",
+            )
+        )
+    elif not preservation and outcome == DecisionOutcome.PRESERVE:
+        errors.append(
+            FieldError(field="outcome", message="PRESERVE is only for preservation requests")
         )
     if not rationale.strip():
         errors.append(FieldError(field="rationale", message="explain the decision"))
@@ -278,10 +295,36 @@ def decision_validate(
                     message="name some of the data categories the request asked for",
                 )
             )
-        if set(target_ids) == requested_targets and set(categories) == set(request.data_categories):
+        if (approved_from is None) != (approved_to is None):
+            errors.append(
+                FieldError(field="approved_range", message="give both the first and last day")
+            )
+        elif approved_from is not None and approved_to is not None:
+            if request.data_from is None or request.data_to is None:
+                errors.append(
+                    FieldError(field="approved_range", message="the request names no date range")
+                )
+            elif not request.data_from <= approved_from <= approved_to <= request.data_to:
+                errors.append(
+                    FieldError(
+                        field="approved_range",
+                        message=f"must lie within the requested {request.data_from} to "
+                        f"{request.data_to}, first day first",
+                    )
+                )
+        narrowed_range = approved_from is not None and (
+            approved_from != request.data_from or approved_to != request.data_to
+        )
+        if (
+            set(target_ids) == requested_targets
+            and set(categories) == set(request.data_categories)
+            and not narrowed_range
+        ):
             errors.append(FieldError(field="outcome", message="that is everything: decide FULL"))
     elif approved_target_ids or approved_categories:
         errors.append(FieldError(field="approved_target_ids", message="only for PARTIAL"))
+    elif approved_from is not None or approved_to is not None:
+        errors.append(FieldError(field="approved_range", message="only for PARTIAL"))
     if errors:
         raise ValidationFailed(errors)
     return DecisionDraft(
@@ -290,6 +333,8 @@ def decision_validate(
         rejection_reasons=reasons,
         approved_target_ids=target_ids,
         approved_categories=categories,
+        approved_from=approved_from if outcome == DecisionOutcome.PARTIAL else None,
+        approved_to=approved_to if outcome == DecisionOutcome.PARTIAL else None,
         letter=letter.strip(),
     )
 
@@ -316,6 +361,8 @@ def decision_record(
         rejection_reasons=draft.rejection_reasons,
         approved_target_ids=draft.approved_target_ids,
         approved_categories=draft.approved_categories,
+        approved_from=draft.approved_from,
+        approved_to=draft.approved_to,
         rationale=draft.rationale,
         letter=draft.letter,
         requires_human_rights_approval=draft.disclosing
@@ -334,6 +381,9 @@ def decision_record(
             "rejection_reasons": draft.rejection_reasons,
             "approved_target_ids": draft.approved_target_ids,
             "approved_categories": draft.approved_categories,
+            "approved_range": [draft.approved_from, draft.approved_to]
+            if draft.approved_from
+            else None,
             "requires_human_rights_approval": decision.requires_human_rights_approval,
         },
         now=now,

@@ -91,7 +91,7 @@ CONTENT_CATEGORIES = frozenset({DataCategory.CONTENT.value})
 DEFAULT_NATIONAL_SECURITY_BANDS = "US:250"
 
 
-# --- Pure rules ---------------------------------------------------------------------------------
+# --- Pure rules ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -278,7 +278,7 @@ class Tally:
         }
 
 
-# --- Configuration ------------------------------------------------------------------------------
+# --- Configuration -------------------------------------------------------------------------------
 
 
 def national_security_bands() -> dict[str, int]:
@@ -302,7 +302,7 @@ def national_security_bands() -> dict[str, int]:
     return bands
 
 
-# --- The query ----------------------------------------------------------------------------------
+# --- The query -----------------------------------------------------------------------------------
 
 _SEPARATOR = "|"
 

@@ -126,7 +126,7 @@ def _entries(body: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield from body["jurisdictions"]
 
 
-# --- govreq's own schema --------------------------------------------------------------------
+# --- govreq's own schema -------------------------------------------------------------------------
 
 
 def own_rows(body: dict[str, Any], *, version: int | None) -> Iterator[dict[str, Any]]:
@@ -240,7 +240,7 @@ def own_json(body: dict[str, Any], *, provenance: Provenance | None = None) -> I
     yield "\n ]\n}\n"
 
 
-# --- Meta's layout ------------------------------------------------------------------------------
+# --- Meta's layout -------------------------------------------------------------------------------
 
 
 def _meta_percent(counts: dict[str, Any]) -> str:
@@ -283,7 +283,7 @@ def meta_csv(body: dict[str, Any]) -> Iterator[str]:
     return _csv_lines(rows())
 
 
-# --- Google's layout ----------------------------------------------------------------------------
+# --- Google's layout -----------------------------------------------------------------------------
 
 
 def google_csv(body: dict[str, Any]) -> Iterator[str]:
@@ -314,7 +314,7 @@ def google_csv(body: dict[str, Any]) -> Iterator[str]:
     return _csv_lines(rows())
 
 
-# --- Formats ------------------------------------------------------------------------------------
+# --- Formats -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -91,7 +91,7 @@ def _cell(row: list[str], positions: dict[str, int], name: str) -> str:
     return row[index] if index is not None and index < len(row) else ""
 
 
-# --- Country names ------------------------------------------------------------------------------
+# --- Country names -------------------------------------------------------------------------------
 
 # Names the platforms use that ISO 3166-1 (govreq's jurisdictions) spells differently.
 COUNTRY_ALIASES = {
@@ -148,7 +148,7 @@ def country_code(name: str) -> str:
     return _country_codes().get(_key(name), "")
 
 
-# --- Meta ---------------------------------------------------------------------------------------
+# --- Meta ----------------------------------------------------------------------------------------
 
 META_PERIOD_IN_NAME = re.compile(r"(\d{4})[_-]?H([12])", re.IGNORECASE)
 META_REQUIRED = (
@@ -306,7 +306,7 @@ def read_meta(source: Source, *, name: str = "") -> MetaFile:
     return MetaFile(period=period, rows=parsed, problems=problems)
 
 
-# --- Google -------------------------------------------------------------------------------------
+# --- Google --------------------------------------------------------------------------------------
 
 GOOGLE_REQUIRED = (
     "Period Ending",
@@ -360,7 +360,7 @@ def read_google(source: Source) -> list[GoogleRow]:
     return parsed
 
 
-# --- govreq's own exports -----------------------------------------------------------------------
+# --- govreq's own exports ------------------------------------------------------------------------
 
 _OWN_COUNTS = ("version", "requests", "accounts", "data_produced")
 _OWN_PERCENTS = ("data_produced_percent", "share_percent")

@@ -258,7 +258,7 @@ def _stream(
     return response
 
 
-# --- Public pages -------------------------------------------------------------------------------
+# --- Public pages --------------------------------------------------------------------------------
 
 
 @require_GET
@@ -307,7 +307,7 @@ def download(request: HttpRequest, period: str, suffix: str) -> StreamingHttpRes
     return _stream(parsed, suffix, report.body, report_provenance(report))
 
 
-# --- Staff: live drafts -------------------------------------------------------------------------
+# --- Staff: live drafts --------------------------------------------------------------------------
 
 
 def _draft_body(period: Period) -> dict[str, Any]:
