@@ -36,11 +36,9 @@ def _documents_in_tmp(settings: Any, tmp_path: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def platform(settings: Any, tmp_path: Any) -> Path:
-    """The demo platform in a temporary folder, configured as the data source, holding the
-    accounts the valid submission names (and a few others); returns the database's path."""
-    data_dir = tmp_path / "platform"
+def build_test_platform(data_dir: Path) -> Path:
+    """The demo platform in ``data_dir`` holding an account for each of PLATFORM_TARGETS, with
+    records over the last 400 days; returns the data-source file to configure."""
     rng = random.Random(7)
     connection = demo_platform.connect(demo_platform.database_path(data_dir))
     for index, (target_type, value) in enumerate(PLATFORM_TARGETS):
@@ -56,16 +54,29 @@ def platform(settings: Any, tmp_path: Any) -> Path:
     connection.close()
     config = data_dir / demo_platform.DATA_SOURCE_FILE
     demo_platform.write_source_config(data_dir, config)
-    settings.DATA_SOURCE_CONFIG = config
-    return demo_platform.database_path(data_dir)
+    return config
+
+
+@pytest.fixture
+def platform(settings: Any, tmp_path: Any) -> Path:
+    """The test platform (build_test_platform), configured as the data source; returns the path
+    of its database."""
+    settings.DATA_SOURCE_CONFIG = build_test_platform(tmp_path / "platform")
+    return demo_platform.database_path(tmp_path / "platform")
 
 
 # Accounts on the test platform: the valid submission's username, e-mail and phone (its IPv6
-# address names no account), and an unrelated one.
+# address names no account), the transparency history's targets, and an unrelated one.
 PLATFORM_TARGETS = [
     ("USERNAME", "scammer_hk"),
     ("EMAIL", "victim.finder@example.com"),
     ("PHONE", "+85291234567"),
+    ("EMAIL", "someone@example.com"),
+    ("USERNAME", "ransom"),
+    ("USERNAME", "keep_me"),
+    ("USERNAME", "target_one"),
+    ("USERNAME", "recruiter_hk"),
+    ("USERNAME", "girl_on_bridge"),
     ("USERNAME", "bystander"),
 ]
 

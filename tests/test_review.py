@@ -20,7 +20,7 @@ from govreq.lifecycle import reviewing
 from govreq.lifecycle.holding import hold_lift, hold_place
 from govreq.review.models import Approval, CheckRun
 from tests.conftest import field_errors
-from tests.review_helpers import EMERGENCY, make_staff, submit
+from tests.review_helpers import EMERGENCY, deliver, make_staff, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def run(*args):
 # --- workflow ---------------------------------------------------------------------------------
 
 
-def test_full_path_to_closed(chan, staff):
+def test_full_path_to_closed(chan, staff, platform):
     request = decided_full(submit(chan), staff)
     assert request.status == "DECIDED"
     reviewing.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
@@ -78,12 +78,21 @@ def test_full_path_to_closed(chan, staff):
     reviewing.approval_give(actor=staff.actor("ana"), request=request, now=timezone.now())
     request.refresh_from_db()
     assert request.status == "APPROVED"
+    deliver(request, staff, chan)  # collected, released, downloaded by the agency
     reviewing.request_close(
         actor=staff.actor("rita"), request=request, reason="Delivered", now=timezone.now()
     )
     request.refresh_from_db()
     statuses = [c.to_status for c in request.status_changes.order_by("occurred_at", "id")]
-    assert statuses == ["RECEIVED", "IN_REVIEW", "DECIDED", "APPROVED", "CLOSED"]
+    assert statuses == [
+        "RECEIVED",
+        "IN_REVIEW",
+        "DECIDED",
+        "APPROVED",
+        "PRODUCED",
+        "DELIVERED",
+        "CLOSED",
+    ]
     actions = set(
         AuditEvent.objects.filter(object_id=str(request.public_id)).values_list("action", flat=True)
     )
@@ -494,10 +503,11 @@ def test_hold_without_the_exception_holds_emergencies(chan, staff):
     assert submit(chan, document=False, **EMERGENCY).status == "ON_HOLD"
 
 
-def test_retroactive_hold_flags_approvals_since_it_started(chan, staff):
+def test_retroactive_hold_flags_approvals_since_it_started(chan, staff, platform):
     request = decided_full(submit(chan), staff)
     for name in ("alex", "ana"):
         reviewing.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
+    deliver(request, staff, chan)
     reviewing.request_close(
         actor=staff.actor("rita"), request=request, reason="Delivered", now=timezone.now()
     )

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from govreq.agencies.models import Officer
 from govreq.agencies.services import officer_add
-from tests.conftest import SYSTEM, make_agency
+from tests.conftest import SYSTEM, build_test_platform, make_agency
 from tests.review_helpers import Staff, make_staff
 from tests.transparency.history import History, build_history
 
@@ -40,7 +40,11 @@ def _report_key_in_tmp(settings: Any, tmp_path: Path) -> None:
 def _module_history(
     django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[History]:
-    documents = override_settings(DOCUMENTS_DIR=tmp_path_factory.mktemp("documents"))
+    documents = override_settings(
+        DOCUMENTS_DIR=tmp_path_factory.mktemp("documents"),
+        PACKAGES_DIR=tmp_path_factory.mktemp("packages"),
+        DATA_SOURCE_CONFIG=build_test_platform(tmp_path_factory.mktemp("platform")),
+    )
     outer = transaction.atomic()
     with django_db_blocker.unblock():
         documents.enable()

@@ -8,8 +8,8 @@ withdrawn while on hold.
 
 United States (H2): a court order with a gag order, produced; a subpoena rejected for two
 reasons; a warrant closed with no data; a warrant produced in part (no content); a preservation
-request honoured; a court order decided in December and approved in January (pending at the end
-of H2); a decision that lapsed and was taken again (rejected); a national-security order (banded).
+request preserved (its snapshot sealed); a court order decided in December and approved in
+January (pending at the end of H2); a decision that lapsed and was taken again (rejected); a national-security order (banded).
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from typing import Any
 
 from govreq.agencies.models import Officer
 from govreq.core.actors import Actor
+from govreq.disclosure.models import Production
 from govreq.intake.models import LegalRequest
+from govreq.lifecycle import disclosing
 from govreq.lifecycle.holding import hold_place
 from govreq.lifecycle.receiving import request_withdraw
 from govreq.lifecycle.reviewing import (
@@ -70,7 +72,8 @@ class History:
     def produce(
         self, request: LegalRequest, start: datetime, *, escalate: bool = False, close: bool = True
     ) -> LegalRequest:
-        """Review, decide FULL, approve (HR officer first if needed) and close."""
+        """Review, decide FULL, approve (HR officer first if needed), deliver (collect, release,
+        the agency downloads) and close."""
         rita = self.actor("rita")
         request_start_review(actor=rita, request=request, now=start + timedelta(hours=1))
         if escalate:
@@ -89,10 +92,50 @@ class History:
             approval_give(
                 actor=self.actor(name), request=request, now=start + timedelta(hours=4 + index)
             )
+        self.deliver(request, start + timedelta(hours=5))
         if close:
             request_close(
                 actor=rita, request=request, reason="Delivered", now=start + timedelta(hours=8)
             )
+        request.refresh_from_db()
+        return request
+
+    def deliver(self, request: LegalRequest, start: datetime) -> None:
+        """Collect the approved request's package, release it, and the agency downloads it."""
+        production = disclosing.production_collect_now(
+            actor=Actor.system("worker"),
+            production=Production.objects.get(request=request, status="PENDING"),
+            now=start,
+        ).production
+        disclosing.production_release(
+            actor=self.actor("rita"), production=production, now=start + timedelta(hours=1)
+        )
+        download = disclosing.package_download(
+            actor=Actor.for_officer(request.officer),
+            production=production,
+            channel="API",
+            client_address="192.0.2.1",
+            user_agent="history",
+            now=start + timedelta(hours=2),
+        )
+        b"".join(download.chunks)
+
+    def preserve(self, request: LegalRequest, start: datetime) -> LegalRequest:
+        """Review, decide PRESERVE and seal the snapshot."""
+        rita = self.actor("rita")
+        request_start_review(actor=rita, request=request, now=start + timedelta(hours=1))
+        decision_make(
+            actor=rita,
+            request=request,
+            outcome="PRESERVE",
+            rationale="Valid preservation request.",
+            now=start + timedelta(hours=2),
+        )
+        disclosing.production_collect_now(
+            actor=Actor.system("worker"),
+            production=Production.objects.get(request=request, status="PENDING"),
+            now=start + timedelta(hours=3),
+        )
         request.refresh_from_db()
         return request
 
@@ -263,9 +306,10 @@ def build_history(staff: Staff, chan: Officer, rivera: Officer) -> History:
     )
     for index, name in enumerate(["alex", "ana"]):
         approval_give(actor=staff.actor(name), request=partial, now=at(11, 4 + index))
+    history.deliver(partial, at(11, 7))
     refs["us_partial"] = partial
     received = at(10, 1)
-    refs["us_preservation"] = history.produce(
+    refs["us_preservation"] = history.preserve(
         submit(
             rivera,
             document=False,

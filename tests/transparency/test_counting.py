@@ -36,22 +36,25 @@ def h2(**kwargs):
 
 
 @pytest.mark.parametrize(
-    ("status", "decision", "outcome"),
+    ("status", "decision", "delivered", "outcome"),
     [
-        ("CLOSED", "FULL", "FULL"),
-        ("APPROVED", "PARTIAL", "PARTIAL"),
-        ("DECIDED", "FULL", "PENDING"),  # decided, not yet approved
-        ("ON_HOLD", "FULL", "PENDING"),  # approved, then stopped by a hold
-        ("CLOSED", "NO_DATA", "NO_DATA"),
-        ("REJECTED", "REJECTED", "REJECTED"),
-        ("WITHDRAWN", "FULL", "WITHDRAWN"),  # withdrawn after approval: nothing delivered
-        ("RECEIVED", "", "PENDING"),
-        ("IN_REVIEW", "", "PENDING"),
-        ("NEEDS_CLARIFICATION", "", "PENDING"),
+        ("CLOSED", "FULL", True, "FULL"),
+        ("DELIVERED", "PARTIAL", True, "PARTIAL"),
+        ("APPROVED", "PARTIAL", False, "PENDING"),  # approved, nothing delivered yet
+        ("PRODUCED", "FULL", False, "PENDING"),  # released, not yet downloaded
+        ("DECIDED", "FULL", False, "PENDING"),  # decided, not yet approved
+        ("ON_HOLD", "FULL", False, "PENDING"),  # approved, then stopped by a hold
+        ("ON_HOLD", "FULL", True, "FULL"),  # delivered before the hold: it left
+        ("CLOSED", "NO_DATA", False, "NO_DATA"),
+        ("REJECTED", "REJECTED", False, "REJECTED"),
+        ("WITHDRAWN", "FULL", False, "WITHDRAWN"),  # withdrawn after approval: nothing delivered
+        ("RECEIVED", "", False, "PENDING"),
+        ("IN_REVIEW", "", False, "PENDING"),
+        ("NEEDS_CLARIFICATION", "", False, "PENDING"),
     ],
 )
-def test_outcome_of(status, decision, outcome):
-    assert outcome_of(status, decision) == outcome
+def test_outcome_of(status, decision, delivered, outcome):
+    assert outcome_of(status, decision, delivered=delivered) == outcome
 
 
 def test_percent_rounds_half_up_and_refuses_to_divide_by_zero():
@@ -77,15 +80,20 @@ def test_content_disclosed_follows_the_decision():
         "national_security": False,
         "content_sought": True,
     }
-    full = RequestClass(**base, status="CLOSED", decision="FULL")
+    full = RequestClass(**base, status="CLOSED", decision="FULL", progress="DELIVERED")
     partial_without = RequestClass(
         **base,
-        status="APPROVED",
+        status="DELIVERED",
         decision="PARTIAL",
         approved_categories=frozenset({"BASIC_SUBSCRIBER"}),
+        progress="DELIVERED",
     )
     partial_with = RequestClass(
-        **base, status="APPROVED", decision="PARTIAL", approved_categories=frozenset({"CONTENT"})
+        **base,
+        status="DELIVERED",
+        decision="PARTIAL",
+        approved_categories=frozenset({"CONTENT"}),
+        progress="DELIVERED",
     )
     assert content_disclosed(full)
     assert not content_disclosed(partial_without)
@@ -187,7 +195,9 @@ def test_outcomes_are_counted_as_of_the_end_of_the_period(history):
     assert late.status == "APPROVED"  # today
     us = jurisdiction_entry(h2(), "US")
     assert us["outcomes"]["PENDING"] == 1
-    request_close(actor=history.actor("rita"), request=late, reason="Delivered", now=timezone.now())
+    history.deliver(late, timezone.now())
+    late.refresh_from_db()
+    assert late.status == "DELIVERED"
     assert jurisdiction_entry(h2(), "US") == us  # later history does not change the report
 
 
@@ -297,7 +307,7 @@ def test_an_empty_period_reports_nothing_but_its_holds(db):
 def test_preservation_requests_are_never_data_produced(history):
     us = jurisdiction_entry(h2(), "US")
     preservation = history.refs["us_preservation"]
-    assert preservation.status == "CLOSED"  # honoured in full
+    assert preservation.status == "PRESERVED"  # its snapshot sealed, nothing disclosed
     assert us["by_kind"]["PRESERVATION"] == {
         "requests": 1,
         "accounts": 1,

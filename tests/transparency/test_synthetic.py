@@ -72,8 +72,8 @@ def oracle(period: Period, bands: dict[str, int]) -> dict[str, dict[str, Any]]:
             label = "WITHDRAWN"
         elif status == "REJECTED":
             label = "REJECTED"
-        elif status in ("APPROVED", "CLOSED") and outcome in ("FULL", "PARTIAL"):
-            label = outcome
+        elif outcome in ("FULL", "PARTIAL") and any(c.to_status == "DELIVERED" for c in changes):
+            label = outcome  # data produced means delivered
         elif status == "CLOSED":
             label = "NO_DATA"
         else:
@@ -140,7 +140,9 @@ def test_hong_kong_after_the_hold_produces_only_through_exceptions(db):
     assert set(LegalRequest.objects.values_list("jurisdiction_id", flat=True)) == {"HK"}
     after = LegalRequest.objects.filter(jurisdiction_id="HK", received_at__gte=HK_HOLD_AT)
     assert after.exists()
-    produced = after.filter(status__in=["APPROVED", "CLOSED"], decisions__outcome="FULL")
+    produced = after.filter(
+        status__in=["APPROVED", "PRODUCED", "DELIVERED", "CLOSED"], decisions__outcome="FULL"
+    )
     assert all(r.needs_human_rights_approval for r in produced)
     assert all(r.kind == "EMERGENCY" or r.offence_category == "HUMAN_TRAFFICKING" for r in produced)
     assert produced.exists()

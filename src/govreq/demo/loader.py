@@ -11,18 +11,29 @@ import io
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import phonenumbers
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from govreq.accounts.services import staff_add
 from govreq.agencies.models import Agency, Officer
 from govreq.agencies.services import agency_add, officer_add
 from govreq.core.actors import Actor
+from govreq.demo import platform as demo_platform
 from govreq.demo.pdf import tiny_pdf
+from govreq.disclosure.models import Production
 from govreq.intake.models import Channel, LegalRequest, RequestStatus
 from govreq.intake.schemas import RequestSubmission
+from govreq.lifecycle.disclosing import (
+    package_download,
+    production_collect_now,
+    production_release,
+    productions_purge_expired,
+)
 from govreq.lifecycle.holding import hold_place
 from govreq.lifecycle.receiving import document_attach, request_submit, request_withdraw
 from govreq.lifecycle.rechecking import agency_verify
@@ -30,15 +41,16 @@ from govreq.lifecycle.reviewing import (
     approval_give,
     clarification_ask,
     decision_make,
-    request_close,
     request_escalate,
     request_start_review,
 )
+from govreq.review.models import Decision, DecisionOutcome
 from govreq.review.services import latest_findings
 from govreq.transparency.services import report_publish
 
 SEED = 20200630
 SYSTEM = Actor.system("demo")
+WORKER = Actor.system("worker")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -321,9 +333,13 @@ def demo_is_loaded() -> bool:
 
 @transaction.atomic
 def demo_load() -> int:
-    """Load the demo data set unless it is there already; return the number of requests added."""
+    """Load the demo data set unless it is there already; return the number of requests added.
+
+    The demo platform (``demo.platform``) is built beside it in the data directory, and
+    configured as the data source unless one is configured already."""
     if demo_is_loaded():
         return 0
+    demo_platform.write_source_config(Path(settings.DATA_DIR), Path(settings.DATA_SOURCE_CONFIG))
     rng = random.Random(SEED)
     setup_at = datetime(2019, 1, 2, 9, 0, tzinfo=UTC)
     officers: dict[str, list[Officer]] = {}
@@ -380,14 +396,66 @@ def demo_load() -> int:
 
     hold_placed = False
     for received_at, jurisdiction, scenario in plan:
+        _purge(received_at)
         if not hold_placed and received_at >= HK_HOLD_AT:
             _place_hk_hold(staff)
             hold_placed = True
         officer = rng.choice(officers[jurisdiction])
         request = _submit(officer, received_at, jurisdiction, scenario, rng)
         _review(request, received_at, staff, rng)
+    _purge(datetime(2022, 1, 15, tzinfo=UTC))
     _publish_reports(staff)
-    return len(plan)
+    return len(plan) + _recent(officers, staff)
+
+
+def _recent(officers: dict[str, list[Officer]], staff: dict[str, Any]) -> int:
+    """This week, on today's clock: a disclosure the agency has downloaded (its package can still
+    be downloaded and verified) and one whose package awaits download."""
+    now = timezone.now()
+    reviewer = Actor.for_user(staff["reviewer@platform.example"])
+    approvers = [Actor.for_user(staff[f"approver{n}@platform.example"]) for n in ("", "2")]
+    officer = next(o for o in officers["US"] if o.email == "j.rivera@fbi.gov")
+    rng = random.Random(f"{SEED}:recent")
+    for days_ago, downloaded in ((6, True), (2, False)):
+        received_at = now - timedelta(days=days_ago)
+        request = _submit(officer, received_at, "US", RECENT_COURT_ORDER, rng)
+        at = received_at + timedelta(hours=3)
+        request_start_review(actor=reviewer, request=request, now=at)
+        _platform_accounts(request, recent=True)
+        decision_make(
+            actor=reviewer,
+            request=request,
+            outcome="FULL",
+            rationale="Valid process, narrowly drawn, no human-rights concern.",
+            now=at + timedelta(hours=2),
+        )
+        for index, approver in enumerate(approvers):
+            approval_give(actor=approver, request=request, now=at + timedelta(hours=3 + index))
+        production = _collect(request, at + timedelta(hours=5))
+        production = production_release(
+            actor=reviewer, production=production, now=at + timedelta(hours=6)
+        )
+        if downloaded:
+            download = package_download(
+                actor=Actor.for_officer(officer),
+                production=production,
+                channel="PORTAL",
+                client_address="192.0.2.80",
+                user_agent="demo",
+                now=at + timedelta(days=1),
+            )
+            for _ in download.chunks:
+                pass
+    return 2
+
+
+RECENT_COURT_ORDER: Scenario = (
+    "COURT_ORDER",
+    "CYBERCRIME",
+    ["BASIC_SUBSCRIBER", "IP_LOGS"],
+    "18 U.S.C. 2703(d)",
+    "Ransomware negotiation conducted through the account.",
+)
 
 
 def _publish_reports(staff: dict[str, Any]) -> None:
@@ -602,6 +670,7 @@ def _review(
         )
         at += timedelta(hours=2 if request.kind == "EMERGENCY" else 24)
     if rng.random() < 0.1 and request.kind != "EMERGENCY":
+        # The platform has no account for these identifiers (none is added for them).
         decision_make(
             actor=reviewer,
             request=request,
@@ -609,6 +678,24 @@ def _review(
             rationale="No account matches the identifiers given.",
             now=at,
         )
+        return
+    _platform_accounts(request)
+    if request.kind == "PRESERVATION":
+        decision_make(
+            actor=reviewer,
+            request=request,
+            outcome="PRESERVE",
+            rationale="Valid preservation request: records frozen while the warrant is sought.",
+            now=at,
+        )
+        _collect(request, at + timedelta(minutes=20))
+        return
+    if _narrowed(request):
+        _decide_partial(request, reviewer, at)
+        for approver in approvers:
+            at += timedelta(hours=8)
+            approval_give(actor=approver, request=request, now=at)
+        _deliver(request, reviewer, at, fast=False)
         return
     decision_make(
         actor=reviewer,
@@ -622,8 +709,90 @@ def _review(
     for approver in ([hro] if request.needs_human_rights_approval else []) + approvers:
         at += timedelta(hours=1 if request.kind == "EMERGENCY" else 8)
         approval_give(actor=approver, request=request, now=at)
-    at += timedelta(hours=2 if request.kind == "EMERGENCY" else 24)
-    request_close(actor=reviewer, request=request, reason="Disclosure delivered", now=at)
+    _deliver(request, reviewer, at, fast=request.kind == "EMERGENCY")
+
+
+def _platform_accounts(request: LegalRequest, *, recent: bool = False) -> None:
+    """The demo platform gets an account for each identifier the request names (as a real
+    platform would have, when the request is about a real account); ``recent`` accounts have
+    records over the past year, the others over the demo's years."""
+    rng = random.Random(f"{SEED}:{request.reference}")  # apart from the story's own draws
+    path = demo_platform.database_path(Path(settings.DATA_DIR))
+    connection = demo_platform.connect(path)
+    try:
+        for target in request.targets.order_by("pk"):
+            demo_platform.account_ensure(
+                connection,
+                target.type,
+                target.value,
+                country=request.jurisdiction_id,
+                rng=rng,
+                **(
+                    {"start": timezone.now() - timedelta(days=365), "end": timezone.now()}
+                    if recent
+                    else {}
+                ),
+            )
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def _collect(request: LegalRequest, at: datetime) -> Production:
+    """The worker's part: collect the request's production from the demo platform."""
+    production = Production.objects.get(request=request, status="PENDING")
+    return production_collect_now(actor=WORKER, production=production, now=at).production
+
+
+def _deliver(request: LegalRequest, reviewer: Actor, at: datetime, *, fast: bool) -> None:
+    """Collect, release and let the agency download the package, on the historical clock; the
+    worker purges it at its expiry (``_purge``)."""
+    production = _collect(request, at + timedelta(minutes=10 if fast else 40))
+    at += timedelta(hours=1 if fast else 6)
+    production = production_release(actor=reviewer, production=production, now=at)
+    at += timedelta(hours=1 if fast else 30)
+    download = package_download(
+        actor=Actor.for_officer(request.officer),
+        production=production,
+        channel="API",
+        client_address="192.0.2.80",
+        user_agent="demo",
+        now=at,
+    )
+    for _ in download.chunks:
+        pass
+
+
+def _purge(now: datetime) -> None:
+    """What the worker does as time passes: packages past their download period are purged."""
+    productions_purge_expired(actor=WORKER, now=now)
+
+
+def _narrowed(request: LegalRequest) -> bool:
+    """The story's one partial disclosure: the first US court order naming several accounts."""
+    return (
+        request.jurisdiction_id == "US"
+        and request.kind == "COURT_ORDER"
+        and request.targets.count() > 1
+        and not Decision.objects.filter(outcome=DecisionOutcome.PARTIAL).exists()
+    )
+
+
+def _decide_partial(request: LegalRequest, reviewer: Actor, at: datetime) -> None:
+    first = request.targets.order_by("pk").first()
+    assert first is not None and request.data_from is not None and request.data_to is not None
+    decision_make(
+        actor=reviewer,
+        request=request,
+        outcome="PARTIAL",
+        rationale="Only the first account is tied to the offence by the affidavit; subscriber "
+        "details and the last 30 days of IP logs are enough for its purpose.",
+        approved_target_ids=[first.pk],
+        approved_categories=["BASIC_SUBSCRIBER", "IP_LOGS"],
+        approved_from=max(request.data_from, request.data_to - timedelta(days=29)),
+        approved_to=request.data_to,
+        now=at,
+    )
 
 
 OPEN_SINCE = datetime(2021, 5, 1, tzinfo=UTC)
@@ -661,4 +830,5 @@ def _leave_open(
         now=at,
     )
     if roll > 0.8:
+        _platform_accounts(request)
         approval_give(actor=approver, request=request, now=at + timedelta(hours=3))

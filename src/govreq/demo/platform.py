@@ -291,3 +291,39 @@ def account_for_target(target_type: str, value: str, *, country: str, index: int
         language=language,
         email=f"{username}@mail.example",
     )
+
+
+_EXISTS = {
+    "USERNAME": "SELECT id FROM accounts WHERE username = ?",
+    "USER_ID": "SELECT id FROM accounts WHERE CAST(id AS TEXT) = ?",
+    "EMAIL": "SELECT id FROM accounts WHERE email = ?",
+    "PHONE": "SELECT id FROM accounts WHERE phone = ?",
+    "IP_ADDRESS": "SELECT account_id FROM logins WHERE ip_address = ?",
+    "URL": "SELECT account_id FROM posts WHERE url = ?",
+}
+
+
+def account_ensure(
+    connection: sqlite3.Connection,
+    target_type: str,
+    value: str,
+    *,
+    country: str,
+    rng: random.Random,
+    records: int = 40,
+    start: datetime = HISTORY_START,
+    end: datetime = HISTORY_END,
+) -> int:
+    """The account a target names, added (with its records) if the platform has none yet."""
+    row = connection.execute(_EXISTS[target_type], (value,)).fetchone()
+    if row is not None:
+        return int(row[0])
+    index = connection.execute("SELECT COUNT(*) FROM accounts").fetchone()[0] + 1
+    return account_add(
+        connection,
+        account_for_target(target_type, value, country=country, index=index),
+        rng=rng,
+        records=records,
+        start=start,
+        end=end,
+    )

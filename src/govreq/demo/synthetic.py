@@ -265,7 +265,13 @@ def plan_history(
         at = _later(rng, at, fast, 1, 72)
         decision.approvals.append((approval_kind, slot, who, at))
     events.append((at, "APPROVED"))
-    events.append((_later(rng, at, fast, 1, 96), "CLOSED"))
+    # Collected and released, downloaded by the agency (the delivery), closed at the package's
+    # expiry two weeks later.
+    at = _later(rng, at, fast, 0.5, 24)
+    events.append((at, "PRODUCED"))
+    at = _later(rng, at, fast, 0.5, 72)
+    events.append((at, "DELIVERED"))
+    events.append((at + timedelta(days=14), "CLOSED"))
     return history
 
 

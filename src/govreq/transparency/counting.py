@@ -15,9 +15,11 @@ The rules:
   that instant (a request keyed in after the cut-off for an earlier receipt date is RECEIVED),
   and its decision is the one that was current then. The history is append-only, so a report for
   a closed period computes to the same numbers whenever it is computed.
-* **Some data produced**: a FULL or PARTIAL decision whose request had reached APPROVED (or
-  CLOSED after it) by the cut-off. An approved request that a hold stopped before delivery is
-  pending, on hold.
+* **Some data produced** means **delivered**: a FULL or PARTIAL decision whose request had
+  reached DELIVERED by the cut-off (the agency downloaded the released package, or a delivery
+  by other means was recorded with its evidence). An approved request that was not delivered by
+  then is pending, whether its package awaits download or a hold stopped it. Deliveries by other
+  means are also counted apart, and so are requests the agency withdrew after approval.
 * **Outcomes**: FULL, PARTIAL (as above), REJECTED (with each reason cited), NO_DATA (closed on
   a NO_DATA decision), WITHDRAWN, and PENDING (any other status at the cut-off, including
   ON_HOLD). They add up to the number of requests.
@@ -63,6 +65,7 @@ from django.db.models.functions import Cast, Coalesce, Concat
 from django.db.models.lookups import IsNull
 
 from govreq.core.errors import ValidationFailed
+from govreq.disclosure.models import OtherDelivery
 from govreq.holds.models import JurisdictionHold
 from govreq.intake.models import (
     DataCategory,
@@ -78,7 +81,7 @@ from govreq.review.models import Decision, DecisionOutcome, RejectionReason
 from govreq.transparency.periods import Period
 
 REPORT_FORMAT = "govreq-transparency-report/1"
-COUNTING_RULES_VERSION = 1
+COUNTING_RULES_VERSION = 2  # 2: "data produced" counts deliveries, not approvals
 
 S = RequestStatus
 K = RequestKind
@@ -108,18 +111,27 @@ class RequestClass:
     rejection_reasons: tuple[str, ...] = ()
     approved_categories: frozenset[str] = frozenset()
     held: bool = False  # ON_HOLD at any time before the cut-off
+    # How far a FULL or PARTIAL decision had got by the cut-off: "", APPROVED or DELIVERED.
+    progress: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return self.progress == S.DELIVERED
 
 
-def outcome_of(status: str, decision: str) -> str:
-    """The reported outcome of a request whose status and current decision are these."""
+def outcome_of(status: str, decision: str, *, delivered: bool = False) -> str:
+    """The reported outcome of a request whose status, current decision and delivery (by the
+    cut-off) are these: FULL or PARTIAL only once delivered."""
     if status == S.WITHDRAWN:
         return "WITHDRAWN"
     if status == S.REJECTED:
         return "REJECTED"
-    if decision in PRODUCED_OUTCOMES and status in (S.APPROVED, S.CLOSED):
+    if decision in PRODUCED_OUTCOMES and delivered:
         return decision
+    if decision in PRODUCED_OUTCOMES:
+        return "PENDING"  # approved (or awaiting approval) but nothing delivered yet
     if status == S.CLOSED:
-        # Only a NO_DATA decision closes a request without approval (lifecycle.workflow).
+        # Only a NO_DATA decision closes a request without a delivery (lifecycle.workflow).
         return "NO_DATA"
     return "PENDING"
 
@@ -127,7 +139,7 @@ def outcome_of(status: str, decision: str) -> str:
 def content_disclosed(request: RequestClass) -> bool:
     """Whether the data produced included stored content (FULL: what was asked; PARTIAL: what
     was approved)."""
-    if outcome_of(request.status, request.decision) == "PARTIAL":
+    if outcome_of(request.status, request.decision, delivered=request.delivered) == "PARTIAL":
         return bool(request.approved_categories & CONTENT_CATEGORIES)
     return request.content_sought
 
@@ -184,6 +196,8 @@ class Tally:
     held: int = 0
     national_security_requests: int = 0
     national_security_accounts: int = 0
+    withdrawn_after_approval: int = 0
+    delivered_by_other_means: int = 0
 
     def add(self, request: RequestClass, *, requests: int, accounts: int, banded: bool) -> None:
         """Count ``requests`` requests of one class (with ``accounts`` targets between them)."""
@@ -195,8 +209,10 @@ class Tally:
             self.preservation.add(requests, accounts, 0)
             self.by_kind[K.PRESERVATION].add(requests, accounts, 0)
             return
-        outcome = outcome_of(request.status, request.decision)
+        outcome = outcome_of(request.status, request.decision, delivered=request.delivered)
         produced = requests if outcome in PRODUCED_OUTCOMES else 0
+        if outcome == "WITHDRAWN" and request.progress == S.APPROVED:
+            self.withdrawn_after_approval += requests
         group = self.emergency if request.kind == K.EMERGENCY else self.legal_process
         group.add(requests, accounts, produced)
         self.by_kind[request.kind].add(requests, accounts, produced)
@@ -232,6 +248,8 @@ class Tally:
         self.held += other.held
         self.national_security_requests += other.national_security_requests
         self.national_security_accounts += other.national_security_accounts
+        self.withdrawn_after_approval += other.withdrawn_after_approval
+        self.delivered_by_other_means += other.delivered_by_other_means
 
     @property
     def requests(self) -> Counts:
@@ -256,6 +274,8 @@ class Tally:
             },
             "outcomes": {outcome: self.outcomes[outcome] for outcome in OUTCOMES},
             "pending_on_hold": self.pending_on_hold,
+            "withdrawn_after_approval": self.withdrawn_after_approval,
+            "delivered_by_other_means": self.delivered_by_other_means,
             "rejection_reasons": {reason: self.rejection_reasons[reason] for reason in REASONS},
             "content": {
                 "sought_content": self.sought_content,
@@ -326,6 +346,27 @@ def _classified(
         )
 
     sep = Value(_SEPARATOR)
+    # How far a disclosure got by the cut-off: DELIVERED if it ever was, else APPROVED if it
+    # ever was, else nothing (one index look-up in the request's history).
+    progress = Coalesce(
+        Subquery(
+            StatusChange.objects.filter(
+                request=OuterRef("request"),
+                to_status__in=[S.APPROVED, S.DELIVERED],
+                occurred_at__lt=cutoff,
+            )
+            .order_by(
+                Case(
+                    When(to_status=S.DELIVERED, then=Value(0)),
+                    default=Value(1),
+                    output_field=IntegerField(),
+                ),
+                "occurred_at",
+            )
+            .values("to_status")[:1]
+        ),
+        Value(""),
+    )
     # One look-up per request gives "STATUS|OUTCOME|reasons|approved categories" as of the
     # cut-off. At most one decision is current at any instant (the highest id wins should the
     # data say otherwise). A REJECTED or NO_DATA decision ends the request in the same
@@ -358,6 +399,8 @@ def _classified(
                     "outcome",
                     Value(_SEPARATOR * 2),
                     Cast("approved_categories", TextField()),
+                    sep,
+                    progress,
                     output_field=TextField(),
                 ),
                 output_field=TextField(),
@@ -459,7 +502,8 @@ def request_class(row: dict[str, Any]) -> RequestClass:
     """A grouped row of the classifying query as a RequestClass."""
     status, _, rest = (row["state_at"] or "").partition(_SEPARATOR)
     outcome, _, rest = rest.partition(_SEPARATOR)
-    reasons, _, approved = rest.partition(_SEPARATOR)
+    reasons, _, rest = rest.partition(_SEPARATOR)
+    approved, _, progress = rest.partition(_SEPARATOR)
     return RequestClass(
         jurisdiction=row["jurisdiction_id"],
         kind=row["kind"],
@@ -471,6 +515,7 @@ def request_class(row: dict[str, Any]) -> RequestClass:
         rejection_reasons=tuple(_json_list(reasons)) if outcome == DecisionOutcome.REJECTED else (),
         approved_categories=frozenset(_json_list(approved)),
         held=bool(row["held"]),
+        progress=progress,
     )
 
 
@@ -501,6 +546,19 @@ def _tallies(
             accounts=row["accounts"] or 0,
             banded=request.jurisdiction in bands,
         )
+    # Deliveries made outside govreq are few: counted from their own table, like everything
+    # else leaving out banded national-security process.
+    other_means = OtherDelivery.objects.filter(
+        request__in=requests.exclude(kind=K.PRESERVATION), recorded_at__lt=cutoff
+    )
+    for jurisdiction in bands:
+        other_means = other_means.exclude(
+            request__jurisdiction_id=jurisdiction,
+            request__offence_category=OffenceCategory.NATIONAL_SECURITY,
+        )
+    for row in other_means.values("request__jurisdiction_id").annotate(n=Count("request_id")):
+        tally = tallies.setdefault(row["request__jurisdiction_id"], Tally())
+        tally.delivered_by_other_means += row["n"]
     return tallies
 
 

@@ -172,6 +172,8 @@ def _entry_rows(entry: dict[str, Any], base: dict[str, Any]) -> Iterator[dict[st
     for outcome in OUTCOMES:
         yield share(f"outcome:{outcome}", entry["outcomes"][outcome])
     yield share("outcome:PENDING:on_hold", entry["pending_on_hold"])
+    yield share("outcome:WITHDRAWN:after_approval", entry["withdrawn_after_approval"])
+    yield share("delivered_by_other_means", entry["delivered_by_other_means"])
     for reason in RejectionReason.values:
         yield row(f"rejection_reason:{reason}", requests=entry["rejection_reasons"][reason])
     for key, count in entry["content"].items():
