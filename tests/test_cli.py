@@ -6,9 +6,9 @@ import json
 from io import StringIO
 
 import pytest
-from django.utils import timezone
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from govreq.accounts.models import ApiToken, RoleAssignment, User
 from govreq.agencies.models import Agency, AgencyStatus, Officer

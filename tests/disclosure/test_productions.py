@@ -73,7 +73,9 @@ def test_approval_opens_a_production_that_is_collected_when_the_approval_commits
             assert member.read_bytes().startswith(b"GRQSEAL1")
 
 
-def test_release_download_delivers_and_the_package_verifies_offline(chan, staff, platform, tmp_path):
+def test_release_download_delivers_and_the_package_verifies_offline(
+    chan, staff, platform, tmp_path
+):
     request = approve(submit(chan), staff)
     production = collect(request)
     production = disclosing.production_release(
@@ -102,7 +104,8 @@ def test_release_download_delivers_and_the_package_verifies_offline(chan, staff,
         csv_text = archive.read("account-01/IP_LOGS.csv").decode()
         json_doc = json.loads(archive.read("account-01/IP_LOGS.json"))
     assert {"manifest.json", "manifest.sig", "README.txt"} <= names
-    assert csv_text.splitlines()[0] == "account,category,occurred_at,logged_in_at,ip_address,user_agent"
+    header = "account,category,occurred_at,logged_in_at,ip_address,user_agent"
+    assert csv_text.splitlines()[0] == header
     assert len(json_doc["records"]) == len(csv_text.splitlines()) - 1
 
     # One byte of a file, then one byte of the manifest: verification fails and names it.
@@ -157,9 +160,7 @@ def test_expired_packages_are_gone_and_their_bytes_purged(chan, staff, platform,
         package_bytes(production, chan)
 
 
-def test_an_undelivered_package_that_expires_returns_the_request_to_approved(
-    chan, staff, platform
-):
+def test_an_undelivered_package_that_expires_returns_the_request_to_approved(chan, staff, platform):
     request = approve(submit(chan), staff)
     production = disclosing.production_release(
         actor=staff.actor("rita"), production=collect(request), now=timezone.now()
@@ -177,9 +178,7 @@ def test_an_undelivered_package_that_expires_returns_the_request_to_approved(
     assert again.pk != production.pk and again.status == "PENDING"
 
 
-def test_nothing_is_released_or_downloaded_while_a_hold_covers_the_request(
-    chan, staff, platform
-):
+def test_nothing_is_released_or_downloaded_while_a_hold_covers_the_request(chan, staff, platform):
     request = approve(submit(chan), staff)
     production = collect(request)
     hold_place(

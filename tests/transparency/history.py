@@ -9,7 +9,8 @@ withdrawn while on hold.
 United States (H2): a court order with a gag order, produced; a subpoena rejected for two
 reasons; a warrant closed with no data; a warrant produced in part (no content); a preservation
 request preserved (its snapshot sealed); a court order decided in December and approved in
-January (pending at the end of H2); a decision that lapsed and was taken again (rejected); a national-security order (banded).
+January (pending at the end of H2); a decision that lapsed and was taken again (rejected); a
+national-security order (banded).
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ from govreq.core.errors import ValidationFailed
 from govreq.intake.models import Channel
 from govreq.intake.schemas import RequestSubmission
 from govreq.lifecycle.receiving import request_submit
-from govreq.lifecycle.reviewing import request_close
 from govreq.transparency.counting import (
     RequestClass,
     band,

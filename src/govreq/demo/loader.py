@@ -718,6 +718,9 @@ def _platform_accounts(request: LegalRequest, *, recent: bool = False) -> None:
     records over the past year, the others over the demo's years."""
     rng = random.Random(f"{SEED}:{request.reference}")  # apart from the story's own draws
     path = demo_platform.database_path(Path(settings.DATA_DIR))
+    start, end = demo_platform.HISTORY_START, demo_platform.HISTORY_END
+    if recent:
+        start, end = timezone.now() - timedelta(days=365), timezone.now()
     connection = demo_platform.connect(path)
     try:
         for target in request.targets.order_by("pk"):
@@ -727,11 +730,8 @@ def _platform_accounts(request: LegalRequest, *, recent: bool = False) -> None:
                 target.value,
                 country=request.jurisdiction_id,
                 rng=rng,
-                **(
-                    {"start": timezone.now() - timedelta(days=365), "end": timezone.now()}
-                    if recent
-                    else {}
-                ),
+                start=start,
+                end=end,
             )
         connection.commit()
     finally:
