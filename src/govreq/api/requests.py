@@ -10,7 +10,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
 from ninja import File, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -18,11 +18,18 @@ from pydantic import Field
 
 from govreq.api.auth import caller_actor, caller_officer
 from govreq.api.pagination import PageParams, paginate, reject_unknown_query_parameters
-from govreq.api.schemas import ERRORS
+from govreq.api.schemas import ERRORS, ErrorOut
+from govreq.disclosure.models import Production
+from govreq.disclosure.selectors import (
+    AgencyDecision,
+    agency_decision,
+    production_for_agency,
+    productions_released,
+)
 from govreq.intake import selectors
 from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus, StatusChange
 from govreq.intake.schemas import RequestSubmission
-from govreq.lifecycle import receiving
+from govreq.lifecycle import disclosing, receiving
 from govreq.lifecycle.reviewing import clarification_answer
 
 router = Router()
@@ -82,6 +89,69 @@ class DateRangeOut(Schema):
     end: date
 
 
+class TargetRefOut(Schema):
+    type: str
+    value: str
+
+
+class ReasonOut(Schema):
+    code: str
+    label: str
+
+
+class AgencyDecisionOut(Schema):
+    """The decision as the agency is told it: never while it awaits approval."""
+
+    outcome: str = Field(description="FULL, PARTIAL, REJECTED, NO_DATA or PRESERVE")
+    decided_at: datetime
+    letter: str
+    rejection_reasons: list[ReasonOut]
+    produced_targets: list[TargetRefOut]
+    not_produced_targets: list[TargetRefOut]
+    produced_categories: list[str]
+    not_produced_categories: list[str]
+    produced_from: date | None
+    produced_to: date | None
+
+
+class ManifestFileOut(Schema):
+    name: str
+    account_index: int
+    category: str
+    format: str
+    sha256: str
+    size: int
+    records: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+class ProductionOut(Schema):
+    """A released production: its signed manifest's files and where to download the package."""
+
+    id: uuid.UUID = Field(alias="public_id")
+    status: str = Field(description="RELEASED (awaiting download), DELIVERED or PURGED")
+    released_at: datetime
+    expires_at: datetime
+    delivered_at: datetime | None
+    purged_at: datetime | None
+    record_count: int
+    manifest_sha256: str
+    signing_key_id: str
+    files: list[ManifestFileOut]
+    package_url: str | None = Field(description="None once the package has expired")
+
+    @staticmethod
+    def resolve_files(obj: Production) -> list[dict[str, Any]]:
+        return list((obj.manifest or {}).get("files", []))
+
+    @staticmethod
+    def resolve_package_url(obj: Production) -> str | None:
+        if obj.purged_at is not None or (obj.expires_at and obj.expires_at <= timezone.now()):
+            return None
+        return f"/api/v1/requests/{obj.request.public_id}/productions/{obj.public_id}/package"
+
+
 class RequestSummaryOut(Schema):
     id: uuid.UUID = Field(alias="public_id")
     reference: str
@@ -118,6 +188,16 @@ class RequestOut(Schema):
     documents: list[DocumentOut]
     clarifications: list[ClarificationOut]
     history: list[HistoryOut]
+    decision: AgencyDecisionOut | None
+    productions: list[ProductionOut]
+
+    @staticmethod
+    def resolve_decision(obj: LegalRequest) -> AgencyDecision | None:
+        return agency_decision(obj)
+
+    @staticmethod
+    def resolve_productions(obj: LegalRequest) -> list[Production]:
+        return list(productions_released(obj).select_related("request"))
 
     @staticmethod
     def resolve_agency(obj: LegalRequest) -> str:
@@ -290,3 +370,58 @@ def answer_clarification(
         now=timezone.now(),
     )
     return selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+
+
+@router.get(
+    "/{request_id}/productions",
+    response={200: list[ProductionOut], **ERRORS},
+    summary="The productions released to your agency",
+)
+def list_productions(request: HttpRequest, request_id: str) -> list[Production]:
+    officer = caller_officer(request)
+    legal_request = selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+    return list(productions_released(legal_request).select_related("request"))
+
+
+@router.get(
+    "/{request_id}/productions/{production_id}/package",
+    response={200: None, 410: ErrorOut, **ERRORS},
+    summary="Download a production's package (ZIP)",
+    description=(
+        "The signed package: manifest.json, manifest.sig and every file. The first download is "
+        "the delivery receipt; every download is recorded. 410 once the package has expired "
+        "(its bytes are deleted, the manifest remains); 409 while a hold covers the request. "
+        "Check it offline with `python -m govreq.disclosure.verify PACKAGE.zip`."
+    ),
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "The package",
+                "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def download_package(
+    request: HttpRequest, request_id: str, production_id: str
+) -> StreamingHttpResponse:
+    officer = caller_officer(request)
+    legal_request = selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+    download = disclosing.package_download(
+        actor=caller_actor(request),
+        production=production_for_agency(legal_request, production_id),
+        channel=Channel.API,
+        client_address=request.META.get("REMOTE_ADDR", ""),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        now=timezone.now(),
+    )
+    return package_response(download)
+
+
+def package_response(download: disclosing.PackageDownloadStream) -> StreamingHttpResponse:
+    """The package as an attachment, streamed, never cached."""
+    response = StreamingHttpResponse(download.chunks, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{download.file_name}"'
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

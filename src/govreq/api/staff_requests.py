@@ -6,7 +6,7 @@ Routes only translate HTTP to services; roles, holds and four-eyes are enforced 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from django.http import HttpRequest
@@ -17,6 +17,7 @@ from pydantic import Field
 from govreq.accounts.models import User
 from govreq.api.auth import caller_staff
 from govreq.api.pagination import PageParams, paginate, reject_unknown_query_parameters
+from govreq.api.productions import StaffProductionOut
 from govreq.api.requests import (
     ClarificationOut,
     DateRangeOut,
@@ -27,6 +28,7 @@ from govreq.api.requests import (
 )
 from govreq.api.schemas import ERRORS
 from govreq.core.errors import ValidationFailed
+from govreq.disclosure.selectors import productions_of
 from govreq.intake import selectors as intake_selectors
 from govreq.intake.models import RequestKind, RequestStatus
 from govreq.lifecycle import reviewing
@@ -108,6 +110,8 @@ class DecisionOut(Schema):
     rejection_reasons: list[str]
     approved_target_ids: list[int]
     approved_categories: list[str]
+    approved_from: date | None
+    approved_to: date | None
     requires_human_rights_approval: bool
     decided_by: str | None
     decided_at: datetime
@@ -180,6 +184,7 @@ class StaffRequestOut(Schema):
     decisions: list[DecisionOut]
     holds: list[CoveringHoldOut]
     re_reviews: list[ReReviewOut]
+    productions: list[StaffProductionOut]
 
 
 def staff_request_detail(record: ReviewRecord) -> dict[str, Any]:
@@ -223,6 +228,8 @@ def staff_request_detail(record: ReviewRecord) -> dict[str, Any]:
                 "rejection_reasons": d.rejection_reasons,
                 "approved_target_ids": d.approved_target_ids,
                 "approved_categories": d.approved_categories,
+                "approved_from": d.approved_from,
+                "approved_to": d.approved_to,
                 "requires_human_rights_approval": d.requires_human_rights_approval,
                 "decided_by": d.decided_by.email if d.decided_by else None,
                 "decided_at": d.decided_at,
@@ -257,6 +264,7 @@ def staff_request_detail(record: ReviewRecord) -> dict[str, Any]:
             {"hold": r.hold_id, "approved_at": r.approved_at, "flagged_at": r.flagged_at}
             for r in record.re_reviews
         ],
+        "productions": list(productions_of(request).select_related("request", "released_by")),
     }
 
 
@@ -370,13 +378,15 @@ class DecisionIn(Schema):
     rejection_reasons: list[RejectionReason] = []
     approved_target_ids: list[int] = Field(default=[], description="PARTIAL: target ids.")
     approved_categories: list[str] = Field(default=[], description="PARTIAL: data categories.")
+    approved_from: date | None = Field(default=None, description="PARTIAL: first day (narrower).")
+    approved_to: date | None = Field(default=None, description="PARTIAL: last day (narrower).")
     letter: str = Field(default="", max_length=20000, description="Letter to the agency.")
 
 
 @router.post(
     "/{request_id}/decision",
     response={200: StaffRequestOut, **ERRORS},
-    summary="Decide: FULL, PARTIAL, REJECTED or NO_DATA",
+    summary="Decide: FULL, PARTIAL, REJECTED, NO_DATA, or PRESERVE (preservation requests)",
 )
 def decide(request: HttpRequest, request_id: str, payload: DecisionIn) -> dict[str, Any]:
     actor = caller_staff(request)
@@ -388,6 +398,8 @@ def decide(request: HttpRequest, request_id: str, payload: DecisionIn) -> dict[s
         rejection_reasons=[str(r) for r in payload.rejection_reasons],
         approved_target_ids=payload.approved_target_ids,
         approved_categories=payload.approved_categories,
+        approved_from=payload.approved_from,
+        approved_to=payload.approved_to,
         letter=payload.letter,
         now=timezone.now(),
     )
