@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,7 @@ class Command(GovreqCommand):
         "review": "Start reviewing a received request.",
         "escalate": "Send a request to the human-rights officer.",
         "clarify": "Ask the agency a question (the request waits for the answer).",
-        "decide": "Decide: FULL, PARTIAL, REJECTED or NO_DATA.",
+        "decide": "Decide: FULL, PARTIAL, REJECTED, NO_DATA, or PRESERVE (preservation requests).",
         "approve": "Approve the current disclosure decision (four eyes).",
         "return": "Send a request back to review (its current decision lapses).",
         "close": "Close an approved request after its disclosure was delivered.",
@@ -112,6 +112,18 @@ class Command(GovreqCommand):
                     choices=DataCategory.values,
                     dest="categories",
                     help="PARTIAL: a data category to disclose.",
+                )
+                parser.add_argument(
+                    "--from",
+                    dest="approved_from",
+                    type=date.fromisoformat,
+                    help="PARTIAL: the first day to disclose (within the requested range).",
+                )
+                parser.add_argument(
+                    "--to",
+                    dest="approved_to",
+                    type=date.fromisoformat,
+                    help="PARTIAL: the last day to disclose.",
                 )
                 parser.add_argument("--letter", default="", help="Letter to the agency.")
             elif name == "approve":
@@ -298,6 +310,8 @@ class Command(GovreqCommand):
             rejection_reasons=options["reasons"],
             approved_target_ids=options["target_ids"],
             approved_categories=options["categories"],
+            approved_from=options["approved_from"],
+            approved_to=options["approved_to"],
             letter=options["letter"],
             now=timezone.now(),
         )
