@@ -65,6 +65,16 @@ class DecisionForm(forms.Form):
     approved_categories = forms.MultipleChoiceField(
         label=_("Partial: data to disclose"), required=False, widget=forms.CheckboxSelectMultiple
     )
+    approved_from = forms.DateField(
+        label=_("Partial: first day to disclose (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    approved_to = forms.DateField(
+        label=_("Partial: last day to disclose (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     letter = forms.CharField(
         label=_("Letter to the agency (optional)"),
         required=False,
@@ -72,11 +82,25 @@ class DecisionForm(forms.Form):
     )
 
     def __init__(
-        self, *args: object, targets: list[tuple[str, str]], categories: list[str], **kwargs: object
+        self,
+        *args: object,
+        targets: list[tuple[str, str]],
+        categories: list[str],
+        preservation: bool = False,
+        **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["approved_target_ids"].choices = targets  # type: ignore[attr-defined]
         self.fields["approved_categories"].choices = [(c, c) for c in categories]  # type: ignore[attr-defined]
+        # A preservation request is preserved or rejected; only it can be preserved.
+        allowed = (
+            {DecisionOutcome.PRESERVE, DecisionOutcome.REJECTED}
+            if preservation
+            else set(DecisionOutcome) - {DecisionOutcome.PRESERVE}
+        )
+        self.fields["outcome"].choices = [  # type: ignore[attr-defined]
+            (value, label) for value, label in DecisionOutcome.choices if value in allowed
+        ]
 
 
 class ApprovalForm(forms.Form):
@@ -176,3 +200,16 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
     actor = forms.CharField(label=_("Actor contains"), required=False, max_length=254)
+
+
+class ReleaseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I have read the scope check and the manifest: release this package to the agency")
+    )
+
+
+class OtherDeliveryForm(forms.Form):
+    reason = forms.CharField(
+        label=_("How and when it was delivered"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    evidence = forms.FileField(label=_("Evidence (a receipt, a letter, a court's order)"))

@@ -6,6 +6,7 @@ services; the views only decide which buttons to show.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from datetime import time as dtime
@@ -43,20 +44,28 @@ from govreq.console.forms import (
     AuditFilterForm,
     DecisionForm,
     HoldForm,
+    OtherDeliveryForm,
     QuestionForm,
     QueueFilterForm,
     ReasonForm,
+    ReleaseForm,
     SecondFactorForm,
     SignInForm,
     VerifyAgencyForm,
 )
 from govreq.core.actors import Actor
 from govreq.core.errors import DomainError, NotFound, ValidationFailed
+from govreq.disclosure.models import Production
+from govreq.disclosure.selectors import (
+    manifest_summary,
+    production_for_decision,
+    productions_of,
+)
 from govreq.holds import selectors as hold_selectors
 from govreq.intake import selectors as intake_selectors
 from govreq.intake.models import FINAL_STATUSES, Document, LegalRequest, RequestStatus
 from govreq.intake.services import document_open
-from govreq.lifecycle import holding, rechecking, reviewing
+from govreq.lifecycle import disclosing, holding, rechecking, reviewing
 from govreq.review import services as review
 from govreq.review.models import DISCLOSING_OUTCOMES, Decision
 from govreq.review.selectors import queue_counts, request_queue, review_record
@@ -280,6 +289,7 @@ def _available(request: HttpRequest, legal: LegalRequest, record: Any) -> dict[s
     already = current is not None and any(
         a.approver_id == request.user.pk for a in current.approvals.all()
     )
+    production = production_for_decision(current) if current is not None else None
     return {
         "start_review": status == S.RECEIVED
         and bool(roles & {StaffRole.REVIEWER, StaffRole.INTAKE}),
@@ -300,7 +310,24 @@ def _available(request: HttpRequest, legal: LegalRequest, record: Any) -> dict[s
             roles & {StaffRole.REVIEWER, StaffRole.APPROVER, StaffRole.HUMAN_RIGHTS_OFFICER}
         )
         and status in (S.ESCALATED, S.DECIDED, S.APPROVED),
-        "close": reviewer and not held and status == S.APPROVED,
+        "close": reviewer and not held and status in (S.DELIVERED, S.PRESERVED),
+        "collect": reviewer
+        and (
+            (status == S.APPROVED and (production is None or production.status == "FAILED"))
+            or (
+                status == S.DECIDED
+                and current is not None
+                and current.outcome == "PRESERVE"
+                and (production is None or production.status == "FAILED")
+            )
+        ),
+        "release": reviewer
+        and not held
+        and status == S.APPROVED
+        and production is not None
+        and production.status == "READY"
+        and production.purpose == "DISCLOSURE",
+        "deliver_other": reviewer and not held and status == S.APPROVED,
         "rerun_checks": bool(
             roles & {StaffRole.INTAKE, StaffRole.REVIEWER, StaffRole.HUMAN_RIGHTS_OFFICER}
         )
@@ -330,8 +357,15 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
         or DecisionForm(
             targets=[(str(t.pk), f"{t.type}: {t.value}") for t in targets],
             categories=list(legal.data_categories),
+            preservation=legal.kind == "PRESERVATION",
         ),
         "approval_form": forms.get("approval_form") or ApprovalForm(),
+        "release_form": forms.get("release_form") or ReleaseForm(),
+        "other_delivery_form": forms.get("other_delivery_form") or OtherDeliveryForm(),
+        "productions": [
+            (production, manifest_summary(production))
+            for production in productions_of(legal).prefetch_related("downloads__officer")
+        ],
     }
     current = context["current"]
     if isinstance(current, Decision):
@@ -399,6 +433,7 @@ def _decide(request: HttpRequest, legal: LegalRequest, actor: Actor, now: dateti
         request.POST,
         targets=[(str(t.pk), t.value) for t in legal.targets.all()],
         categories=list(legal.data_categories),
+        preservation=legal.kind == "PRESERVATION",
     )
     if not decision_form.is_valid():
         return _("Correct the decision form."), {"decision_form": decision_form}
@@ -411,6 +446,8 @@ def _decide(request: HttpRequest, legal: LegalRequest, actor: Actor, now: dateti
         rejection_reasons=data["rejection_reasons"],
         approved_target_ids=[int(t) for t in data["approved_target_ids"]],
         approved_categories=data["approved_categories"],
+        approved_from=data["approved_from"],
+        approved_to=data["approved_to"],
         letter=data["letter"],
         now=now,
     )
@@ -436,6 +473,56 @@ def _approve(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datet
     return None
 
 
+def _collect(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
+    disclosing.production_collect(actor=actor, request=legal, now=now)
+    return None
+
+
+def _release(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
+    release_form = ReleaseForm(request.POST)
+    if not release_form.is_valid():
+        return _("Confirm that you have read the scope check and the manifest."), {
+            "release_form": release_form
+        }
+    production = (
+        Production.objects.filter(
+            request=legal, public_id=request.POST.get("production", "")
+        ).first()
+        if _is_uuid(request.POST.get("production", ""))
+        else None
+    )
+    if production is None:
+        raise Http404
+    disclosing.production_release(actor=actor, production=production, now=now)
+    return None
+
+
+def _deliver_other(
+    request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime
+) -> Refusal:
+    form = OtherDeliveryForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _("Say how it was delivered and attach the evidence."), {"other_delivery_form": form}
+    evidence = form.cleaned_data["evidence"]
+    disclosing.delivery_record_other_means(
+        actor=actor,
+        request=legal,
+        reason=form.cleaned_data["reason"],
+        evidence=evidence,
+        evidence_name=evidence.name or "evidence",
+        now=now,
+    )
+    return None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
 CASE_ACTIONS: dict[str, CaseAction] = {
     "start_review": _start_review,
     "assign_me": _assign_me,
@@ -446,6 +533,9 @@ CASE_ACTIONS: dict[str, CaseAction] = {
     "clarify": _clarify,
     "decide": _decide,
     "approve": _approve,
+    "collect": _collect,
+    "release": _release,
+    "deliver_other": _deliver_other,
 }
 
 

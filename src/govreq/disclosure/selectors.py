@@ -87,6 +87,11 @@ def agency_decision(request: LegalRequest) -> AgencyDecision | None:
     )
 
 
+def production_for_decision(decision: Decision) -> Production | None:
+    """The decision's live (not purged) production, if any."""
+    return Production.objects.filter(decision=decision).exclude(status="PURGED").first()
+
+
 def productions_released(request: LegalRequest) -> QuerySet[Production]:
     """The productions released to the agency (newest first); unreleased ones are internal."""
     return Production.objects.filter(request=request, released_at__isnull=False).order_by(

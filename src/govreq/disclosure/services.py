@@ -504,7 +504,3 @@ def other_delivery_record(
         now=now,
     )
     return delivery
-
-
-def production_for_decision(decision: Decision) -> Production | None:
-    return Production.objects.filter(decision=decision).exclude(status=P.PURGED).first()

@@ -29,6 +29,7 @@ from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, DomainError, NotFound
 from govreq.disclosure import services as disclosure
 from govreq.disclosure.models import Production, ProductionPurpose, ProductionStatus
+from govreq.disclosure.selectors import production_for_decision
 from govreq.disclosure.sources import DataSource, DataSourceError, data_source_from_file
 from govreq.disclosure.sources.snapshot import SnapshotSource
 from govreq.intake import services as intake
@@ -101,7 +102,7 @@ def production_collect(*, actor: Actor, request: LegalRequest, now: datetime) ->
             "(or one decided PRESERVE) is collected",
             code="nothing_to_collect",
         )
-    existing = disclosure.production_for_decision(decision)
+    existing = production_for_decision(decision)
     if existing is not None and existing.status not in (P.PENDING, P.FAILED):
         raise Conflict(
             f"its production is already {P(existing.status).label.lower()}",
