@@ -14,6 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -102,13 +103,13 @@ def sign_in_url(next_path: str | None = None) -> str:
     return f"{url}?{urlencode({'next': next_path})}" if next_path else url
 
 
-def officer_required[**P](
-    view: Callable[Concatenate[HttpRequest, Officer, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+def officer_required[**P, R: HttpResponseBase](
+    view: Callable[Concatenate[HttpRequest, Officer, P], R],
+) -> Callable[Concatenate[HttpRequest, P], R | HttpResponse]:
     """Call ``view(request, officer, ...)`` for a signed-in officer; send others to sign in."""
 
     @functools.wraps(view)
-    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: P.args, **kwargs: P.kwargs) -> R | HttpResponse:
         officer = current_officer(request)
         if officer is None:
             next_path = request.get_full_path() if request.method == "GET" else None

@@ -30,6 +30,7 @@ from govreq.intake.schemas import MAX_TARGETS
 from govreq.jurisdictions.models import Jurisdiction
 from govreq.portal.staging import MAX_DOCUMENTS, StagedDocument
 from govreq.portal.targets import TargetLine
+from govreq.review.models import DecisionOutcome
 
 KIND_LABELS: dict[str, Promise] = {
     RequestKind.SUBPOENA: _("Subpoena"),
@@ -66,10 +67,20 @@ STATUS_LABELS: dict[str, Promise] = {
     RequestStatus.ESCALATED: _("Escalated to human-rights review"),
     RequestStatus.DECIDED: _("Decided, awaiting approval"),
     RequestStatus.APPROVED: _("Approved"),
+    RequestStatus.PRODUCED: _("Ready to download"),
+    RequestStatus.DELIVERED: _("Delivered"),
+    RequestStatus.PRESERVED: _("Preserved"),
     RequestStatus.CLOSED: _("Closed"),
     RequestStatus.ON_HOLD: _("On hold"),
     RequestStatus.WITHDRAWN: _("Withdrawn"),
     RequestStatus.REJECTED: _("Rejected"),
+}
+OUTCOME_LABELS: dict[str, Promise] = {
+    DecisionOutcome.FULL: _("Data disclosed in full"),
+    DecisionOutcome.PARTIAL: _("Data disclosed in part"),
+    DecisionOutcome.REJECTED: _("Rejected"),
+    DecisionOutcome.NO_DATA: _("No data found"),
+    DecisionOutcome.PRESERVE: _("Records preserved (nothing disclosed)"),
 }
 TARGET_TYPE_LABELS: dict[str, Promise] = {
     TargetType.USERNAME: _("Username"),

@@ -18,6 +18,11 @@ urlpatterns = [
     path("requests/<uuid:request_id>", views.request_detail_view, name="request-detail"),
     path("requests/<uuid:request_id>/withdraw", views.withdraw_view, name="withdraw"),
     path(
+        "requests/<uuid:request_id>/productions/<uuid:production_id>/package",
+        views.package_view,
+        name="package",
+    ),
+    path(
         "requests/<uuid:request_id>/clarifications/<int:clarification_id>/answer",
         views.answer_view,
         name="answer",

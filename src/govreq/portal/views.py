@@ -12,7 +12,15 @@ from typing import Any
 import pydantic
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    QueryDict,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,10 +31,16 @@ from govreq.agencies.models import Officer
 from govreq.agencies.services import access_request_submit
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, NotFound, ValidationFailed, pydantic_errors
+from govreq.disclosure.selectors import (
+    agency_decision,
+    production_for_agency,
+    productions_released,
+)
 from govreq.intake import selectors
-from govreq.intake.models import OPEN_STATUSES, LegalRequest, StatusChange
+from govreq.intake.models import OPEN_STATUSES, Channel, LegalRequest, RequestStatus, StatusChange
 from govreq.intake.schemas import RequestSubmission
 from govreq.intake.validation import NormalisedTarget, submission_errors
+from govreq.lifecycle.disclosing import Gone, package_download
 from govreq.lifecycle.receiving import request_withdraw
 from govreq.lifecycle.reviewing import clarification_answer
 from govreq.portal import services, staging
@@ -238,8 +252,19 @@ def _detail_page(
             _clarification_context(legal_request, clarification, answer_forms.get(clarification.pk))
             for clarification in legal_request.clarifications.order_by("asked_at", "id")
         ],
-        "is_open": legal_request.status in OPEN_STATUSES,
+        "is_open": legal_request.status in OPEN_STATUSES
+        and legal_request.status not in (RequestStatus.DELIVERED, RequestStatus.PRODUCED),
         "withdraw_form": withdraw_form or WithdrawForm(),
+        "decision": agency_decision(legal_request),
+        "productions": [
+            {
+                "production": production,
+                "downloadable": production.purged_at is None
+                and production.expires_at is not None
+                and production.expires_at > timezone.now(),
+            }
+            for production in productions_released(legal_request)
+        ],
     }
     return render(request, "portal/request_detail.html", context, status=status)
 
@@ -298,6 +323,41 @@ def answer_view(
     return _detail_page(
         request, officer, legal_request, answer_forms={clarification.pk: form}, status=400
     )
+
+
+@require_GET
+@officer_required
+def package_view(
+    request: HttpRequest, officer: Officer, request_id: uuid.UUID, production_id: uuid.UUID
+) -> HttpResponseBase:
+    """Download a released package (the first download is the delivery receipt)."""
+    legal_request = _agency_request(officer, request_id)
+    try:
+        download = package_download(
+            actor=Actor.for_officer(officer),
+            production=production_for_agency(legal_request, str(production_id)),
+            channel=Channel.PORTAL,
+            client_address=request.META.get("REMOTE_ADDR", ""),
+            user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            now=timezone.now(),
+        )
+    except NotFound:
+        raise Http404("no such package") from None
+    except Gone:
+        messages.error(
+            request,
+            gettext("The package has expired and its files were deleted; its manifest remains."),
+        )
+        return _detail_page(request, officer, legal_request, status=410)
+    except Conflict:
+        messages.error(
+            request, gettext("The package cannot be downloaded while a hold is in force.")
+        )
+        return redirect("portal:request-detail", request_id=legal_request.public_id)
+    response = StreamingHttpResponse(download.chunks, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{download.file_name}"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_POST

@@ -8,6 +8,7 @@ from govreq.portal.forms import (
     DATA_CATEGORY_LABELS,
     KIND_LABELS,
     OFFENCE_LABELS,
+    OUTCOME_LABELS,
     STATUS_LABELS,
     TARGET_TYPE_LABELS,
 )
@@ -43,3 +44,8 @@ def status_label(value: object) -> str:
 @register.filter
 def target_type_label(value: object) -> str:
     return _label(TARGET_TYPE_LABELS, value)
+
+
+@register.filter
+def outcome_label(value: object) -> str:
+    return _label(OUTCOME_LABELS, value)
