@@ -270,6 +270,8 @@ REPORT_NATIONAL_SECURITY_BANDS = os.environ.get("GOVREQ_REPORT_NATIONAL_SECURITY
 DATA_SOURCE_CONFIG = Path(
     os.environ.get("GOVREQ_DATA_SOURCE_CONFIG") or (DATA_DIR / "data-source.toml")
 )
+# Where officers and staff reach govreq: links in e-mails are built from it.
+BASE_URL = os.environ.get("GOVREQ_BASE_URL", "http://127.0.0.1:8000")
 # How long a released package can be downloaded; afterwards its bytes are purged.
 PACKAGE_DOWNLOAD_DAYS = int(os.environ.get("GOVREQ_PACKAGE_DOWNLOAD_DAYS", "14"))
 
@@ -308,4 +310,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("GOVREQ_LOG_LEVEL", "WARNING")},
+    # Django's task framework logs every task at INFO; failures are still WARNING and above.
+    "loggers": {"django.tasks": {"level": os.environ.get("GOVREQ_LOG_LEVEL", "WARNING")}},
 }

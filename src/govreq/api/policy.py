@@ -14,7 +14,7 @@ from govreq.api.auth import caller_staff
 from govreq.api.schemas import ERRORS
 from govreq.lifecycle.rechecking import policy_update
 from govreq.policy.models import PolicyVersion
-from govreq.policy.selectors import policy_current
+from govreq.policy.selectors import policy_current, policy_document_of
 
 router = Router()
 
@@ -25,6 +25,10 @@ class PolicyVersionOut(Schema):
     created_at: datetime
     created_by: str | None
     document: dict[str, Any]
+
+    @staticmethod
+    def resolve_document(obj: PolicyVersion) -> dict[str, Any]:
+        return policy_document_of(obj)
 
     @staticmethod
     def resolve_created_by(obj: PolicyVersion) -> str | None:

@@ -35,6 +35,7 @@ from govreq.disclosure.sources.snapshot import SnapshotSource
 from govreq.intake import services as intake
 from govreq.intake.models import LegalRequest, RequestStatus
 from govreq.intake.services import lock_request
+from govreq.lifecycle.agency_mail import tell_officer
 from govreq.lifecycle.guards import refuse_if_held
 from govreq.lifecycle.transitions import request_transition
 from govreq.review.models import Decision, DecisionOutcome
@@ -167,6 +168,7 @@ def production_collect_now(
                 now=now,
                 audit_data={"production": str(production.public_id)},
             )
+            tell_officer(request, "decision")
     return CollectionResult(production=production, ran=True)
 
 
@@ -211,6 +213,7 @@ def production_release(*, actor: Actor, production: Production, now: datetime) -
         now=now,
         audit_data={"production": str(production.public_id)},
     )
+    tell_officer(request, "package")
     return production
 
 

@@ -18,6 +18,7 @@ from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, ValidationFailed
 from govreq.intake.models import LegalRequest, RequestStatus
 from govreq.intake.services import lock_request
+from govreq.lifecycle.agency_mail import tell_officer
 from govreq.lifecycle.disclosing import open_production
 from govreq.lifecycle.guards import refuse_if_held
 from govreq.lifecycle.transitions import request_transition
@@ -79,7 +80,11 @@ def clarification_ask(
         reason="Clarification requested",
         now=now,
     )
-    return review.clarification_record(actor=actor, request=request, question=question, now=now)
+    clarification = review.clarification_record(
+        actor=actor, request=request, question=question, now=now
+    )
+    tell_officer(request, "question")
+    return clarification
 
 
 @transaction.atomic
@@ -185,6 +190,8 @@ def decision_make(
     )
     if draft.outcome == DecisionOutcome.PRESERVE:
         open_production(actor=actor, request=request, decision=decision, now=now)
+    elif not draft.disclosing:
+        tell_officer(request, "decision")  # rejected or no data: the agency is told now
     return decision
 
 
@@ -229,6 +236,7 @@ def approval_give(
             now=now,
         )
         open_production(actor=actor, request=request, decision=decision, now=now)
+        tell_officer(request, "decision")
     return approval
 
 

@@ -6,6 +6,9 @@ through the frozen ``Policy`` value object and never through the ORM.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from govreq.intake.models import DataCategory, OffenceCategory, RequestKind
@@ -52,6 +55,62 @@ class HumanRights(BaseModel):
         return sorted(set(codes))
 
 
+LETTER_OUTCOMES = ("FULL", "PARTIAL", "REJECTED", "NO_DATA", "PRESERVE")
+LETTER_FIELDS = (
+    "reference",
+    "agency",
+    "case_number",
+    "received",
+    "produced",
+    "not_produced",
+    "reasons",
+)
+
+
+class LetterText(BaseModel):
+    """One letter in English and Traditional Chinese. Placeholders in braces: {reference},
+    {agency}, {case_number}, {received}, {produced}, {not_produced}, {reasons}."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    en: str = Field(min_length=1)
+    zh_hant: str = Field(min_length=1, alias="zh-Hant")
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> LetterText:
+        for text in (self.en, self.zh_hant):
+            try:
+                text.format_map(dict.fromkeys(LETTER_FIELDS, ""))
+            except (KeyError, ValueError, IndexError) as error:
+                raise ValueError(
+                    f"unknown or broken placeholder {error} (use {', '.join(LETTER_FIELDS)})"
+                ) from None
+        return self
+
+
+class Letters(BaseModel):
+    """The letters to agencies: one per outcome, plus a paragraph per rejection reason."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outcomes: dict[str, LetterText]
+    rejection_reasons: dict[str, LetterText] = {}
+
+    @field_validator("outcomes")
+    @classmethod
+    def _every_outcome(cls, value: dict[str, LetterText]) -> dict[str, LetterText]:
+        missing = set(LETTER_OUTCOMES) - set(value)
+        if missing:
+            raise ValueError(f"a letter is needed for {', '.join(sorted(missing))}")
+        return value
+
+
+# The default letters (English and Traditional Chinese) are data, shipped beside this module.
+DEFAULT_LETTERS: dict[str, object] = json.loads(
+    (Path(__file__).parent / "letters.json").read_text(encoding="utf-8")
+)
+
+
 class PolicyDocument(BaseModel):
     """The whole policy. ``process`` maps a jurisdiction code (or ``default``) to, per kind of
     legal process, the data categories that process can compel there."""
@@ -63,6 +122,8 @@ class PolicyDocument(BaseModel):
     cross_border_agreements: dict[str, CrossBorderAgreement] = {}
     human_rights: HumanRights
     emergency_danger_keywords: list[str] = Field(min_length=1)
+    # Letters to agencies (editable policy data; a reviewer adjusts them per case).
+    letters: Letters = Letters.model_validate(DEFAULT_LETTERS)
 
     @model_validator(mode="after")
     def _has_default(self) -> PolicyDocument:

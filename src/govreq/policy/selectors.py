@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from govreq.core.errors import NotFound
 from govreq.policy.document import PolicyDocument
@@ -13,6 +14,12 @@ def policy_current() -> tuple[PolicyVersion, PolicyDocument]:
     if row is None:
         raise NotFound("no policy version exists; run migrations", code="policy_missing")
     return row, _parsed(row.pk, row.version)
+
+
+def policy_document_of(row: PolicyVersion) -> dict[str, Any]:
+    """A version's document as in force: every field, defaults filled in (a version written
+    before a field existed shows that field's default), in the JSON a policy admin edits."""
+    return _parsed(row.pk, row.version).model_dump(mode="json", by_alias=True)
 
 
 @lru_cache(maxsize=16)

@@ -29,7 +29,7 @@ def policy_version_add(
         parsed = PolicyDocument.model_validate(document)
     except pydantic.ValidationError as error:
         raise pydantic_errors(error.errors()) from None
-    normalised = parsed.model_dump(mode="json")
+    normalised = parsed.model_dump(mode="json", by_alias=True)
     previous = PolicyVersion.objects.select_for_update().order_by("-version").first()
     version = PolicyVersion.objects.create(
         version=(previous.version + 1) if previous else 1,

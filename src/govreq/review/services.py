@@ -23,6 +23,7 @@ from govreq.intake.services import lock_request
 from govreq.policy.selectors import policy_current
 from govreq.review.checks import BLOCK, Finding, needs_human_rights_approval, run_checks, worst
 from govreq.review.facts import request_facts
+from govreq.review.letters import LetterFacts, letter_compose
 from govreq.review.models import (
     DISCLOSING_OUTCOMES,
     Approval,
@@ -350,6 +351,33 @@ def refuse_unless_escalated(request: LegalRequest) -> None:
         )
 
 
+def decision_letter(request: LegalRequest, draft: DecisionDraft) -> str:
+    """The reviewer's letter, or one composed from the policy's templates for the outcome."""
+    if draft.letter:
+        return draft.letter
+    targets = list(request.targets.order_by("pk"))
+    partial = draft.outcome == DecisionOutcome.PARTIAL
+    produced = [t for t in targets if not partial or t.pk in draft.approved_target_ids]
+    categories = draft.approved_categories if partial else list(request.data_categories)
+    _, policy = policy_current()
+    return letter_compose(
+        policy.letters,
+        LetterFacts(
+            reference=request.reference,
+            agency=request.agency.name,
+            jurisdiction=request.jurisdiction_id,
+            case_number=request.agency_case_number,
+            received=request.received_at.date(),
+            outcome=draft.outcome,
+            rejection_reasons=draft.rejection_reasons,
+            produced_accounts=[t.value for t in produced],
+            produced_categories=categories,
+            not_produced_accounts=[t.value for t in targets if t not in produced],
+            not_produced_categories=sorted(set(request.data_categories) - set(categories)),
+        ),
+    )
+
+
 def decision_record(
     *, actor: Actor, request: LegalRequest, draft: DecisionDraft, now: datetime
 ) -> Decision:
@@ -364,7 +392,7 @@ def decision_record(
         approved_from=draft.approved_from,
         approved_to=draft.approved_to,
         rationale=draft.rationale,
-        letter=draft.letter,
+        letter=decision_letter(request, draft),
         requires_human_rights_approval=draft.disclosing
         and (request.needs_human_rights_approval or request.status == S.ESCALATED),
         decided_by=actor.user,

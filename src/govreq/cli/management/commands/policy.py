@@ -10,7 +10,7 @@ from django.utils import timezone
 from govreq.cli.commands import GovreqCommand, actor_for
 from govreq.lifecycle.rechecking import policy_update
 from govreq.policy.models import PolicyVersion
-from govreq.policy.selectors import policy_current
+from govreq.policy.selectors import policy_current, policy_document_of
 
 
 class Command(GovreqCommand):
@@ -36,7 +36,7 @@ class Command(GovreqCommand):
                 raise CommandError(f"no policy version {options['version']}", returncode=3)
         else:
             row = policy_current()[0]
-        self.print_json(row.document)
+        self.print_json(policy_document_of(row))
 
     def handle_history(self, **options: Any) -> None:
         for row in PolicyVersion.objects.select_related("created_by").order_by("-version")[:100]:
