@@ -67,3 +67,9 @@ class RequestSubmission(Schema):
     gag_order: GagOrderIn | None = None
     emergency: EmergencyIn | None = None
     targets: list[TargetIn] = Field(min_length=1, max_length=MAX_TARGETS)
+    preservation_reference: str | None = Field(
+        default=None,
+        max_length=20,
+        description="The reference (GR-...) of your agency's earlier preservation request that "
+        "this legal process follows: its sealed snapshot is the source of what is produced.",
+    )

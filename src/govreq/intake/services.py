@@ -16,7 +16,7 @@ from django.db import transaction
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
-from govreq.agencies.models import AgencyStatus, Officer, OfficerStatus
+from govreq.agencies.models import Agency, AgencyStatus, Officer, OfficerStatus
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.canonical import canonical_json, sha256_hex
@@ -28,6 +28,7 @@ from govreq.intake.models import (
     IdempotencyKey,
     LegalRequest,
     ReferenceCounter,
+    RequestKind,
     RequestStatus,
     StatusChange,
     Target,
@@ -66,6 +67,9 @@ def submission_authorise(*, actor: Actor, officer: Officer) -> None:
 def submission_hash(submission: RequestSubmission, received_at: datetime | None) -> str:
     """What an Idempotency-Key is bound to: the body as submitted (and any back-dated receipt)."""
     body = submission.model_dump(mode="json")
+    if body.get("preservation_reference") is None:
+        # Absent as before the field existed, so earlier keys still match their bodies.
+        body.pop("preservation_reference", None)
     if received_at is not None:
         body["received_at"] = received_at.isoformat()
     return sha256_hex(canonical_json(body))
@@ -117,6 +121,7 @@ def request_record(
         errors.append(FieldError(field="agency", message="the agency is suspended"))
     if received_at is not None and received_at > now:
         errors.append(FieldError(field="received_at", message="lies in the future"))
+    preservation = _preservation_followed(submission, agency, errors)
     if errors:
         raise ValidationFailed(errors)
 
@@ -147,6 +152,7 @@ def request_record(
         gag_expires_on=gag.expires_on if gag else None,
         emergency_danger=emergency.danger.strip() if emergency else "",
         emergency_why_now=emergency.why_now.strip() if emergency else "",
+        preservation=preservation,
         status=RequestStatus.RECEIVED,
     )
     Target.objects.bulk_create(
@@ -179,6 +185,42 @@ def request_record(
         now=now,
     )
     return SubmitResult(request=request, created=True)
+
+
+def _preservation_followed(
+    submission: RequestSubmission, agency: Agency, errors: list[FieldError]
+) -> LegalRequest | None:
+    """The agency's preserved request a follow-up names, or None (with an error if it names one
+    that is not this agency's, not a preservation, or not preserved)."""
+    reference = (submission.preservation_reference or "").strip().upper()
+    if not reference:
+        return None
+    if submission.kind == RequestKind.PRESERVATION:
+        errors.append(
+            FieldError(
+                field="preservation_reference", message="a preservation request follows nothing"
+            )
+        )
+        return None
+    preserved = LegalRequest.objects.filter(
+        reference=reference, agency=agency, kind=RequestKind.PRESERVATION
+    ).first()
+    held_preserved = preserved is not None and (
+        preserved.status == RequestStatus.PRESERVED
+        or (
+            preserved.status == RequestStatus.ON_HOLD
+            and preserved.status_before_hold == RequestStatus.PRESERVED
+        )
+    )
+    if preserved is None or not held_preserved:
+        errors.append(
+            FieldError(
+                field="preservation_reference",
+                message=f"{reference} is not a preserved preservation request of your agency",
+            )
+        )
+        return None
+    return preserved
 
 
 def _require_transaction(name: str) -> None:
