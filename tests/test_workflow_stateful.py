@@ -4,7 +4,11 @@ Whatever the sequence, every refused action is a domain error (never a crash or 
 error), and these invariants hold after every step:
 - no request is APPROVED, or CLOSED after a disclosure decision, without two approvals by two
   different people other than the decider (and the human-rights officer's, where required);
-- nothing leaves an active hold: every open request a hold in force covers is ON_HOLD;
+- nothing leaves an active hold: every open request a hold in force covers is ON_HOLD, and no
+  package was released or downloaded while a hold then in force covered its request;
+- data leaves only as approved: every released production implements a current, approved
+  disclosure decision (never a preservation), only the requesting agency downloads it, and a
+  request is DELIVERED only after a download or a recorded delivery;
 - a request is ON_HOLD exactly when it remembers the status it came from;
 - the status history ends at the current status, and the audit chain verifies.
 """
@@ -22,7 +26,9 @@ from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
     consumes,
+    initialize,
     invariant,
+    precondition,
     rule,
 )
 
@@ -30,11 +36,12 @@ from govreq.agencies.services import officer_add
 from govreq.audit.selectors import audit_chain_verify
 from govreq.core.actors import Actor
 from govreq.core.errors import DomainError
+from govreq.disclosure.models import Production
 from govreq.holds.models import JurisdictionHold
 from govreq.holds.rules import excepted, in_force, in_scope
 from govreq.holds.selectors import hold_spec, request_scope
-from govreq.intake.models import LegalRequest, RequestStatus
-from govreq.lifecycle import reviewing
+from govreq.intake.models import LegalRequest, RequestStatus, StatusChange
+from govreq.lifecycle import disclosing, reviewing
 from govreq.lifecycle.holding import hold_lift, hold_place
 from govreq.lifecycle.receiving import request_withdraw
 from govreq.lifecycle.transitions import request_transition
@@ -93,6 +100,14 @@ class Workflow(RuleBasedStateMachine):
         except DomainError:
             pass
 
+    @initialize(target=requests, kind=KINDS)
+    def first_hong_kong_request(self, kind):
+        return self.receive(jurisdiction="HK", kind=kind, document=True)
+
+    @initialize(target=requests, kind=KINDS)
+    def first_us_request(self, kind):
+        return self.receive(jurisdiction="US", kind=kind, document=True)
+
     @rule(
         target=requests,
         jurisdiction=st.sampled_from(["HK", "US"]),
@@ -105,9 +120,16 @@ class Workflow(RuleBasedStateMachine):
             overrides, document = dict(EMERGENCY), False
         elif kind != "COURT_ORDER":
             overrides = {"offence_category": kind}
-        request = submit(
-            self.officers[jurisdiction], document=document, now=self.tick(), **overrides
+        at = self.tick()
+        overrides.setdefault("deadline_at", (at + timedelta(days=60)).isoformat())
+        overrides.setdefault(
+            "data_range",
+            {
+                "start": (at - timedelta(days=60)).date().isoformat(),
+                "end": (at - timedelta(days=1)).date().isoformat(),
+            },
         )
+        request = submit(self.officers[jurisdiction], document=document, now=at, **overrides)
         return request.pk
 
     @rule(pk=requests)
@@ -129,12 +151,31 @@ class Workflow(RuleBasedStateMachine):
                 if LegalRequest.objects.get(pk=pk).status != "DECIDED":
                     break
         elif request.status == "APPROVED":
+            production = Production.objects.filter(request=request).exclude(status="PURGED")
+            waiting = production.filter(status__in=["PENDING", "FAILED"]).first()
+            ready = production.filter(status="READY").first()
+            if waiting is not None:
+                ready = disclosing.production_collect_now(
+                    actor=SYSTEM, production=waiting, now=self.tick()
+                ).production
+            if ready is not None and ready.status == "READY":
+                self.attempt(
+                    disclosing.production_release, actor=self.staff.actor("raj"), production=ready
+                )
+        # PRODUCED waits for the download rule, so holds and time can come in between.
+        elif request.status == "DELIVERED":
             self.attempt(
                 reviewing.request_close,
                 actor=self.staff.actor("raj"),
                 request=request,
                 reason="delivered",
             )
+
+    @rule()
+    def advance_every_request(self):
+        """Every request takes its next natural step (deep states in few steps)."""
+        for pk in LegalRequest.objects.values_list("pk", flat=True):
+            self.advance(pk)
 
     @rule(pk=requests, who=someone("rita", "raj"))
     def start_review(self, pk, who):
@@ -190,6 +231,45 @@ class Workflow(RuleBasedStateMachine):
             reason="again",
         )
 
+    @rule(pk=requests)
+    def collect(self, pk):
+        """The worker collects whatever production waits (or retries a failed one)."""
+        for production in Production.objects.filter(
+            request_id=pk, status__in=["PENDING", "FAILED"]
+        ):
+            disclosing.production_collect_now(actor=SYSTEM, production=production, now=self.tick())
+
+    @rule(pk=requests, who=someone("rita", "raj"))
+    def release(self, pk, who):
+        for production in Production.objects.filter(request_id=pk).exclude(status="PURGED"):
+            self.attempt(
+                disclosing.production_release, actor=self.staff.actor(who), production=production
+            )
+
+    @rule(pk=requests, jurisdiction=st.sampled_from(["HK", "US"]))
+    def download(self, pk, jurisdiction):
+        """An officer (of the requesting agency, or of another one) downloads a package."""
+        for production in Production.objects.filter(request_id=pk).exclude(status="PURGED"):
+            try:
+                with transaction.atomic():
+                    fetched = disclosing.package_download(
+                        actor=Actor.for_officer(self.officers[jurisdiction]),
+                        production=production,
+                        channel="API",
+                        client_address="192.0.2.1",
+                        user_agent="hypothesis",
+                        now=self.tick(),
+                    )
+                b"".join(fetched.chunks)
+            except DomainError:
+                pass
+
+    @rule(days=st.integers(min_value=1, max_value=20))
+    def time_passes(self, days):
+        """Days go by; the worker purges expired packages."""
+        self.clock += timedelta(days=days)
+        disclosing.productions_purge_expired(actor=SYSTEM, now=self.tick())
+
     @rule(pk=requests, who=someone("rita", "raj"))
     def close(self, pk, who):
         self.attempt(
@@ -220,6 +300,7 @@ class Workflow(RuleBasedStateMachine):
             reason="direct",
         )
 
+    @precondition(lambda self: JurisdictionHold.objects.filter(lifted_at__isnull=True).count() < 2)
     @rule(
         target=holds,
         allow_emergency=st.booleans(),
@@ -250,7 +331,8 @@ class Workflow(RuleBasedStateMachine):
 
     @invariant()
     def four_eyes(self):
-        for request in LegalRequest.objects.filter(status__in=["APPROVED", "CLOSED"]):
+        disclosed = ["APPROVED", "PRODUCED", "DELIVERED", "CLOSED"]
+        for request in LegalRequest.objects.filter(status__in=disclosed):
             decision = Decision.objects.filter(request=request, superseded_at__isnull=True).first()
             assert decision is not None
             if decision.outcome not in ("FULL", "PARTIAL"):
@@ -273,6 +355,35 @@ class Workflow(RuleBasedStateMachine):
                 assert request.status == "ON_HOLD", (request.reference, request.status)
 
     @invariant()
+    def data_leaves_only_as_approved(self):
+        specs = [(h.created_at, hold_spec(h)) for h in JurisdictionHold.objects.all()]
+
+        def held_at(request, moment):
+            scope = request_scope(request)
+            return any(
+                placed <= moment
+                and in_force(s, moment)
+                and in_scope(s, scope)
+                and not excepted(s, scope)
+                for placed, s in specs
+            )
+
+        for production in Production.objects.filter(released_at__isnull=False):
+            request, decision = production.request, production.decision
+            assert production.purpose == "DISCLOSURE"
+            assert decision.outcome in ("FULL", "PARTIAL")
+            standard = {a.approver_id for a in decision.approvals.all() if a.kind == "STANDARD"}
+            assert len(standard) == 2 and decision.decided_by_id not in standard
+            assert not held_at(request, production.released_at), request.reference
+            for download in production.downloads.all():
+                assert download.officer.agency_id == request.agency_id
+                assert not held_at(request, download.downloaded_at), request.reference
+        for change in StatusChange.objects.filter(to_status="DELIVERED"):
+            assert Production.objects.filter(
+                request_id=change.request_id, delivered_at__lte=change.occurred_at
+            ).exists()
+
+    @invariant()
     def status_is_consistent(self):
         for request in LegalRequest.objects.all():
             assert (request.status == "ON_HOLD") == bool(request.status_before_hold)
@@ -281,9 +392,9 @@ class Workflow(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-def test_workflow_invariants():
+def test_workflow_invariants(platform):
     Workflow.TestCase.settings = settings(
-        max_examples=30,
+        max_examples=40,
         stateful_step_count=30,
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
