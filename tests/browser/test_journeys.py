@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from govreq.demo.pdf import tiny_pdf
+from govreq.disclosure.verify import verify_path
 from tests.browser.conftest import LiveServer, shot, staff_sign_in
 
 OFFICER = "j.rivera@fbi.gov"
@@ -129,6 +130,34 @@ def test_3_two_approvers_approve_and_the_officer_sees_the_outcome(
     officer.get_by_role("link", name=govreq_server.state["reference"]).click()
     assert "Approved" in officer.get_by_test_id("status").inner_text()
     shot(officer, "3-officer-sees-outcome")
+
+
+def test_3b_the_officer_downloads_a_package_in_the_portal(
+    govreq_server: LiveServer, new_page: Any, tmp_path: Path
+) -> None:
+    """The demo's package released two days ago: the officer downloads it from the portal (the
+    delivery receipt) and the package verifies offline against the platform's key."""
+    page = new_page()
+    officer_sign_in(govreq_server, page)
+    row = page.get_by_test_id("request-row").filter(has_text="Ready to download").first
+    row.get_by_role("link").click()
+    package = page.get_by_test_id("package")
+    assert "Available until" in package.inner_text()
+    page.get_by_text("Manifest (SHA-256 of every file)").click()
+    shot(page, "3b-officer-package-ready")
+    with page.expect_download() as download_info:
+        page.get_by_test_id("download").click()
+    saved = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(saved)
+    assert saved.name.endswith(".zip")
+    key = page.get_by_test_id("public-key").inner_text().strip()
+    result = verify_path(saved, public_key=key)
+    assert result.ok, result.problem
+    assert result.records > 0
+    page.reload()
+    assert page.get_by_test_id("status").inner_text().strip() == "Delivered"
+    assert "First downloaded on" in page.get_by_test_id("package").inner_text()
+    shot(page, "3b-officer-package-delivered")
 
 
 def test_4_a_hold_shows_a_banner_hides_approve_and_refuses_a_direct_post(
