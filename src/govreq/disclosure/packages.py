@@ -1,11 +1,12 @@
 """Building a production's package from a stream of records, and reading it back.
 
 Every (account, category) becomes two files, CSV and JSON (docs/disclosure.md gives their
-columns), each written straight into a sealed member (``sealing``) while its SHA-256, size,
-record count and time span are computed from the very bytes and records written. Nothing is
-held in memory but one chunk per open member, and nothing unencrypted touches the disk. The
-agency downloads a ZIP assembled on the fly from the members, with the signed manifest
-(``manifest.json``, ``manifest.sig``) inside it; ``verify`` checks such a ZIP offline.
+layout: a CSV header row; a JSON ``columns`` list and each record an array in that order), each
+written straight into a sealed member (``sealing``) while its SHA-256, size, record count and
+time span are computed from the very bytes and records written. Nothing is held in memory but a
+batch per open member, and nothing unencrypted touches the disk. The agency downloads a ZIP
+assembled on the fly from the members, with the signed manifest (``manifest.json``,
+``manifest.sig``) inside it; ``verify`` checks such a ZIP offline.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, cast
 
@@ -53,66 +54,99 @@ class _HashingSeal:
         self.writer.close()
 
 
-@dataclass
 class _Member:
-    """The open CSV and JSON members of one (account, category)."""
+    """The open CSV and JSON members of one (account, category). Rows are formatted into a text
+    buffer and sealed a batch at a time, so hashing and encryption work on large chunks."""
 
-    account_index: int
-    account: str
-    category: str
-    csv_seal: _HashingSeal
-    json_seal: _HashingSeal
-    closers: list[Callable[[], None]]
-    columns: list[str] | None = None
-    records: int = 0
-    undated: int = 0
-    first_at: datetime | None = None
-    last_at: datetime | None = None
-    text: io.StringIO = field(default_factory=io.StringIO)
+    BATCH = 512  # records per sealed write
+
+    def __init__(
+        self,
+        *,
+        account_index: int,
+        account: str,
+        category: str,
+        csv_seal: _HashingSeal,
+        json_seal: _HashingSeal,
+        closers: list[Callable[[], None]],
+    ) -> None:
+        self.account_index = account_index
+        self.account = account
+        self.category = category
+        self.csv_seal = csv_seal
+        self.json_seal = json_seal
+        self.closers = closers
+        self.columns: list[str] | None = None
+        self.records = 0
+        self.undated = 0
+        self.first_at: datetime | None = None
+        self.last_at: datetime | None = None
+        self._csv_text = io.StringIO()
+        self._csv = csv.writer(self._csv_text, lineterminator="\r\n")
+        self._json: list[str] = []
 
     def add(self, record: Record) -> None:
-        names = list(record.fields)
-        if self.columns is None:
-            self.columns = names
-            self._csv_row([*FIXED_COLUMNS, *names])
-            head = json.dumps({"account": self.account, "category": self.category})
-            self.json_seal.write((head[:-1] + ', "records": [\n').encode("utf-8"))
-        elif names != self.columns:
-            raise DataSourceError(
-                f"{self.category} records of one account must all have the same fields "
-                f"({', '.join(self.columns)}), not {', '.join(names)}"
+        fields = record.fields
+        columns = self.columns
+        if columns is None:
+            columns = self.columns = list(fields)
+            self._csv.writerow([*FIXED_COLUMNS, *columns])
+            head = json.dumps(
+                {
+                    "account": self.account,
+                    "category": self.category,
+                    "columns": ["occurred_at", *columns],
+                },
+                ensure_ascii=False,
             )
+            self._json.append(head[:-1] + ', "records": [\n')
+        elif len(fields) != len(columns):
+            raise self._mismatch(fields)
         moment = record.occurred_at
         if moment is None:
             self.undated += 1
+            when = ""
         else:
             if self.first_at is None or moment < self.first_at:
                 self.first_at = moment
             if self.last_at is None or moment > self.last_at:
                 self.last_at = moment
-        when = _iso(moment) or ""
-        self._csv_row([record.account, record.category, when, *record.fields.values()])
-        body = json.dumps({"occurred_at": _iso(moment), **record.fields}, ensure_ascii=False)
-        self.json_seal.write((("" if self.records == 0 else ",\n") + body).encode("utf-8"))
+            when = moment.isoformat()
+        try:
+            values = [fields[name] for name in columns]
+        except KeyError:
+            raise self._mismatch(fields) from None
+        self._csv.writerow([record.account, record.category, when, *values])
+        body = _JSON([when or None, *values])
+        self._json.append(body if self.records == 0 else ",\n" + body)
         self.records += 1
+        if self.records % self.BATCH == 0:
+            self._flush()
 
-    def _csv_row(self, values: list[Any]) -> None:
-        self.text.seek(0)
-        self.text.truncate()
-        csv.writer(self.text, lineterminator="\r\n").writerow(
-            ["" if v is None else v for v in values]
+    def _mismatch(self, fields: Any) -> DataSourceError:
+        return DataSourceError(
+            f"{self.category} records of one account must all have the same fields "
+            f"({', '.join(self.columns or [])}), not {', '.join(fields)}"
         )
-        self.csv_seal.write(self.text.getvalue().encode("utf-8"))
+
+    def _flush(self) -> None:
+        self.csv_seal.write(self._csv_text.getvalue().encode("utf-8"))
+        self._csv_text.seek(0)
+        self._csv_text.truncate()
+        self.json_seal.write("".join(self._json).encode("utf-8"))
+        self._json.clear()
 
     def finish(self) -> None:
-        if self.columns is None:  # cannot happen: a member opens with its first record
-            self.json_seal.write(b"{}")
-        else:
-            self.json_seal.write(b"\n]}\n")
+        self._json.append("\n]}\n")
+        self._flush()
         self.csv_seal.close()
         self.json_seal.close()
         for close in self.closers:
             close()
+
+
+# One encoder for every record (json.dumps would build one per call for these options).
+_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +172,7 @@ class PackageBuilder:
         self._finished: list[_Member] = []
         self.accounts: list[AccountEntry] = []
         self._index_of: dict[str, int] = {}
+        self._last: _Member | None = None
 
     def account(self, account: str, *, target: dict[str, Any] | None, note: str = "") -> int:
         """Record a target's account (in target order); returns the account's number in the
@@ -159,6 +194,17 @@ class PackageBuilder:
         return _HashingSeal(sink, self._key), lambda: manager.__exit__(None, None, None)
 
     def add(self, record: Record) -> None:
+        member = self._last
+        if (
+            member is None
+            or member.account != record.account
+            or (member.category != record.category)
+        ):
+            member = self._member(record)
+            self._last = member
+        member.add(record)
+
+    def _member(self, record: Record) -> _Member:
         key = (record.account, record.category)
         member = self._members.get(key)
         if member is None:
@@ -179,7 +225,7 @@ class PackageBuilder:
                 closers=[close_csv, close_json],
             )
             self._members[key] = member
-        member.add(record)
+        return member
 
     def abort(self) -> None:
         """Close what is open after a failure (the caller deletes the members)."""
@@ -190,6 +236,7 @@ class PackageBuilder:
                 except Exception:  # noqa: S112 - best effort while failing
                     continue
         self._members.clear()
+        self._last = None
 
     def finish(self) -> list[dict[str, Any]]:
         files: list[dict[str, Any]] = []
@@ -213,6 +260,7 @@ class PackageBuilder:
                     }
                 )
         self._members.clear()
+        self._last = None
         return files
 
 

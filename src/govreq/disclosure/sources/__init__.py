@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 ENTRY_POINT_GROUP = "govreq.data_sources"
 CONFIG_FILE_NAME = "data-source.toml"
@@ -51,9 +51,8 @@ class Resolution:
     note: str = ""  # e.g. "no such account", "several accounts match"
 
 
-@dataclass(frozen=True, kw_only=True)
-class Record:
-    """One record of one account in one data category.
+class Record(NamedTuple):
+    """One record of one account in one data category (a tuple: sources make millions).
 
     ``account`` and ``category`` say what the record *is*, not what was asked for: govreq files
     each record under them and its scope check refuses a package holding anything outside the

@@ -89,17 +89,23 @@ class SnapshotSource:
                 lines = io.TextIOWrapper(
                     io.BufferedReader(_ChunkStream(unseal(handle, self._key))), encoding="utf-8"
                 )
+                columns: list[str] = []
                 for line in lines:
                     text = line.rstrip("\n").rstrip(",")
-                    if not text.startswith("{") or text.startswith('{"account"'):
-                        continue  # the file's opening line and its closing "]}"
-                    fields = json.loads(text)
-                    stamp = fields.pop("occurred_at", None)
+                    if text.startswith('{"account"'):  # the opening line names the columns
+                        columns = json.loads(text[: text.rindex(', "records"')] + "}")["columns"]
+                        continue
+                    if not text.startswith("["):
+                        continue  # the closing "]}"
+                    stamp, *values = json.loads(text)
                     moment = datetime.fromisoformat(stamp).astimezone(UTC) if stamp else None
                     if moment is not None and not since <= moment < until:
                         continue
                     yield Record(
-                        account=account, category=category, occurred_at=moment, fields=fields
+                        account=account,
+                        category=category,
+                        occurred_at=moment,
+                        fields=dict(zip(columns[1:], values, strict=True)),
                     )
 
     def contact(self, account: str) -> Contact | None:

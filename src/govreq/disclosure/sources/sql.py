@@ -35,6 +35,7 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -52,9 +53,12 @@ _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 _PARAMETERS = {"value", "account", "since", "until"}
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _scalar(value: Any) -> Scalar:
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
+    if type(value) in _PLAIN:
+        return value  # type: ignore[no-any-return]
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
     if isinstance(value, date):
@@ -71,12 +75,19 @@ def _as_time(value: Any, column: str) -> datetime:
         moment = value
     elif isinstance(value, str):
         try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value)  # accepts a trailing Z since Python 3.11
         except ValueError:
             raise DataSourceError(f"the time column {column!r} holds {value!r}") from None
     else:
         raise DataSourceError(f"the time column {column!r} holds {value!r}")
+    if moment.tzinfo is UTC:
+        return moment
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _single(at: int) -> Any:
+    """Like itemgetter for one index, but always a tuple."""
+    return lambda row: (row[at],)
 
 
 class SqlDataSource:
@@ -213,15 +224,22 @@ class SqlDataSource:
                     raise DataSourceError(f"the {category} query must select an account_id column")
                 if time_column and time_column not in columns:
                     raise DataSourceError(f"the {category} query has no column {time_column!r}")
+                owner_at = columns.index("account_id")
+                time_at = columns.index(time_column) if time_column else -1
+                kept = [at for at in range(len(columns)) if at != owner_at]
+                names = [columns[at] for at in kept]
+                pick: Any = itemgetter(*kept) if len(kept) > 1 else _single(kept[0])
+                plain = _PLAIN.__contains__
                 for row in cursor:
-                    values = dict(zip(columns, row, strict=True))
-                    owner = values.pop("account_id")
-                    moment = values.get(time_column) if time_column else None
+                    values = pick(row)
+                    if not all(map(plain, map(type, values))):
+                        values = tuple(map(_scalar, values))
+                    moment = row[time_at] if time_at >= 0 else None
                     yield Record(
-                        account=str(owner),
-                        category=category,
-                        occurred_at=_as_time(moment, time_column) if moment is not None else None,
-                        fields={k: _scalar(v) for k, v in values.items()},
+                        str(row[owner_at]),
+                        category,
+                        _as_time(moment, time_column) if moment is not None else None,
+                        dict(zip(names, values, strict=True)),
                     )
             finally:
                 cursor.close()
