@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, TestCase
 from django.utils import timezone
 
 from govreq.accounts.services import staff_add
@@ -26,6 +26,24 @@ from govreq.demo import platform as demo_platform
 from govreq.lifecycle.rechecking import agency_verify
 
 SYSTEM = Actor.system("test")
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings: Any) -> None:
+    """In unit tests a task runs as soon as it is enqueued (Django's immediate backend), which
+    happens when its transaction commits; tests/worker and the browser journeys run the real
+    database queue and `govreq worker`."""
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+class OnCommitClient(Client):
+    """A test client whose requests' on-commit side effects (mail, tasks) run when the request
+    ends, as they do after a real request's transaction commits (pytest-django's test
+    transaction never commits)."""
+
+    def request(self, **request: Any) -> Any:
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return super().request(**request)
 
 
 @pytest.fixture(autouse=True)

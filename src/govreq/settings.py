@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "govreq.portal",
     "govreq.console",
     "govreq.demo",
+    "govreq.worker",
     "govreq.cli",
 ]
 
@@ -178,10 +179,11 @@ else:
     }
 
 # --- Background tasks ----------------------------------------------------------------------------
-# Side effects (collecting a production, mail to officers) are enqueued as tasks when the
-# transaction that caused them commits. Until govreq runs a worker of its own they run at once,
-# in the process that enqueued them (Django's immediate backend).
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Side effects (collecting a production, every e-mail) are enqueued as tasks in the database when
+# the transaction that caused them commits, and run by `govreq worker` (which `govreq serve`
+# starts beside the web workers). A task whose worker died is retried after the lease.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+TASK_LEASE_MINUTES = float(os.environ.get("GOVREQ_TASK_LEASE_MINUTES", "15"))
 
 # --- Passwords, sessions, cookies ----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -14,7 +14,7 @@ from django.utils import timezone
 from govreq.accounts.models import User
 from govreq.accounts.services import staff_add
 from govreq.agencies.models import Officer
-from tests.conftest import SYSTEM
+from tests.conftest import SYSTEM, OnCommitClient
 
 CODE = re.compile(r"^\s+(\d{8})\s*$", re.MULTILINE)
 
@@ -45,7 +45,7 @@ def sign_in(client: Client, officer: Officer) -> None:
 @pytest.fixture
 def client_as() -> Callable[[Officer], Client]:
     def make(officer: Officer) -> Client:
-        client = Client()
+        client = OnCommitClient()
         sign_in(client, officer)
         return client
 

@@ -12,6 +12,7 @@ from govreq.accounts.models import User
 from govreq.agencies.models import AccessRequest, Officer
 from govreq.core.actors import Actor
 from govreq.lifecycle.reviewing import clarification_ask, request_start_review
+from tests.conftest import OnCommitClient
 from tests.portal.conftest import code_from_mail, sign_in
 from tests.portal.test_submit import form_data
 from tests.review_helpers import submit
@@ -55,7 +56,7 @@ def test_every_portal_page_is_protected_by_headers(
         f"/portal/requests/{request.public_id}",
         f"/portal/new/sent/{request.public_id}",
     ]
-    anonymous = Client()
+    anonymous = OnCommitClient()
     for url in public_pages:
         response = anonymous.get(url)
         assert response.status_code == 200, url
@@ -84,7 +85,7 @@ def test_posts_without_a_csrf_token_are_refused(chan: Officer, rita: User) -> No
         question="Which?",
         now=timezone.now(),
     )
-    client = Client(enforce_csrf_checks=True)
+    client = OnCommitClient(enforce_csrf_checks=True)
     assert client.post("/portal/sign-in", {"email": chan.email}).status_code == 403
     # Signed in properly (with tokens), then every form posted without one.
     page = client.get("/portal/sign-in")
@@ -115,7 +116,7 @@ def test_posts_without_a_csrf_token_are_refused(chan: Officer, rita: User) -> No
 
 @pytest.mark.parametrize("language", ["zh-TW", "zh-Hant-HK", "zh-HK,zh;q=0.9,en;q=0.8"])
 def test_traditional_chinese_from_the_browser_language(db: None, language: str) -> None:
-    html = Client(HTTP_ACCEPT_LANGUAGE=language).get("/portal/sign-in").content.decode()
+    html = OnCommitClient(HTTP_ACCEPT_LANGUAGE=language).get("/portal/sign-in").content.decode()
     assert '<html lang="zh-hant">' in html
     assert "登入機構入口網站" in html
     assert "以電郵傳送驗證碼給我" in html
@@ -123,12 +124,12 @@ def test_traditional_chinese_from_the_browser_language(db: None, language: str) 
 
 
 def test_english_by_default(db: None) -> None:
-    html = Client(HTTP_ACCEPT_LANGUAGE="de-DE").get("/portal/sign-in").content.decode()
+    html = OnCommitClient(HTTP_ACCEPT_LANGUAGE="de-DE").get("/portal/sign-in").content.decode()
     assert "Sign in to the agency portal" in html
 
 
 def test_the_request_form_is_translated(chan: Officer) -> None:
-    client = Client(HTTP_ACCEPT_LANGUAGE="zh-TW")
+    client = OnCommitClient(HTTP_ACCEPT_LANGUAGE="zh-TW")
     sign_in(client, chan)
     html = client.get("/portal/new").content.decode()
     assert "法律程序類別" in html  # kind of legal process
@@ -141,7 +142,7 @@ def test_request_access_creates_an_access_request_and_says_nothing_more(
 ) -> None:
     answers = []
     for email in ["new.officer@police.gov.hk", chan.email]:
-        client = Client()
+        client = OnCommitClient()
         response = client.post(
             "/portal/request-access",
             {
@@ -161,12 +162,12 @@ def test_request_access_creates_an_access_request_and_says_nothing_more(
     assert access.agency_kind == "POLICE"
     assert access.status == "PENDING"
     assert AccessRequest.objects.count() == 2
-    page = Client().get("/portal/request-access/sent").content.decode()
+    page = OnCommitClient().get("/portal/request-access/sent").content.decode()
     assert "verify your agency independently" in page
 
 
 def test_request_access_shows_field_errors(db: None) -> None:
-    response = Client().post(
+    response = OnCommitClient().post(
         "/portal/request-access",
         {"name": "", "email": "nope", "agency_name": "X", "jurisdiction": "ZZ", "agency_kind": "X"},
     )
@@ -185,6 +186,8 @@ def test_request_access_is_rate_limited_per_client(db: None) -> None:
         "jurisdiction": "GB",
         "agency_kind": "POLICE",
     }
-    statuses = [Client().post("/portal/request-access", data).status_code for _ in range(11)]
+    statuses = [
+        OnCommitClient().post("/portal/request-access", data).status_code for _ in range(11)
+    ]
     assert statuses == [302] * 10 + [429]
     assert AccessRequest.objects.count() == 10

@@ -19,7 +19,7 @@ from govreq.lifecycle.rechecking import agency_suspend
 from govreq.portal import services
 from govreq.portal.auth import SESSION_LAST_SEEN, SESSION_OFFICER
 from govreq.portal.models import LoginCode
-from tests.conftest import SYSTEM, make_agency
+from tests.conftest import SYSTEM, OnCommitClient, make_agency
 from tests.portal.conftest import code_from_mail, sign_in
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def enter_code(client: Client, email: str, code: str, **extra: Any) -> Any:
 
 
 def test_sign_in_happy_path(chan: Officer) -> None:
-    client = Client()
+    client = OnCommitClient()
     client.get("/portal/sign-in")
     response = ask_code(client, "  CHAN@police.gov.hk ")
     assert response.status_code == 302
@@ -85,7 +85,7 @@ def test_the_code_request_answers_the_same_for_every_address(chan: Officer) -> N
     ]
     answers = []
     for address in addresses:
-        client = Client()
+        client = OnCommitClient()
         response = ask_code(client, address)
         page = client.get("/portal/sign-in/code")
         answers.append(
@@ -107,12 +107,12 @@ def test_an_agency_suspended_or_an_address_off_its_domains_gets_no_code(
     chan: Officer, hkpf: Agency
 ) -> None:
     agency_suspend(actor=SYSTEM, agency=hkpf, reason="compromised", now=timezone.now())
-    ask_code(Client(), chan.email)
+    ask_code(OnCommitClient(), chan.email)
     assert mail.outbox == []
 
 
 def test_five_wrong_codes_kill_the_code(chan: Officer) -> None:
-    client = Client()
+    client = OnCommitClient()
     ask_code(client, chan.email)
     code = code_from_mail(chan.email)
     wrong = f"{(int(code) + 1) % 10**8:08d}"
@@ -133,7 +133,7 @@ def test_five_wrong_codes_kill_the_code(chan: Officer) -> None:
 
 
 def test_an_expired_code_is_refused(chan: Officer) -> None:
-    client = Client()
+    client = OnCommitClient()
     ask_code(client, chan.email)
     code = code_from_mail(chan.email)
     LoginCode.objects.update(
@@ -145,9 +145,12 @@ def test_an_expired_code_is_refused(chan: Officer) -> None:
     assert SESSION_OFFICER not in client.session
 
 
-def test_codes_expire_after_ten_minutes_in_the_service(chan: Officer) -> None:
+def test_codes_expire_after_ten_minutes_in_the_service(
+    chan: Officer, django_capture_on_commit_callbacks: Any
+) -> None:
     now = timezone.now()
-    services.login_code_request(email=chan.email, client_ip="192.0.2.1", language="en", now=now)
+    with django_capture_on_commit_callbacks(execute=True):  # the mail leaves on commit
+        services.login_code_request(email=chan.email, client_ip="192.0.2.1", language="en", now=now)
     code = code_from_mail(chan.email)
     with pytest.raises(services.SignInFailed):
         services.login_code_verify(
@@ -163,11 +166,11 @@ def test_codes_expire_after_ten_minutes_in_the_service(chan: Officer) -> None:
 
 
 def test_a_code_works_once(chan: Officer) -> None:
-    client = Client()
+    client = OnCommitClient()
     ask_code(client, chan.email)
     code = code_from_mail(chan.email)
     assert enter_code(client, chan.email, code).status_code == 302
-    other = Client()
+    other = OnCommitClient()
     response = enter_code(other, chan.email, code)
     assert response.status_code == 200
     assert "This code is not valid" in response.content.decode()
@@ -175,7 +178,7 @@ def test_a_code_works_once(chan: Officer) -> None:
 
 
 def test_only_the_newest_code_counts(chan: Officer) -> None:
-    client = Client()
+    client = OnCommitClient()
     ask_code(client, chan.email)
     first = code_from_mail(chan.email)
     ask_code(client, chan.email)
@@ -188,34 +191,44 @@ def test_only_the_newest_code_counts(chan: Officer) -> None:
 def test_codes_are_rate_limited_per_address_known_or_not(chan: Officer) -> None:
     for address in (chan.email, "nobody@police.gov.hk"):
         statuses = [
-            ask_code(Client(), address, REMOTE_ADDR=f"198.51.100.{i}").status_code for i in range(6)
+            ask_code(OnCommitClient(), address, REMOTE_ADDR=f"198.51.100.{i}").status_code
+            for i in range(6)
         ]
         assert statuses == [302] * 5 + [429]
     assert len(mail.outbox) == 5
-    response = ask_code(Client(), chan.email, REMOTE_ADDR="198.51.100.99")
+    response = ask_code(OnCommitClient(), chan.email, REMOTE_ADDR="198.51.100.99")
     assert "Too many sign-in codes" in response.content.decode()
 
 
 def test_codes_are_rate_limited_per_client_address(chan: Officer) -> None:
     statuses = [
-        ask_code(Client(), f"person{i}@example.com", REMOTE_ADDR="203.0.113.7").status_code
+        ask_code(OnCommitClient(), f"person{i}@example.com", REMOTE_ADDR="203.0.113.7").status_code
         for i in range(20)
     ]
     assert statuses == [302] * 20
-    assert ask_code(Client(), chan.email, REMOTE_ADDR="203.0.113.7").status_code == 429
+    assert ask_code(OnCommitClient(), chan.email, REMOTE_ADDR="203.0.113.7").status_code == 429
     assert mail.outbox == []
-    assert ask_code(Client(), chan.email, REMOTE_ADDR="203.0.113.8").status_code == 302
+    assert ask_code(OnCommitClient(), chan.email, REMOTE_ADDR="203.0.113.8").status_code == 302
     assert len(mail.outbox) == 1
 
 
-def test_the_limit_lifts_after_an_hour(chan: Officer) -> None:
+def test_the_limit_lifts_after_an_hour(
+    chan: Officer, django_capture_on_commit_callbacks: Any
+) -> None:
     now = timezone.now()
-    for _ in range(5):
-        services.login_code_request(email=chan.email, client_ip="192.0.2.1", language="en", now=now)
-    with pytest.raises(services.RateLimited):
-        services.login_code_request(email=chan.email, client_ip="192.0.2.1", language="en", now=now)
-    later = now + timedelta(hours=1, seconds=1)
-    services.login_code_request(email=chan.email, client_ip="192.0.2.1", language="en", now=later)
+    with django_capture_on_commit_callbacks(execute=True):  # the mail leaves on commit
+        for _ in range(5):
+            services.login_code_request(
+                email=chan.email, client_ip="192.0.2.1", language="en", now=now
+            )
+        with pytest.raises(services.RateLimited):
+            services.login_code_request(
+                email=chan.email, client_ip="192.0.2.1", language="en", now=now
+            )
+        later = now + timedelta(hours=1, seconds=1)
+        services.login_code_request(
+            email=chan.email, client_ip="192.0.2.1", language="en", now=later
+        )
     assert len(mail.outbox) == 6
 
 
@@ -233,14 +246,14 @@ def test_the_limit_lifts_after_an_hour(chan: Officer) -> None:
     ],
 )
 def test_next_cannot_leave_the_portal(chan: Officer, target: str) -> None:
-    client = Client()
+    client = OnCommitClient()
     client.post("/portal/sign-in", {"email": chan.email, "next": target})
     response = enter_code(client, chan.email, code_from_mail(chan.email))
     assert response["Location"] == "/portal/"
 
 
 def test_next_returns_to_the_page_asked_for(chan: Officer) -> None:
-    client = Client()
+    client = OnCommitClient()
     response = client.get("/portal/new")
     assert response.status_code == 302
     assert response["Location"] == "/portal/sign-in?next=%2Fportal%2Fnew"
@@ -278,7 +291,7 @@ def test_an_agency_suspended_after_signing_in_signs_its_officers_out(
 
 
 def test_the_code_e_mail_is_in_the_officer_language(chan: Officer) -> None:
-    client = Client(HTTP_ACCEPT_LANGUAGE="zh-TW")
+    client = OnCommitClient(HTTP_ACCEPT_LANGUAGE="zh-TW")
     ask_code(client, chan.email)
     message = mail.outbox[0]
     assert message.subject == "您的 govreq 登入驗證碼"
@@ -288,7 +301,7 @@ def test_the_code_e_mail_is_in_the_officer_language(chan: Officer) -> None:
 
 
 def test_a_signed_in_officer_skips_the_sign_in_page(chan: Officer) -> None:
-    client = Client()
+    client = OnCommitClient()
     sign_in(client, chan)
     assert client.get("/portal/sign-in")["Location"] == "/portal/"
 

@@ -14,6 +14,7 @@ from govreq.core.actors import Actor
 from govreq.intake.models import LegalRequest, RequestStatus
 from govreq.lifecycle.reviewing import clarification_ask, request_start_review
 from govreq.review.models import Clarification
+from tests.conftest import OnCommitClient
 from tests.review_helpers import submit
 
 pytestmark = pytest.mark.django_db
@@ -156,5 +157,5 @@ def test_an_htmx_request_after_the_session_ended_redirects_the_whole_page(
     request = submit(chan)
     question = ask(request, rita, "Which?")
     url = f"/portal/requests/{request.public_id}/clarifications/{question.pk}/answer"
-    response = Client().post(url, {"answer": "x"}, headers={"HX-Request": "true"})
+    response = OnCommitClient().post(url, {"answer": "x"}, headers={"HX-Request": "true"})
     assert response["HX-Redirect"] == "/portal/sign-in"

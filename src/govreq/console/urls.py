@@ -22,4 +22,6 @@ urlpatterns = [
     path("agencies/<int:agency_id>/suspend", views.agency_suspend, name="agency-suspend"),
     path("access-requests", views.access_requests, name="access-requests"),
     path("audit", views.audit, name="audit"),
+    path("tasks", views.tasks, name="tasks"),
+    path("tasks/<uuid:task_id>/retry", views.task_retry_view, name="task-retry"),
 ]

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django_tasks_db.models import DBTaskResult
 
 from govreq.accounts.models import StaffRole, User
 from govreq.agencies import services as agency_services
@@ -69,6 +70,8 @@ from govreq.lifecycle import disclosing, holding, rechecking, reviewing
 from govreq.review import services as review
 from govreq.review.models import DISCLOSING_OUTCOMES, Decision
 from govreq.review.selectors import queue_counts, request_queue, review_record
+from govreq.worker.models import JobRun
+from govreq.worker.runner import task_retry
 
 S = RequestStatus
 PAGE_SIZE = 25
@@ -860,3 +863,50 @@ def audit(request: HttpRequest) -> HttpResponse:
             "chain": audit_chain_verify() if request.GET.get("verify") else None,
         },
     )
+
+
+# --- background tasks ------------------------------------------------------------------------
+
+
+@staff_page()
+def tasks(request: HttpRequest) -> HttpResponse:
+    """What the worker could not do (failed tasks, with a retry button), what waits, and the
+    periodic jobs' recent runs."""
+    failed = list(DBTaskResult.objects.filter(status="FAILED").order_by("-finished_at")[:100])
+    waiting = DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).count()
+    runs = JobRun.objects.order_by("-started_at")[:30]
+    return render(
+        request,
+        "console/tasks.html",
+        {
+            "failed": [
+                {
+                    "task": task,
+                    "name": task.task_path.rsplit(".", 1)[-1].replace("_", " "),
+                    "attempts": len(task.worker_ids),
+                    "error": (task.traceback.strip().splitlines() or [""])[-1],
+                }
+                for task in failed
+            ],
+            "waiting": waiting,
+            "runs": runs,
+            "can_retry": bool(request.roles & {StaffRole.REVIEWER, StaffRole.POLICY_ADMIN}),  # type: ignore[attr-defined]
+        },
+    )
+
+
+@staff_page(StaffRole.REVIEWER, StaffRole.POLICY_ADMIN)
+@require_POST
+def task_retry_view(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
+    if task_retry(str(task_id)):
+        audit_record_standalone(
+            actor=_actor(request),
+            action="task.retried",
+            object_type="task",
+            object_id=str(task_id),
+            now=_now(),
+        )
+        messages.success(request, _("The task will run again."))
+    else:
+        messages.error(request, _("That task is not failed (it may have been retried already)."))
+    return redirect("console:tasks")

@@ -27,6 +27,9 @@ class JurisdictionHold(models.Model):
     reason = models.TextField(help_text="The public reason, shown in transparency reports.")
     review_notes = models.TextField(blank=True, help_text="The human-rights due-diligence record.")
     created_at = models.DateTimeField()
+    # When the hold's start was applied to the open requests it covers: at placement when it is
+    # already in force, otherwise by the worker when its moment comes (lifecycle.holding).
+    applied_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -78,12 +78,6 @@ def hold_record(
         errors.append(FieldError(field=name, message="needs a time zone (e.g. ...Z or +08:00)"))
     if naive:
         raise ValidationFailed(errors)
-    if effective_from > now:
-        errors.append(
-            FieldError(
-                field="effective_from", message="lies in the future; place the hold when it starts"
-            )
-        )
     if effective_to is not None and effective_to <= effective_from:
         errors.append(FieldError(field="effective_to", message="must be after effective_from"))
     kinds = sorted(set(scope_kinds or []))

@@ -8,7 +8,7 @@ Mail leaves only when the transaction that caused it commits, through a task (``
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.tasks import task
 
@@ -60,5 +60,5 @@ def mail_officer(request_id: int, news: str) -> str:
     if request is None:
         return "gone"
     subject, body = officer_mail(request, news)
-    send_mail(subject, body, None, [request.officer.email])
+    EmailMessage(subject, body, None, [request.officer.email]).send()
     return "sent"

@@ -13,9 +13,11 @@ from datetime import datetime
 from typing import Unpack
 
 from django.db import transaction
+from django.db.models import Q
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
+from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.holds import services as holds
 from govreq.holds.models import JurisdictionHold
@@ -59,23 +61,66 @@ def hold_place(*, actor: Actor, now: datetime, **terms: Unpack[HoldTerms]) -> Ho
     put_on_hold: list[str] = []
     excepted_refs: list[str] = []
     if in_force(spec, now):
-        for request in open_requests_in_scope(spec):
-            scope = request_scope(request)
-            if excepted(spec, scope):
-                excepted_refs.append(request.reference)
-            elif request.status != S.ON_HOLD:
-                request_transition(
-                    actor=actor,
-                    request=request,
-                    to_status=S.ON_HOLD,
-                    reason=f"Hold #{hold.pk}: {hold.reason}",
-                    now=now,
-                    audit_data={"hold": hold.pk},
-                )
-                put_on_hold.append(request.reference)
-            _rerun_checks(actor, request, CheckTrigger.HOLD_PLACED, now)
+        put_on_hold, excepted_refs = _apply(actor, hold, now)
+    # A hold that starts later is applied by the worker when its moment comes (holds_sync).
     flagged = holds.hold_flag_retroactive(actor=actor, hold=hold, spec=spec, now=now)
     return HoldPlaced(hold=hold, put_on_hold=put_on_hold, excepted=excepted_refs, flagged=flagged)
+
+
+def _apply(actor: Actor, hold: JurisdictionHold, now: datetime) -> tuple[list[str], list[str]]:
+    """The hold is in force: every open request it covers goes ON_HOLD (or proceeds under its
+    exception) and is checked again."""
+    spec = hold_spec(hold)
+    put_on_hold: list[str] = []
+    excepted_refs: list[str] = []
+    for request in open_requests_in_scope(spec):
+        scope = request_scope(request)
+        if excepted(spec, scope):
+            excepted_refs.append(request.reference)
+        elif request.status != S.ON_HOLD:
+            request_transition(
+                actor=actor,
+                request=request,
+                to_status=S.ON_HOLD,
+                reason=f"Hold #{hold.pk}: {hold.reason}",
+                now=now,
+                audit_data={"hold": hold.pk},
+            )
+            put_on_hold.append(request.reference)
+        _rerun_checks(actor, request, CheckTrigger.HOLD_PLACED, now)
+    JurisdictionHold.objects.filter(pk=hold.pk).update(applied_at=now)
+    return put_on_hold, excepted_refs
+
+
+@dataclass(frozen=True, kw_only=True)
+class HoldsSynced:
+    started: list[int]  # holds whose start was applied now
+    released: list[str]  # references released by holds that ended
+
+
+def holds_sync(*, actor: Actor, now: datetime) -> HoldsSynced:
+    """Apply holds whose moment has come and release the requests of holds that have ended (the
+    worker runs this every minute; safe to run twice, or in two workers at once)."""
+    started: list[int] = []
+    due = JurisdictionHold.objects.filter(
+        applied_at__isnull=True, lifted_at__isnull=True, effective_from__lte=now
+    ).filter(Q(effective_to__isnull=True) | Q(effective_to__gt=now))
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            hold = JurisdictionHold.objects.select_for_update().get(pk=pk)
+            if hold.applied_at is not None:
+                continue  # another worker applied it meanwhile
+            _apply(actor, hold, now)
+            audit_record(
+                actor=actor,
+                action="hold.started",
+                object_type="hold",
+                object_id=hold.pk,
+                data={"effective_from": hold.effective_from},
+                now=now,
+            )
+            started.append(hold.pk)
+    return HoldsSynced(started=started, released=holds_release_expired(actor=actor, now=now))
 
 
 @transaction.atomic

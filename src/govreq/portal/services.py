@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -23,6 +22,7 @@ from govreq.agencies.rules import email_domain_allowed
 from govreq.audit.services import audit_record, audit_record_standalone
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, DomainError, FieldError, ValidationFailed
+from govreq.core.mail import mail_on_commit
 from govreq.intake.models import Channel, LegalRequest
 from govreq.intake.schemas import RequestSubmission
 from govreq.lifecycle.receiving import document_attach, request_submit
@@ -156,7 +156,7 @@ def login_code_request(*, email: str, client_ip: str, language: str, now: dateti
             data={"login_code": login.pk, "client_ip": client_ip},
             now=now,
         )
-    _send_code(officer=officer, code=code, language=language)
+        _send_code(officer=officer, code=code, language=language)
 
 
 def _send_code(*, officer: Officer, code: str, language: str) -> None:
@@ -169,7 +169,7 @@ def _send_code(*, officer: Officer, code: str, language: str) -> None:
         }
         subject = render_to_string("portal/email/sign_in_code_subject.txt", context).strip()
         body = render_to_string("portal/email/sign_in_code.txt", context)
-    send_mail(subject, body, None, [officer.email])
+    mail_on_commit(subject=subject, body=body, to=[officer.email])
 
 
 def login_code_verify(*, email: str, code: str, client_ip: str, now: datetime) -> Officer:

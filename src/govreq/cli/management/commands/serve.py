@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +30,11 @@ class GovreqServer(BaseApplication):  # type: ignore[misc]
         return application
 
 
+def _start_worker() -> subprocess.Popen[bytes]:
+    """One `govreq worker` process beside gunicorn, with the same environment."""
+    return subprocess.Popen([sys.executable, "-m", "govreq", "worker"])
+
+
 class Command(BaseCommand):
     help = "Apply migrations and serve govreq with gunicorn (static files included)."
     requires_system_checks: list[str] = []
@@ -43,6 +50,13 @@ class Command(BaseCommand):
             action="store_true",
             help="Load the demo data set first (idempotent). Refused in production mode.",
         )
+        parser.add_argument(
+            "--no-worker",
+            dest="worker",
+            action="store_false",
+            help="Do not start a background worker beside the web workers (run `govreq worker` "
+            "elsewhere).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["demo"] and settings.PRODUCTION:
@@ -57,6 +71,18 @@ class Command(BaseCommand):
             f"(database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]})"
         )
         self.stdout.flush()
+        worker = _start_worker() if options["worker"] else None
+        try:
+            self._serve(bind, options)
+        finally:
+            if worker is not None:
+                worker.terminate()  # SIGTERM: it finishes its current task, then exits
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+
+    def _serve(self, bind: str, options: dict[str, Any]) -> None:
         GovreqServer(
             {
                 "bind": f"{bind}:{options['port']}",

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class WorkerConfig(AppConfig):
+    name = "govreq.worker"
+    label = "worker"
+    verbose_name = "background worker: tasks and the schedule"

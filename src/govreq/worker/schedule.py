@@ -1,0 +1,57 @@
+"""The periodic jobs, in one table. Each runs once per slot of its period (whichever worker
+claims the slot), takes the moment it is run for, and is idempotent: running it twice for the
+same moment changes nothing the second time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from govreq.core.actors import Actor
+from govreq.lifecycle import disclosing, holding
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job:
+    name: str
+    every: timedelta
+    run: Callable[[Actor, datetime], str]
+    what: str
+
+
+def slot_of(job: Job, now: datetime) -> datetime:
+    """The start of the period ``now`` falls in: the slot a run at ``now`` is for."""
+    periods = (now - EPOCH) // job.every
+    return EPOCH + periods * job.every
+
+
+def _holds(actor: Actor, now: datetime) -> str:
+    synced = holding.holds_sync(actor=actor, now=now)
+    return f"{len(synced.started)} hold(s) started, {len(synced.released)} request(s) released"
+
+
+def _packages(actor: Actor, now: datetime) -> str:
+    purged = disclosing.productions_purge_expired(actor=actor, now=now)
+    return (
+        f"{len(purged.productions)} package(s) purged, {len(purged.closed)} closed, "
+        f"{len(purged.returned)} back to approved"
+    )
+
+
+SCHEDULE: tuple[Job, ...] = (
+    Job(
+        name="holds",
+        every=timedelta(minutes=1),
+        run=_holds,
+        what="Holds start and end at their moment: requests go on hold and come back.",
+    ),
+    Job(
+        name="packages",
+        every=timedelta(minutes=5),
+        run=_packages,
+        what="Packages past their download period are purged (the manifest stays).",
+    ),
+)
