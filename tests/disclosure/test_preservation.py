@@ -4,13 +4,18 @@ released, and a follow-up request that names the preservation is produced from t
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.test import TestCase
 from django.utils import timezone
 
+from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, ValidationFailed
 from govreq.disclosure.models import Production
 from govreq.lifecycle import disclosing, reviewing
+from govreq.worker.runner import Worker
 from tests.review_helpers import approve, collect, make_staff, submit
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +123,61 @@ def test_a_follow_up_must_name_a_preserved_request_of_the_agency(chan, rivera, s
         with pytest.raises(ValidationFailed) as refused:
             submit(officer, kind="SEARCH_WARRANT", preservation_reference=reference)
         assert refused.value.errors[0].field == "preservation_reference"
+
+
+def test_a_preservation_lasts_90_days_extends_once_and_is_purged_after_180(
+    api_as, chan, chan_token, staff, platform, settings
+):
+    request, snapshot = preserved(chan, staff)
+    assert snapshot.expires_at - snapshot.collected_at == timedelta(days=90)
+    officer = api_as(chan_token)
+    extended = officer.post(f"/requests/{request.public_id}/extend")
+    assert extended.status_code == 200, extended.content
+    snapshot.refresh_from_db()
+    assert snapshot.expires_at - snapshot.collected_at == timedelta(days=180)
+    again = officer.post(f"/requests/{request.public_id}/extend")
+    assert again.status_code == 409 and again.json()["code"] == "already_extended"
+    # 179 days on: still there; 180 days on, the worker's sweep purges it.
+    assert Worker().run_once(at=snapshot.collected_at + timedelta(days=179))["preservations"]
+    snapshot.refresh_from_db()
+    assert snapshot.status == "READY"
+    outcome = Worker().run_once(at=snapshot.collected_at + timedelta(days=180, minutes=1))
+    assert outcome["preservations"].startswith("1 preservation(s) expired")
+    snapshot.refresh_from_db()
+    request.refresh_from_db()
+    assert snapshot.status == "PURGED" and snapshot.manifest  # the manifest stays
+    assert request.status == "CLOSED"
+    assert not (Path(settings.PACKAGES_DIR) / str(snapshot.public_id)).exists()
+
+
+def test_an_expired_preservation_cannot_be_extended(api_as, chan, chan_token, staff, platform):
+    request, snapshot = preserved(chan, staff)
+    Production.objects.filter(pk=snapshot.pk).update(expires_at=timezone.now())
+    refused = api_as(chan_token).post(f"/requests/{request.public_id}/extend")
+    assert refused.status_code == 409 and refused.json()["code"] == "preservation_expired"
+
+
+def test_an_open_follow_up_keeps_the_preservation(chan, staff, platform):
+    preservation, snapshot = preserved(chan, staff)
+    follow_up = submit(chan, kind="SEARCH_WARRANT", preservation_reference=preservation.reference)
+    later = snapshot.expires_at + timedelta(minutes=1)
+    swept = disclosing.preservations_sweep(actor=Actor.system("test"), now=later)
+    assert swept.kept == [preservation.reference] and swept.expired == []
+    reviewing.request_start_review(actor=staff.actor("rita"), request=follow_up, now=later)
+    reviewing.decision_make(
+        actor=staff.actor("rita"), request=follow_up, outcome="NO_DATA", rationale="r", now=later
+    )
+    swept = disclosing.preservations_sweep(actor=Actor.system("test"), now=later)
+    assert swept.expired == [preservation.reference]
+
+
+def test_the_officer_is_reminded_once_14_days_before(chan, staff, platform, mailoutbox):
+    preservation, snapshot = preserved(chan, staff)
+    soon = snapshot.expires_at - timedelta(days=13)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        first = disclosing.preservations_sweep(actor=Actor.system("test"), now=soon)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        again = disclosing.preservations_sweep(actor=Actor.system("test"), now=soon)
+    assert first.reminded == [preservation.reference] and again.reminded == []
+    reminders = [m for m in mailoutbox if "ends in 14 days" in m.body]
+    assert len(reminders) == 1 and reminders[0].to == ["chan@police.gov.hk"]

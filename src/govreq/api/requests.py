@@ -425,3 +425,28 @@ def package_response(download: disclosing.PackageDownloadStream) -> StreamingHtt
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+class PreservationOut(Schema):
+    reference: str
+    expires_at: datetime
+    extended_at: datetime | None
+
+
+@router.post(
+    "/{request_id}/extend",
+    response={200: PreservationOut, **ERRORS},
+    summary="Extend a preservation once, by 90 days",
+    description="Refused (409) a second time (`already_extended`) and after it expired.",
+)
+def extend_preservation(request: HttpRequest, request_id: str) -> dict[str, Any]:
+    officer = caller_officer(request)
+    legal_request = selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+    snapshot = disclosing.preservation_extend(
+        actor=caller_actor(request), request=legal_request, now=timezone.now()
+    )
+    return {
+        "reference": legal_request.reference,
+        "expires_at": snapshot.expires_at,
+        "extended_at": snapshot.extended_at,
+    }

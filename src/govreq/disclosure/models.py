@@ -75,6 +75,10 @@ class Production(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
+    # A preservation snapshot is kept 90 days (expires_at), extended once by 90 more on the
+    # agency's request; the officer is reminded 14 days before it expires.
+    extended_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -51,6 +51,9 @@ P = ProductionStatus
 # Wide bounds stand for "no range": ISO text of these compares correctly in any SQL database.
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 _LATEST = datetime(9999, 12, 31, tzinfo=UTC)
+# 18 U.S.C. 2703(f)(2): records are preserved 90 days, extendable once by 90 days.
+PRESERVATION_PERIOD = timedelta(days=90)
+PRESERVATION_REMINDER = timedelta(days=14)
 # A collection that has not finished in this long is taken to have died with its worker.
 COLLECTION_LEASE = timedelta(hours=1)
 
@@ -283,6 +286,8 @@ def production_record_collected(
     production.collected_at = now
     production.source = collected.manifest["source"]
     production.status = P.OUT_OF_SCOPE if collected.violations else P.READY
+    if production.purpose == ProductionPurpose.PRESERVATION:
+        production.expires_at = now + PRESERVATION_PERIOD
     production.save()
     audit_record(
         actor=actor,

@@ -29,6 +29,10 @@ NEWS = {
         "The records produced for your request {reference} are ready to download.",
         "為貴機構的請求 {reference} 提供的記錄已可供下載。",
     ),
+    "preservation_expiring": (
+        "The preservation {reference} ends in 14 days unless your agency extends it (once).",
+        "保存請求 {reference} 將於 14 日後結束，除非貴機構申請延長（只可延長一次）。",
+    ),
 }
 _READ_IT = (
     "Sign in to the agency portal to read it: {link}",

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
+from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, DomainError, NotFound
 from govreq.disclosure import services as disclosure
@@ -381,3 +382,117 @@ def delivery_record_other_means(
     return request_transition(
         actor=actor, request=request, to_status=S.CLOSED, reason="Closed after delivery", now=now
     )
+
+
+# --- preservation: 90 days, extended once, purged at expiry ------------------------------------
+
+
+def _snapshot(request: LegalRequest) -> Production | None:
+    return (
+        Production.objects.select_for_update()
+        .filter(request=request, purpose=ProductionPurpose.PRESERVATION, status=P.READY)
+        .first()
+    )
+
+
+@transaction.atomic
+def preservation_extend(*, actor: Actor, request: LegalRequest, now: datetime) -> Production:
+    """The agency extends its preservation once, by 90 days, before it expires."""
+    officer = actor.officer
+    if actor.kind == "OFFICER" and (officer is None or officer.agency_id != request.agency_id):
+        raise NotFound(f"no request {request.public_id}", code="request_not_found")
+    if actor.kind == "USER":
+        require_role(actor, StaffRole.INTAKE, StaffRole.REVIEWER)
+    request = lock_request(request)
+    snapshot = _snapshot(request) if request.kind == "PRESERVATION" else None
+    if snapshot is None or snapshot.expires_at is None:
+        raise Conflict(
+            f"{request.reference} has no preserved snapshot to extend", code="not_preserved"
+        )
+    if snapshot.expires_at <= now:
+        raise Conflict(
+            f"the preservation of {request.reference} expired on "
+            f"{snapshot.expires_at:%Y-%m-%d %H:%M} UTC",
+            code="preservation_expired",
+        )
+    if snapshot.extended_at is not None:
+        raise Conflict(
+            f"the preservation of {request.reference} was already extended once (on "
+            f"{snapshot.extended_at:%Y-%m-%d}); a preservation is extended only once",
+            code="already_extended",
+        )
+    snapshot.expires_at += disclosure.PRESERVATION_PERIOD
+    snapshot.extended_at = now
+    snapshot.reminded_at = None  # remind again before the new end
+    snapshot.save(update_fields=["expires_at", "extended_at", "reminded_at"])
+    audit_record(
+        actor=actor,
+        action="preservation.extended",
+        object_type="legal_request",
+        object_id=request.public_id,
+        data={"production": str(snapshot.public_id), "expires_at": snapshot.expires_at},
+        now=now,
+    )
+    return snapshot
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreservationsSwept:
+    expired: list[str]
+    kept: list[str]  # expired, but a follow-up that names them is still open
+    reminded: list[str]
+
+
+def preservations_sweep(*, actor: Actor, now: datetime) -> PreservationsSwept:
+    """Purge expired snapshots (unless an open follow-up names the preservation) and close their
+    requests; remind officers 14 days before. The worker runs this; it is idempotent."""
+    expired: list[str] = []
+    kept: list[str] = []
+    reminded: list[str] = []
+    due = Production.objects.filter(
+        purpose=ProductionPurpose.PRESERVATION, status=P.READY, expires_at__lte=now
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            production = Production.objects.select_related("request").get(pk=pk)
+            request = lock_request(production.request)
+            snapshot = _snapshot(request)
+            if (
+                snapshot is None
+                or snapshot.pk != pk
+                or (snapshot.expires_at is not None and snapshot.expires_at > now)
+            ):
+                continue  # purged or extended meanwhile
+            if (
+                LegalRequest.objects.filter(preservation=request)
+                .exclude(status__in=[S.CLOSED, S.WITHDRAWN, S.REJECTED])
+                .exists()
+            ):
+                kept.append(request.reference)
+                continue
+            disclosure.production_purge(actor=actor, production=snapshot, now=now)
+            if request.status == S.PRESERVED:
+                request_transition(
+                    actor=actor,
+                    request=request,
+                    to_status=S.CLOSED,
+                    reason="Preservation period ended; the snapshot was deleted",
+                    now=now,
+                )
+            expired.append(request.reference)
+    soon = Production.objects.filter(
+        purpose=ProductionPurpose.PRESERVATION,
+        status=P.READY,
+        reminded_at__isnull=True,
+        expires_at__gt=now,
+        expires_at__lte=now + disclosure.PRESERVATION_REMINDER,
+    ).select_related("request")
+    for production in soon:
+        with transaction.atomic():
+            claimed = Production.objects.filter(pk=production.pk, reminded_at__isnull=True).update(
+                reminded_at=now
+            )
+            if claimed:
+                tell_officer(production.request, "preservation_expiring")
+                reminded.append(production.request.reference)
+    return PreservationsSwept(expired=expired, kept=kept, reminded=reminded)

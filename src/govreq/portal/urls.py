@@ -17,6 +17,7 @@ urlpatterns = [
     path("new/sent/<uuid:request_id>", views.request_sent_view, name="sent"),
     path("requests/<uuid:request_id>", views.request_detail_view, name="request-detail"),
     path("requests/<uuid:request_id>/withdraw", views.withdraw_view, name="withdraw"),
+    path("requests/<uuid:request_id>/extend", views.extend_view, name="extend"),
     path(
         "requests/<uuid:request_id>/productions/<uuid:production_id>/package",
         views.package_view,

@@ -31,6 +31,7 @@ from govreq.agencies.models import Officer
 from govreq.agencies.services import access_request_submit
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, NotFound, ValidationFailed, pydantic_errors
+from govreq.disclosure.models import Production
 from govreq.disclosure.selectors import (
     agency_decision,
     production_for_agency,
@@ -40,7 +41,7 @@ from govreq.intake import selectors
 from govreq.intake.models import OPEN_STATUSES, Channel, LegalRequest, RequestStatus, StatusChange
 from govreq.intake.schemas import RequestSubmission
 from govreq.intake.validation import NormalisedTarget, submission_errors
-from govreq.lifecycle.disclosing import Gone, package_download
+from govreq.lifecycle.disclosing import Gone, package_download, preservation_extend
 from govreq.lifecycle.receiving import request_withdraw
 from govreq.lifecycle.reviewing import clarification_answer
 from govreq.portal import services, staging
@@ -256,6 +257,9 @@ def _detail_page(
         and legal_request.status not in (RequestStatus.DELIVERED, RequestStatus.PRODUCED),
         "withdraw_form": withdraw_form or WithdrawForm(),
         "decision": agency_decision(legal_request),
+        "preservation": Production.objects.filter(
+            request=legal_request, purpose="PRESERVATION", status="READY"
+        ).first(),
         "productions": [
             {
                 "production": production,
@@ -358,6 +362,26 @@ def package_view(
     response["Content-Disposition"] = f'attachment; filename="{download.file_name}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@require_POST
+@officer_required
+def extend_view(request: HttpRequest, officer: Officer, request_id: uuid.UUID) -> HttpResponse:
+    """Extend the agency's preservation once, by 90 days."""
+    legal_request = _agency_request(officer, request_id)
+    try:
+        snapshot = preservation_extend(
+            actor=Actor.for_officer(officer), request=legal_request, now=timezone.now()
+        )
+    except Conflict as refused:
+        messages.error(request, domain_message(refused.message))
+    else:
+        messages.success(
+            request,
+            gettext("The preservation now lasts until %(until)s UTC.")
+            % {"until": f"{snapshot.expires_at:%Y-%m-%d %H:%M}"},
+        )
+    return redirect("portal:request-detail", request_id=legal_request.public_id)
 
 
 @require_POST

@@ -41,6 +41,14 @@ def _packages(actor: Actor, now: datetime) -> str:
     )
 
 
+def _preservations(actor: Actor, now: datetime) -> str:
+    swept = disclosing.preservations_sweep(actor=actor, now=now)
+    return (
+        f"{len(swept.expired)} preservation(s) expired, {len(swept.kept)} kept for a follow-up, "
+        f"{len(swept.reminded)} reminder(s)"
+    )
+
+
 SCHEDULE: tuple[Job, ...] = (
     Job(
         name="holds",
@@ -53,5 +61,12 @@ SCHEDULE: tuple[Job, ...] = (
         every=timedelta(minutes=5),
         run=_packages,
         what="Packages past their download period are purged (the manifest stays).",
+    ),
+    Job(
+        name="preservations",
+        every=timedelta(minutes=15),
+        run=_preservations,
+        what="Preservations end after 90 days (180 if extended) unless a follow-up is open; "
+        "officers are reminded 14 days before.",
     ),
 )
