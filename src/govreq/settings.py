@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "govreq.holds",
     "govreq.review",
     "govreq.disclosure",
+    "govreq.notices",
     "govreq.transparency",
     "govreq.audit",
     "govreq.portal",

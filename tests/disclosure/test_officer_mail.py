@@ -36,7 +36,8 @@ def test_question_decision_and_package_mails_carry_a_link_and_nothing_else(
     other = submit(chan, agency_case_number="KC-2026-0099")
     with django_capture_on_commit_callbacks(execute=True):
         other = approve(other, staff)
-    assert [m.subject for m in mail.outbox] == [
+    to_officer = [m for m in mail.outbox if m.to == ["chan@police.gov.hk"]]
+    assert [m.subject for m in to_officer] == [
         f"平台已答覆貴機構的請求 {other.reference}。 / The platform has answered your request "
         f"{other.reference}."
     ]

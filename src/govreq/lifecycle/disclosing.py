@@ -38,6 +38,7 @@ from govreq.intake.models import LegalRequest, RequestStatus
 from govreq.intake.services import lock_request
 from govreq.lifecycle.agency_mail import tell_officer
 from govreq.lifecycle.guards import refuse_if_held
+from govreq.lifecycle.notifying import notices_open, notices_send_for, refuse_while_notices_due
 from govreq.lifecycle.transitions import request_transition
 from govreq.review.models import Decision, DecisionOutcome
 from govreq.review.services import current_decision
@@ -156,6 +157,8 @@ def production_collect_now(
         production = disclosure.production_record_collected(
             actor=actor, production=production, collected=collected, now=now
         )
+        if production.purpose == ProductionPurpose.DISCLOSURE and production.status == P.READY:
+            notices_open(production=production, now=now)
         if (
             production.purpose == ProductionPurpose.PRESERVATION
             and production.status == P.READY
@@ -170,6 +173,8 @@ def production_collect_now(
                 audit_data={"production": str(production.public_id)},
             )
             tell_officer(request, "decision")
+    if production.purpose == ProductionPurpose.DISCLOSURE and production.status == P.READY:
+        notices_send_for(actor=actor, production=production, now=now)
     return CollectionResult(production=production, ran=True)
 
 
@@ -198,6 +203,7 @@ def production_release(*, actor: Actor, production: Production, now: datetime) -
     refuse_if_held(request, now)
     production = Production.objects.select_for_update().get(pk=production.pk)
     disclosure.production_check_before_release(production)
+    refuse_while_notices_due(production)
     decision = current_decision(request)
     if request.status != S.APPROVED or decision is None or decision.pk != production.decision_id:
         raise Conflict(

@@ -111,6 +111,58 @@ DEFAULT_LETTERS: dict[str, object] = json.loads(
 )
 
 
+NOTICE_FIELDS = (
+    "platform",
+    "agency",
+    "jurisdiction",
+    "legal_process",
+    "account",
+    "disclosed",
+    "received",
+    "help",
+)
+
+
+class NoticeText(BaseModel):
+    """The notice to an account holder, in English and Traditional Chinese: what was asked, by
+    which agency, under which process, what was disclosed and where to get help; never the
+    agency officer's own details. Placeholders: {platform}, {agency}, {jurisdiction},
+    {legal_process}, {account}, {disclosed}, {received}, {help}."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    platform_en: str = Field(min_length=1, max_length=100)
+    platform_zh_hant: str = Field(min_length=1, max_length=100, alias="platform_zh-Hant")
+    subject_en: str = Field(min_length=1)
+    subject_zh_hant: str = Field(min_length=1, alias="subject_zh-Hant")
+    en: str = Field(min_length=1)
+    zh_hant: str = Field(min_length=1, alias="zh-Hant")
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> NoticeText:
+        for text in (self.subject_en, self.subject_zh_hant, self.en, self.zh_hant):
+            try:
+                text.format_map(dict.fromkeys(NOTICE_FIELDS, ""))
+            except (KeyError, ValueError, IndexError) as error:
+                raise ValueError(
+                    f"unknown or broken placeholder {error} (use {', '.join(NOTICE_FIELDS)})"
+                ) from None
+        return self
+
+
+class UserNoticePolicy(BaseModel):
+    """User notice (RDR P12): tell account holders by default, before disclosure."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # BEFORE_DISCLOSURE: a package is released only once its account holders were told (or the
+    # notice is delayed, or impossible); AT_RELEASE: the notices go out as it is released.
+    timing: str = Field(default="BEFORE_DISCLOSURE", pattern="^(BEFORE_DISCLOSURE|AT_RELEASE)$")
+    emergency_delay_days: int = Field(default=90, ge=0, le=3650)
+    help: str = "https://www.eff.org/issues/know-your-rights"
+    text: NoticeText
+
+
 class PolicyDocument(BaseModel):
     """The whole policy. ``process`` maps a jurisdiction code (or ``default``) to, per kind of
     legal process, the data categories that process can compel there."""
@@ -124,6 +176,9 @@ class PolicyDocument(BaseModel):
     emergency_danger_keywords: list[str] = Field(min_length=1)
     # Letters to agencies (editable policy data; a reviewer adjusts them per case).
     letters: Letters = Letters.model_validate(DEFAULT_LETTERS)
+    user_notice: UserNoticePolicy = UserNoticePolicy.model_validate(
+        json.loads((Path(__file__).parent / "user_notice.json").read_text(encoding="utf-8"))
+    )
 
     @model_validator(mode="after")
     def _has_default(self) -> PolicyDocument:

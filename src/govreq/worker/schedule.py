@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from govreq.core.actors import Actor
-from govreq.lifecycle import disclosing, holding
+from govreq.lifecycle import disclosing, holding, notifying
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -49,7 +49,22 @@ def _preservations(actor: Actor, now: datetime) -> str:
     )
 
 
+def _notices(actor: Actor, now: datetime) -> str:
+    swept = notifying.notices_sweep(actor=actor, now=now)
+    return (
+        f"{len(swept.sent)} notice(s) sent, {len(swept.due)} delay(s) ended, "
+        f"{len(swept.not_possible)} not possible, {len(swept.waiting)} waiting for a gag"
+    )
+
+
 SCHEDULE: tuple[Job, ...] = (
+    Job(
+        name="notices",
+        every=timedelta(minutes=1),
+        run=_notices,
+        what="Account holders are told: due notices sent once; delays end when their time "
+        "comes; nothing while a gag order is in force.",
+    ),
     Job(
         name="holds",
         every=timedelta(minutes=1),
