@@ -281,6 +281,8 @@ PACKAGE_DOWNLOAD_DAYS = int(os.environ.get("GOVREQ_PACKAGE_DOWNLOAD_DAYS", "14")
 # --- E-mail (sign-in codes, notices) -------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("GOVREQ_MAIL_FROM", "govreq <govreq@localhost>")
 MAIL_DIR = DATA_DIR / "mail"
+# The domain of the Message-IDs of once-only mail (user notices).
+MAIL_ID_DOMAIN = os.environ.get("GOVREQ_MAIL_ID_DOMAIN", "govreq.invalid")
 MAILERS: dict[str, dict[str, object]]
 if os.environ.get("GOVREQ_SMTP_HOST"):
     MAILERS = {

@@ -9,6 +9,7 @@ as fast as an unknown address's.
 from __future__ import annotations
 
 import base64
+import hmac
 import json
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -16,8 +17,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.tasks import task
+from django.utils import timezone
+
+from govreq.core.models import SentMail
 
 
 def _fernet() -> Fernet:
@@ -27,15 +31,26 @@ def _fernet() -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def mail_on_commit(*, subject: str, body: str, to: list[str]) -> None:
+def mail_on_commit(*, subject: str, body: str, to: list[str], key: str = "") -> None:
     """Send this message from the worker once the current transaction commits (at once when
-    there is no transaction)."""
+    there is no transaction). A ``key`` makes it once-only: a retried task whose message was
+    sent already sends nothing, and the key is the message's Message-ID, so that even the
+    duplicate a crash in the instant after the SMTP server accepted it could cause is one a
+    mail client recognises."""
     sealed = (
         _fernet()
-        .encrypt(json.dumps({"subject": subject, "body": body, "to": to}).encode("utf-8"))
+        .encrypt(
+            json.dumps({"subject": subject, "body": body, "to": to, "key": key}).encode("utf-8")
+        )
         .decode("ascii")
     )
     transaction.on_commit(lambda: deliver_mail.enqueue(sealed=sealed))
+
+
+def message_id(key: str) -> str:
+    """The same for the same key on this installation, unlike any other installation's."""
+    tag = hmac.new(settings.SECRET_KEY.encode("utf-8"), key.encode("utf-8"), "sha256")
+    return f"<{key}.{tag.hexdigest()[:16]}@{settings.MAIL_ID_DOMAIN}>"
 
 
 @task()
@@ -44,5 +59,16 @@ def deliver_mail(sealed: str) -> str:
         message = json.loads(_fernet().decrypt(sealed.encode("ascii")))
     except InvalidToken:
         return "unreadable: the secret key changed since it was queued"
-    EmailMessage(message["subject"], message["body"], None, message["to"]).send()
+    key = message.get("key", "")
+    if key and SentMail.objects.filter(key=key).exists():
+        return f"{key} was sent already"
+    headers = {"Message-ID": message_id(key)} if key else None
+    EmailMessage(message["subject"], message["body"], None, message["to"], headers=headers).send()
+    if key:
+        # Recorded the moment the server accepted it (its own autocommit), before the task
+        # itself is marked done.
+        try:
+            SentMail.objects.create(key=key, sent_at=timezone.now())
+        except IntegrityError:
+            return f"{key} was sent by another run too"
     return f"sent to {len(message['to'])}"

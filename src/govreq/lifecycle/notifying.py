@@ -13,6 +13,7 @@ told when the delay ends.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO
@@ -36,6 +37,7 @@ from govreq.policy.document import PolicyDocument
 from govreq.policy.selectors import policy_current
 
 N = NoticeStatus
+logger = logging.getLogger(__name__)
 
 
 def notices_open(*, production: Production, now: datetime) -> list[UserNotice]:
@@ -79,6 +81,7 @@ class NoticesSwept:
     sent: list[int] = field(default_factory=list)
     not_possible: list[int] = field(default_factory=list)
     waiting: list[int] = field(default_factory=list)  # a gag still in force
+    failed: list[int] = field(default_factory=list)  # the source failed: still due
 
 
 def notices_sweep(*, actor: Actor, now: datetime) -> NoticesSwept:
@@ -131,10 +134,19 @@ def _send_due(
     _, policy = policy_current()
     try:
         for notice in waiting:
-            with transaction.atomic():
-                _send_one(
-                    actor=actor, notice=notice, source=source, policy=policy, now=now, swept=swept
-                )
+            try:
+                with transaction.atomic():
+                    _send_one(
+                        actor=actor,
+                        notice=notice,
+                        source=source,
+                        policy=policy,
+                        now=now,
+                        swept=swept,
+                    )
+            except Exception:  # the source failed for this account: due still, tried next run
+                logger.exception("user notice %s: the contact lookup failed", notice.pk)
+                swept.failed.append(notice.pk)
     finally:
         close = getattr(source, "close", None)
         if close is not None:

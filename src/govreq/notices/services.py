@@ -160,7 +160,7 @@ def notice_send(
         return False
     if not notice_move(notice=notice, to_status=N.SENT, reason="sent", now=now, sent_at=now):
         return False
-    mail_on_commit(subject=subject, body=body, to=[address])
+    mail_on_commit(subject=subject, body=body, to=[address], key=f"notice-{notice.pk}")
     audit_record(
         actor=actor,
         action="notice.sent",

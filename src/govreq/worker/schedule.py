@@ -53,7 +53,8 @@ def _notices(actor: Actor, now: datetime) -> str:
     swept = notifying.notices_sweep(actor=actor, now=now)
     return (
         f"{len(swept.sent)} notice(s) sent, {len(swept.due)} delay(s) ended, "
-        f"{len(swept.not_possible)} not possible, {len(swept.waiting)} waiting for a gag"
+        f"{len(swept.not_possible)} not possible, {len(swept.waiting)} waiting for a gag, "
+        f"{len(swept.failed)} failed (due still)"
     )
 
 
