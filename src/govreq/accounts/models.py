@@ -39,6 +39,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=True, help_text="May sign in to the admin site.")
     created_at = models.DateTimeField(auto_now_add=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        help_text="The IANA zone the console shows times in, e.g. Asia/Hong_Kong.",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from zoneinfo import available_timezones
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -58,6 +60,42 @@ def staff_add(
         object_type="user",
         object_id=user.pk,
         data={"email": email, "roles": sorted(set(roles))},
+        now=now,
+    )
+    return user
+
+
+@lru_cache(maxsize=1)
+def time_zones() -> tuple[str, ...]:
+    """Every IANA time zone name this machine knows, sorted."""
+    return tuple(sorted(available_timezones() | {"UTC"}))
+
+
+def time_zone_valid(zone: str) -> bool:
+    """Whether ``zone`` names an IANA time zone (e.g. ``Asia/Hong_Kong``, ``UTC``)."""
+    return zone in time_zones()
+
+
+@transaction.atomic
+def staff_time_zone_set(*, actor: Actor, zone: str, now: datetime) -> User:
+    """A staff member chooses the zone the console shows times in (their own, nobody else's)."""
+    user = actor.user
+    if user is None:
+        raise ValidationFailed.single("time_zone", "only a staff member has a time zone")
+    zone = zone.strip()
+    if not time_zone_valid(zone):
+        raise ValidationFailed.single(
+            "time_zone", f"{zone[:64]!r} is not a time zone name, e.g. Asia/Hong_Kong"
+        )
+    before = user.time_zone
+    User.objects.filter(pk=user.pk).update(time_zone=zone)
+    user.time_zone = zone
+    audit_record(
+        actor=actor,
+        action="staff.time_zone_set",
+        object_type="user",
+        object_id=str(user.pk),
+        data={"from": before, "to": zone},
         now=now,
     )
     return user

@@ -9,12 +9,14 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Literal
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from govreq.accounts.models import User
+from govreq.accounts.permissions import actor_roles
 from govreq.api.auth import caller_staff
 from govreq.api.pagination import PageParams, paginate, reject_unknown_query_parameters
 from govreq.api.productions import StaffProductionOut
@@ -27,14 +29,23 @@ from govreq.api.requests import (
     RequestOut,
 )
 from govreq.api.schemas import ERRORS
+from govreq.core.actors import Actor
 from govreq.core.errors import ValidationFailed
 from govreq.disclosure.selectors import productions_of
 from govreq.intake import selectors as intake_selectors
 from govreq.intake.models import RequestKind, RequestStatus
 from govreq.lifecycle import reviewing
 from govreq.review import services
+from govreq.review.deadlines import clock_at
 from govreq.review.models import ApprovalKind, DecisionOutcome, RejectionReason
-from govreq.review.selectors import ReviewRecord, queue_counts, request_queue, review_record
+from govreq.review.selectors import (
+    Inbox,
+    ReviewRecord,
+    inbox_filter,
+    queue_counts,
+    request_queue,
+    review_record,
+)
 
 router = Router()
 S = RequestStatus
@@ -50,10 +61,16 @@ class QueueItemOut(Schema):
     offence_category: str
     received_at: datetime
     deadline_at: datetime | None
+    respond_by: datetime = Field(description="The platform's response target (policy deadlines).")
+    overdue: bool = Field(description="The answer is the platform's to give and is late.")
     check_outcome: str
     needs_human_rights_approval: bool
     assigned_to: str | None
     target_count: int
+
+    @staticmethod
+    def resolve_overdue(obj: Any) -> bool:
+        return clock_at(status=obj.status, respond_by=obj.respond_by, now=timezone.now()).overdue
 
     @staticmethod
     def resolve_agency(obj: Any) -> str:
@@ -77,8 +94,15 @@ class QueueFilters(PageParams):
     status: list[RequestStatus] | None = None
     jurisdiction: str | None = Field(default=None, min_length=2, max_length=2)
     kind: RequestKind | None = None
-    deadline_before: datetime | None = None
+    deadline_before: datetime | None = Field(
+        default=None, description="Only requests whose response target is before this moment."
+    )
     assigned_to_me: bool = False
+    inbox: Inbox | None = Field(
+        default=None,
+        description="approval: decisions you may still approve; human_rights: awaiting the "
+        "human-rights officer; mine: assigned to you; overdue: the answer is late.",
+    )
 
 
 class CheckResultOut(Schema):
@@ -168,6 +192,8 @@ class StaffRequestOut(Schema):
     data_categories: list[str]
     data_range: DateRangeOut | None
     deadline_at: datetime | None
+    respond_by: datetime
+    overdue: bool
     gag_order: GagOrderOut | None
     emergency: EmergencyOut | None
     documents: list[DocumentOut]
@@ -195,6 +221,10 @@ def staff_request_detail(record: ReviewRecord) -> dict[str, Any]:
         "agency_id": request.agency_id,
         "agency_status": request.agency.status,
         "assigned_to": request.assigned_to.email if request.assigned_to else None,
+        "respond_by": request.respond_by,
+        "overdue": clock_at(
+            status=request.status, respond_by=request.respond_by, now=timezone.now()
+        ).overdue,
         "check_outcome": request.check_outcome,
         "needs_human_rights_approval": request.needs_human_rights_approval,
         "targets": [{"id": t.pk, "type": t.type, "value": t.value} for t in request.targets.all()],
@@ -273,6 +303,14 @@ def _record(request_id: str) -> ReviewRecord:
     return review_record(legal_request, now=timezone.now())
 
 
+def _inbox(inbox: Inbox | None, actor: Actor) -> Q | None:
+    if inbox is None:
+        return None
+    if actor.user is None:
+        return Q(pk__in=[])
+    return inbox_filter(inbox, user=actor.user, roles=actor_roles(actor), now=timezone.now())
+
+
 @router.get("", response={200: QueuePage, **ERRORS}, summary="The review queue")
 def queue(request: HttpRequest, filters: Query[QueueFilters]) -> dict[str, Any]:
     reject_unknown_query_parameters(request, QueueFilters)
@@ -284,6 +322,7 @@ def queue(request: HttpRequest, filters: Query[QueueFilters]) -> dict[str, Any]:
             kind=filters.kind,
             deadline_before=filters.deadline_before,
             assigned_to=actor.user if filters.assigned_to_me else None,
+            inbox=_inbox(filters.inbox, actor),
         ),
         filters,
     )

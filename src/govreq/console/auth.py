@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
@@ -13,9 +14,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from govreq.accounts.models import StaffRole
+from govreq.accounts.models import StaffRole, User
 from govreq.accounts.permissions import actor_roles
 from govreq.core.actors import Actor
 
@@ -48,6 +50,14 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
+def viewer_zone(user: User | None) -> ZoneInfo:
+    """The staff member's zone (UTC when unset or no longer known)."""
+    try:
+        return ZoneInfo(user.time_zone if user is not None and user.time_zone else "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
 def staff_page(*roles: StaffRole) -> Callable[[View], View]:
     """Deny by default: signed in with both factors, and holding one of ``roles`` (any role if
     none is given)."""
@@ -70,7 +80,9 @@ def staff_page(*roles: StaffRole) -> Callable[[View], View]:
                 )
             request.actor = actor  # type: ignore[attr-defined]
             request.roles = held  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
+            # Every time on the page in the viewer's own zone (the templates name it).
+            with timezone.override(viewer_zone(actor.user)):
+                return view(request, *args, **kwargs)
 
         return wrapper
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from govreq.accounts.services import time_zones
 from govreq.agencies.models import AgencyKind
 from govreq.intake.models import OffenceCategory, RequestKind, RequestStatus
 from govreq.review.models import DecisionOutcome, RejectionReason
@@ -33,9 +34,17 @@ class QueueFilterForm(forms.Form):
         label=_("Kind"), choices=[("", "—"), *RequestKind.choices], required=False
     )
     deadline_before = forms.DateField(
-        label=_("Deadline before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Answer due before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+
+
+class PreferencesForm(forms.Form):
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        help_text=_("Every time in the console is shown in this zone."),
+        choices=lambda: [(zone, zone) for zone in time_zones()],
+    )
 
 
 class ReasonForm(forms.Form):

@@ -23,5 +23,6 @@ urlpatterns = [
     path("access-requests", views.access_requests, name="access-requests"),
     path("audit", views.audit, name="audit"),
     path("tasks", views.tasks, name="tasks"),
+    path("preferences", views.preferences, name="preferences"),
     path("tasks/<uuid:task_id>/retry", views.task_retry_view, name="task-retry"),
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from datetime import time as dtime
 from typing import Any
 
@@ -21,10 +21,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tasks_db.models import DBTaskResult
 
 from govreq.accounts.models import StaffRole, User
+from govreq.accounts.services import staff_time_zone_set
 from govreq.agencies import services as agency_services
 from govreq.agencies.models import AccessRequest, AccessRequestStatus, Agency
 from govreq.audit.models import AuditEvent
@@ -46,6 +48,7 @@ from govreq.console.forms import (
     DecisionForm,
     HoldForm,
     OtherDeliveryForm,
+    PreferencesForm,
     QuestionForm,
     QueueFilterForm,
     ReasonForm,
@@ -55,6 +58,7 @@ from govreq.console.forms import (
     VerifyAgencyForm,
 )
 from govreq.core.actors import Actor
+from govreq.core.durations import time_left_words
 from govreq.core.errors import DomainError, NotFound, ValidationFailed
 from govreq.disclosure.models import Production
 from govreq.disclosure.selectors import (
@@ -68,8 +72,17 @@ from govreq.intake.models import FINAL_STATUSES, Document, LegalRequest, Request
 from govreq.intake.services import document_open
 from govreq.lifecycle import disclosing, holding, rechecking, reviewing
 from govreq.review import services as review
+from govreq.review.deadlines import clock_at
 from govreq.review.models import DISCLOSING_OUTCOMES, Decision
-from govreq.review.selectors import queue_counts, request_queue, review_record
+from govreq.review.selectors import (
+    Inbox,
+    inbox_counts,
+    inbox_filter,
+    inboxes_for,
+    queue_counts,
+    request_queue,
+    review_record,
+)
 from govreq.worker.models import JobRun
 from govreq.worker.runner import task_retry
 
@@ -253,10 +266,27 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 # --- queue ---------------------------------------------------------------------------------------
 
 
+INBOX_LABELS = {
+    Inbox.APPROVAL: _lazy("Awaiting my approval"),
+    Inbox.HUMAN_RIGHTS: _lazy("Awaiting human-rights review"),
+    Inbox.MINE: _lazy("My assigned cases"),
+    Inbox.OVERDUE: _lazy("Overdue"),
+}
+
+
 @staff_page()
 def queue(request: HttpRequest) -> HttpResponse:
+    now = _now()
+    roles = request.roles  # type: ignore[attr-defined]
+    inboxes = inboxes_for(roles)
+    counts = inbox_counts(user=request.user, roles=roles, now=now)  # type: ignore[arg-type]
+    inbox = next((i for i in inboxes if i.value == request.GET.get("inbox")), None)
     form = QueueFilterForm(request.GET or None)
-    filters: dict[str, Any] = {}
+    filters: dict[str, Any] = {
+        "inbox": inbox_filter(inbox, user=request.user, roles=roles, now=now)  # type: ignore[arg-type]
+        if inbox is not None
+        else None
+    }
     if form.is_valid():
         data = form.cleaned_data
         deadline = data.get("deadline_before")
@@ -264,16 +294,49 @@ def queue(request: HttpRequest) -> HttpResponse:
             "statuses": data.get("status") or None,
             "jurisdiction": data.get("jurisdiction") or None,
             "kind": data.get("kind") or None,
-            "deadline_before": datetime.combine(deadline, dtime.min, tzinfo=UTC)
+            "deadline_before": datetime.combine(
+                deadline, dtime.min, tzinfo=timezone.get_current_timezone()
+            )
             if deadline
             else None,
             "assigned_to": request.user if data.get("mine") else None,
+            "inbox": filters["inbox"],
         }
     page = Paginator(request_queue(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    clocks = [(r, clock_at(status=r.status, respond_by=r.respond_by, now=now)) for r in page]
+    rows = [(r, clock, time_left_words(clock.left)) for r, clock in clocks]
     return render(
         request,
         "console/queue.html",
-        {"form": form, "page": page, "counts": sorted(queue_counts().items())},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "counts": sorted(queue_counts().items()),
+            "inboxes": [(i.value, INBOX_LABELS[i], counts[i]) for i in inboxes],
+            "inbox": inbox.value if inbox else "",
+            "now": now,
+        },
+    )
+
+
+@staff_page()
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The signed-in staff member's own settings: the time zone every page shows times in."""
+    form = PreferencesForm(request.POST or None, initial={"time_zone": request.user.time_zone})  # type: ignore[union-attr]
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff_time_zone_set(
+                actor=_actor(request), zone=form.cleaned_data["time_zone"], now=_now()
+            )
+        except ValidationFailed as refused:
+            form.add_error("time_zone", refused.message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("console:preferences")
+    return render(
+        request, "console/preferences.html", {"form": form}, status=422 if form.errors else 200
     )
 
 
@@ -370,6 +433,8 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
             for production in productions_of(legal).prefetch_related("downloads__officer")
         ],
     }
+    clock = clock_at(status=legal.status, respond_by=legal.respond_by, now=_now())
+    context["clock"], context["clock_words"] = clock, time_left_words(clock.left)
     current = context["current"]
     if isinstance(current, Decision):
         context["missing"] = review.approvals_missing(current)

@@ -110,6 +110,10 @@ class LegalRequest(models.Model):
     data_from = models.DateField(null=True, blank=True)
     data_to = models.DateField(null=True, blank=True)
     deadline_at = models.DateTimeField(null=True, blank=True)
+    respond_by = models.DateTimeField(
+        help_text="The platform's response target, set on receipt from the policy's deadlines "
+        "(review.deadlines)."
+    )
     gag_order = models.BooleanField(default=False)
     gag_legal_basis = models.TextField(blank=True)
     gag_expires_on = models.DateField(null=True, blank=True)
@@ -144,6 +148,7 @@ class LegalRequest(models.Model):
             models.Index(fields=["agency", "-received_at", "-id"]),
             models.Index(fields=["jurisdiction", "received_at"]),
             models.Index(fields=["status", "deadline_at"]),
+            models.Index(fields=["status", "respond_by"]),
         ]
         constraints = [
             models.CheckConstraint(

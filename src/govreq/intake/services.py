@@ -7,7 +7,7 @@ event in the caller's transaction, so a refused or failed operation leaves nothi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
@@ -98,12 +98,15 @@ def request_record(
     channel: Channel,
     now: datetime,
     received_at: datetime | None,
+    respond_by: Callable[[datetime], datetime],
     idempotency_key: str | None,
     body_hash: str,
 ) -> SubmitResult:
     """Validate and store a new request (RECEIVED, with its targets and first history row), or
-    return the original one for a repeated Idempotency-Key. Runs inside the caller's
-    transaction: the lifecycle then applies holds and runs the checks in that same transaction.
+    return the original one for a repeated Idempotency-Key. ``respond_by`` gives the response
+    target for the moment the request counts as received (the lifecycle reads the policy). Runs
+    inside the caller's transaction: the lifecycle then applies holds and runs the checks in
+    that same transaction.
     """
     _require_transaction("request_record")
     if idempotency_key is not None:
@@ -147,6 +150,7 @@ def request_record(
         data_from=data_range.start if data_range else None,
         data_to=data_range.end if data_range else None,
         deadline_at=submission.deadline_at,
+        respond_by=respond_by(received),
         gag_order=gag is not None,
         gag_legal_basis=gag.legal_basis.strip() if gag else "",
         gag_expires_on=gag.expires_on if gag else None,

@@ -22,6 +22,8 @@ from govreq.intake.schemas import RequestSubmission
 from govreq.intake.services import SubmitResult, lock_request
 from govreq.lifecycle.holding import hold_apply_to_new_request
 from govreq.lifecycle.transitions import request_transition
+from govreq.policy.selectors import policy_current
+from govreq.review import deadlines
 from govreq.review.models import CheckTrigger
 from govreq.review.services import checks_run
 
@@ -52,6 +54,12 @@ def request_submit(
                 channel=channel,
                 now=now,
                 received_at=received_at,
+                respond_by=lambda received: deadlines.respond_by(
+                    kind=submission.kind,
+                    received_at=received,
+                    agency_deadline=submission.deadline_at,
+                    policy=policy_current()[1].deadlines,
+                ),
                 idempotency_key=idempotency_key,
                 body_hash=body_hash,
             )

@@ -163,6 +163,40 @@ class UserNoticePolicy(BaseModel):
     text: NoticeText
 
 
+class Deadlines(BaseModel):
+    """Response targets (SLAs) and when staff are reminded. Keys are request kinds or
+    ``default``. For the kinds in ``fixed_kinds`` the policy's target holds (an earlier deadline
+    set by the agency still wins); for the others the agency's own deadline, when it gave one,
+    replaces the policy's. A request's target is set when it is received, by the policy then in
+    force."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    respond_within_hours: dict[str, int] = {"EMERGENCY": 4, "default": 30 * 24}
+    fixed_kinds: list[RequestKind] = [RequestKind.EMERGENCY]
+    remind_before_hours: dict[str, int] = {"EMERGENCY": 1, "default": 48}
+    # An emergency nobody is assigned to after this long alerts every reviewer.
+    emergency_unassigned_minutes: int = Field(default=15, ge=1, le=24 * 60)
+
+    @field_validator("respond_within_hours", "remind_before_hours")
+    @classmethod
+    def _kinds_and_hours(cls, value: dict[str, int]) -> dict[str, int]:
+        if "default" not in value:
+            raise ValueError("needs a 'default' entry")
+        for key, hours in value.items():
+            if key != "default" and key not in RequestKind.values:
+                raise ValueError(f"{key!r} is not a request kind (or 'default')")
+            if not 0 < hours <= 24 * 3650:
+                raise ValueError(f"{key}: {hours} is not between 1 and 87600 hours")
+        return value
+
+    def respond_within(self, kind: str) -> int:
+        return self.respond_within_hours.get(kind, self.respond_within_hours["default"])
+
+    def remind_before(self, kind: str) -> int:
+        return self.remind_before_hours.get(kind, self.remind_before_hours["default"])
+
+
 class PolicyDocument(BaseModel):
     """The whole policy. ``process`` maps a jurisdiction code (or ``default``) to, per kind of
     legal process, the data categories that process can compel there."""
@@ -176,6 +210,7 @@ class PolicyDocument(BaseModel):
     emergency_danger_keywords: list[str] = Field(min_length=1)
     # Letters to agencies (editable policy data; a reviewer adjusts them per case).
     letters: Letters = Letters.model_validate(DEFAULT_LETTERS)
+    deadlines: Deadlines = Deadlines()
     user_notice: UserNoticePolicy = UserNoticePolicy.model_validate(
         json.loads((Path(__file__).parent / "user_notice.json").read_text(encoding="utf-8"))
     )

@@ -221,3 +221,32 @@ class Approval(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} #{self.slot} on decision {self.decision_id}"
+
+
+class AlertKind(models.TextChoices):
+    DUE_SOON = "DUE_SOON", "Answer due soon (or overdue)"
+    EMERGENCY_UNTAKEN = "EMERGENCY_UNTAKEN", "Emergency nobody has taken"
+
+
+class DeadlineAlert(models.Model):
+    """Staff were reminded that a request's answer is due: once per request and kind (the row
+    is the claim, so two workers never both send it)."""
+
+    request = models.ForeignKey(
+        "intake.LegalRequest", on_delete=models.CASCADE, related_name="deadline_alerts"
+    )
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    recipients = models.JSONField(default=list, help_text="The staff e-mail addresses told.")
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "kind"], name="deadline_alert_once"),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=AlertKind.values), name="deadline_alert_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.request_id}"

@@ -4,16 +4,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
-from django.db.models import Case, Count, F, IntegerField, Prefetch, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
-from govreq.accounts.models import User
+from govreq.accounts.models import StaffRole, User
 from govreq.holds.models import HoldReReview
 from govreq.holds.rules import HoldSpec, excepted, in_force, in_scope
 from govreq.holds.selectors import holds_possibly_in_force, request_scope
-from govreq.intake.models import OPEN_STATUSES, LegalRequest, RequestKind
+from govreq.intake.models import OPEN_STATUSES, LegalRequest, RequestKind, RequestStatus
 from govreq.review.checks import SEVERITY
-from govreq.review.models import Approval, CheckResult, CheckRun, Decision
+from govreq.review.deadlines import RESPONDING_STATUSES
+from govreq.review.models import (
+    DISCLOSING_OUTCOMES,
+    Approval,
+    ApprovalKind,
+    CheckResult,
+    CheckRun,
+    Decision,
+)
 
 
 def request_queue(
@@ -23,16 +43,20 @@ def request_queue(
     kind: str | None = None,
     deadline_before: datetime | None = None,
     assigned_to: User | None = None,
+    inbox: Q | None = None,
 ) -> QuerySet[LegalRequest]:
-    """Open requests (or those in ``statuses``): emergencies first, then nearest deadline."""
+    """Open requests (or those in ``statuses``, or in an ``inbox_filter``): emergencies first,
+    then the nearest response target (``respond_by``)."""
     queryset = LegalRequest.objects.select_related("agency", "jurisdiction", "assigned_to")
+    if inbox is not None:
+        queryset = queryset.filter(inbox)
     queryset = queryset.filter(status__in=statuses or [str(s) for s in OPEN_STATUSES])
     if jurisdiction:
         queryset = queryset.filter(jurisdiction_id=jurisdiction.upper())
     if kind:
         queryset = queryset.filter(kind=kind)
     if deadline_before is not None:
-        queryset = queryset.filter(deadline_at__lt=deadline_before)
+        queryset = queryset.filter(respond_by__lt=deadline_before)
     if assigned_to is not None:
         queryset = queryset.filter(assigned_to=assigned_to)
     return queryset.annotate(
@@ -42,7 +66,7 @@ def request_queue(
             default=Value(1),
             output_field=IntegerField(),
         ),
-    ).order_by("emergency_first", F("deadline_at").asc(nulls_last=True), "received_at", "id")
+    ).order_by("emergency_first", "respond_by", "received_at", "id")
 
 
 def queue_counts() -> dict[str, int]:
@@ -97,3 +121,81 @@ def review_record(request: LegalRequest, *, now: datetime) -> ReviewRecord:
         holds=holds,
         re_reviews=re_reviews,
     )
+
+
+# --- inboxes: what is waiting for me -------------------------------------------------------------
+
+
+class Inbox(StrEnum):
+    APPROVAL = "approval"  # a disclosing decision I may still approve
+    HUMAN_RIGHTS = "human_rights"  # escalated, or a decision missing the HR officer's approval
+    MINE = "mine"  # open requests assigned to me
+    OVERDUE = "overdue"  # the platform's answer is late
+
+
+INBOX_ROLES: dict[Inbox, frozenset[str]] = {
+    Inbox.APPROVAL: frozenset({StaffRole.APPROVER, StaffRole.HUMAN_RIGHTS_OFFICER}),
+    Inbox.HUMAN_RIGHTS: frozenset({StaffRole.HUMAN_RIGHTS_OFFICER}),
+    Inbox.MINE: frozenset({StaffRole.REVIEWER, StaffRole.INTAKE}),
+    Inbox.OVERDUE: frozenset(StaffRole.values),
+}
+
+
+def inboxes_for(roles: frozenset[str] | set[str]) -> list[Inbox]:
+    """The inboxes a person with ``roles`` has, in the order the console shows them."""
+    return [inbox for inbox in Inbox if INBOX_ROLES[inbox] & set(roles)]
+
+
+def _current_disclosing() -> QuerySet[Decision]:
+    return Decision.objects.filter(
+        request=OuterRef("pk"), superseded_at__isnull=True, outcome__in=DISCLOSING_OUTCOMES
+    )
+
+
+def _hr_approval_missing(decisions: QuerySet[Decision]) -> QuerySet[Decision]:
+    """Decisions that need the human-rights officer's approval and do not have it yet."""
+    return decisions.filter(
+        Q(requires_human_rights_approval=True) | Q(request__needs_human_rights_approval=True)
+    ).exclude(
+        Exists(Approval.objects.filter(decision=OuterRef("pk"), kind=ApprovalKind.HUMAN_RIGHTS))
+    )
+
+
+def inbox_filter(inbox: Inbox, *, user: User, roles: frozenset[str] | set[str], now: datetime) -> Q:
+    """The requests in one of ``user``'s inboxes, as a filter on the queue. Approvals follow the
+    four-eyes rules (``review.services.approval_record`` decides; this only finds candidates):
+    never the decider's own decision, never twice by one person; the two standard approvals are
+    complete once slot 2 is taken."""
+    if inbox is Inbox.MINE:
+        return Q(assigned_to=user, status__in=[str(s) for s in OPEN_STATUSES])
+    if inbox is Inbox.OVERDUE:
+        return Q(status__in=RESPONDING_STATUSES, respond_by__lt=now)
+    if inbox is Inbox.HUMAN_RIGHTS:
+        waiting = Exists(_hr_approval_missing(_current_disclosing()))
+        return Q(status=RequestStatus.ESCALATED) | (Q(status=RequestStatus.DECIDED) & Q(waiting))
+    open_to_me = (
+        _current_disclosing()
+        .exclude(decided_by=user)
+        .exclude(Exists(Approval.objects.filter(decision=OuterRef("pk"), approver=user)))
+    )
+    wanted = Q(pk__in=[])
+    if StaffRole.APPROVER in roles:
+        second = Approval.objects.filter(
+            decision=OuterRef("pk"), kind=ApprovalKind.STANDARD, slot=2
+        )
+        wanted |= Q(Exists(open_to_me.exclude(Exists(second))))
+    if StaffRole.HUMAN_RIGHTS_OFFICER in roles:
+        wanted |= Q(Exists(_hr_approval_missing(open_to_me)))
+    return Q(status=RequestStatus.DECIDED) & wanted
+
+
+def inbox_counts(
+    *, user: User, roles: frozenset[str] | set[str], now: datetime
+) -> dict[Inbox, int]:
+    """How many requests wait in each of ``user``'s inboxes (open requests only: cheap)."""
+    return {
+        inbox: LegalRequest.objects.filter(
+            inbox_filter(inbox, user=user, roles=roles, now=now)
+        ).count()
+        for inbox in inboxes_for(roles)
+    }

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from govreq.core.actors import Actor
-from govreq.lifecycle import disclosing, holding, notifying
+from govreq.lifecycle import disclosing, holding, notifying, reminding
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -58,6 +58,14 @@ def _notices(actor: Actor, now: datetime) -> str:
     )
 
 
+def _deadlines(actor: Actor, now: datetime) -> str:
+    swept = reminding.deadlines_sweep(actor=actor, now=now)
+    return (
+        f"{len(swept.reminded)} reminder(s) of answers due, "
+        f"{len(swept.emergencies)} emergency alert(s)"
+    )
+
+
 SCHEDULE: tuple[Job, ...] = (
     Job(
         name="notices",
@@ -71,6 +79,13 @@ SCHEDULE: tuple[Job, ...] = (
         every=timedelta(minutes=1),
         run=_holds,
         what="Holds start and end at their moment: requests go on hold and come back.",
+    ),
+    Job(
+        name="deadlines",
+        every=timedelta(minutes=1),
+        run=_deadlines,
+        what="Staff are reminded before an answer is due (and once overdue); an emergency "
+        "nobody took alerts every reviewer.",
     ),
     Job(
         name="packages",
