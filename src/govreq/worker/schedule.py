@@ -84,8 +84,8 @@ SCHEDULE: tuple[Job, ...] = (
         name="deadlines",
         every=timedelta(minutes=1),
         run=_deadlines,
-        what="Staff are reminded before an answer is due (and once overdue); an emergency "
-        "nobody took alerts every reviewer.",
+        what="Staff are reminded once before an answer is due (at once if it is already late); "
+        "an emergency nobody took alerts every reviewer.",
     ),
     Job(
         name="packages",
