@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import Any
 
@@ -13,16 +14,21 @@ def policy_current() -> tuple[PolicyVersion, PolicyDocument]:
     row = PolicyVersion.objects.order_by("-version").first()
     if row is None:
         raise NotFound("no policy version exists; run migrations", code="policy_missing")
-    return row, _parsed(row.pk, row.version)
+    return row, _parsed(row)
 
 
 def policy_document_of(row: PolicyVersion) -> dict[str, Any]:
     """A version's document as in force: every field, defaults filled in (a version written
     before a field existed shows that field's default), in the JSON a policy admin edits."""
-    return _parsed(row.pk, row.version).model_dump(mode="json", by_alias=True)
+    return _parsed(row).model_dump(mode="json", by_alias=True)
+
+
+def _parsed(row: PolicyVersion) -> PolicyDocument:
+    # Cached by the document's own text, not by its id and number: a version written in a
+    # transaction that was rolled back may have had the id and number the next one gets.
+    return _parsed_text(json.dumps(row.document, sort_keys=True, ensure_ascii=False))
 
 
 @lru_cache(maxsize=16)
-def _parsed(pk: int, version: int) -> PolicyDocument:
-    # Versions are immutable, so a parsed document can be cached by (id, version).
-    return PolicyDocument.model_validate(PolicyVersion.objects.get(pk=pk).document)
+def _parsed_text(document: str) -> PolicyDocument:
+    return PolicyDocument.model_validate_json(document)
