@@ -153,6 +153,7 @@ def prepare_requests(accounts_sizes: list[int]) -> None:
             channel="API",
             jurisdiction_id="US",
             received_at=now,
+            respond_by=now,
             created_at=now,
             updated_at=now,
             kind="COURT_ORDER",
