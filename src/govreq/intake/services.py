@@ -279,11 +279,19 @@ def document_store(
     original_name: str,
     claimed_type: str | None,
     now: datetime,
+    after_close: bool = False,
 ) -> Document:
     """Store and record a legal document. Its type is decided by its bytes and must match any
-    claimed type. (``lifecycle.receiving.document_attach`` also runs the checks again.)"""
+    claimed type. (``lifecycle.receiving.document_attach`` also runs the checks again.)
+
+    ``after_close``: also once the request is closed, for a document that outlives it (a new
+    non-disclosure order: the gag binds the platform after the request closed)."""
     request = lock_request(request)
-    if request.status in (RequestStatus.CLOSED, RequestStatus.WITHDRAWN, RequestStatus.REJECTED):
+    if not after_close and request.status in (
+        RequestStatus.CLOSED,
+        RequestStatus.WITHDRAWN,
+        RequestStatus.REJECTED,
+    ):
         raise Conflict(
             f"{request.reference} is {RequestStatus(request.status).label.lower()}; "
             "documents can no longer be added",

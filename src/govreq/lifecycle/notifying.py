@@ -188,7 +188,13 @@ def _send_one(
         request=notice.request, notice=notice, policy=policy.user_notice, language=contact.language
     )
     if notices.notice_send(
-        actor=actor, notice=notice, address=contact.address, subject=subject, body=body, now=now
+        actor=actor,
+        notice=notice,
+        address=contact.address,
+        subject=subject,
+        body=body,
+        language=notices.notice_language(contact.language),
+        now=now,
     ):
         swept.sent.append(notice.pk)
 
@@ -201,6 +207,8 @@ def notice_delay(
     require_role(actor, StaffRole.REVIEWER)
     if not reason.strip():
         raise ValidationFailed.single("reason", "say why the agency's request was accepted")
+    if until is not None and until <= now:
+        raise ValidationFailed.single("until", "must lie in the future")
     notice = UserNotice.objects.select_for_update().get(pk=notice.pk)
     if notice.status != N.DUE:
         raise Conflict("only a due notice can be delayed", code="notice_not_due")
@@ -225,8 +233,11 @@ def notice_delay(
 
 @transaction.atomic
 def notice_delay_end(*, actor: Actor, notice: UserNotice, reason: str, now: datetime) -> UserNotice:
-    """A reviewer ends a delay that has no date (a child-safety case): the notice is due."""
+    """A reviewer ends a delay that is not a gag order (a child-safety case, an agency's
+    request, an emergency): the notice is due."""
     require_role(actor, StaffRole.REVIEWER)
+    if not reason.strip():
+        raise ValidationFailed.single("reason", "say why the delay ends")
     notice = UserNotice.objects.select_for_update().get(pk=notice.pk)
     if notice.status != N.DELAYED or notice.delay_reason == DelayReason.GAG_ORDER:
         raise Conflict(

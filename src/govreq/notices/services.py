@@ -105,6 +105,12 @@ def notice_move(
     return True
 
 
+def notice_language(contact_language: str) -> str:
+    """The language a notice is written in for the holder's own: Traditional Chinese or
+    English."""
+    return "zh-Hant" if contact_language.lower().startswith("zh") else "en"
+
+
 def notice_compose(
     *, request: LegalRequest, notice: UserNotice, policy: UserNoticePolicy, language: str
 ) -> tuple[str, str]:
@@ -118,7 +124,7 @@ def notice_compose(
             if f["account"] == notice.account and f["records"]
         }
     )
-    chinese = language.lower().startswith("zh")
+    chinese = notice_language(language) == "zh-Hant"
     names = {
         "BASIC_SUBSCRIBER": ("basic subscriber information", "基本用戶資料"),
         "IP_LOGS": ("IP address logs", "IP 位址紀錄"),
@@ -152,13 +158,22 @@ def notice_send(
     address: str,
     subject: str,
     body: str,
+    language: str,
     now: datetime,
 ) -> bool:
-    """Send one due notice, once: marked SENT by a conditional update, the mail queued in the
-    same transaction (it leaves when that commits). Returns whether this call sent it."""
+    """Send one due notice, once: marked SENT (with the language it was written in) by a
+    conditional update, the mail queued in the same transaction (it leaves when that commits).
+    Returns whether this call sent it."""
     if notice.status != N.DUE:
         return False
-    if not notice_move(notice=notice, to_status=N.SENT, reason="sent", now=now, sent_at=now):
+    if not notice_move(
+        notice=notice,
+        to_status=N.SENT,
+        reason="sent",
+        now=now,
+        sent_at=now,
+        language=language,
+    ):
         return False
     mail_on_commit(subject=subject, body=body, to=[address], key=f"notice-{notice.pk}")
     audit_record(
@@ -210,6 +225,7 @@ def gag_extension_file(
         original_name=original_name,
         claimed_type=None,
         now=now,
+        after_close=True,  # the gag outlives the request: notices wait after it closed
     )
     extension = GagExtension.objects.create(
         request=request,
