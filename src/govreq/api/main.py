@@ -10,6 +10,7 @@ from govreq.api.audit import router as audit_router
 from govreq.api.auth import TokenAuth
 from govreq.api.errors import install_error_handlers
 from govreq.api.holds import router as holds_router
+from govreq.api.notices import gag_extensions_router, notices_router, request_notices_router
 from govreq.api.policy import router as policy_router
 from govreq.api.productions import productions_router, request_productions_router
 from govreq.api.requests import router as requests_router
@@ -29,9 +30,12 @@ api = NinjaAPI(
 install_error_handlers(api)
 # A request's productions and deliveries live under /staff/requests/{id}/ beside its review.
 staff_requests_router.add_router("", request_productions_router, tags=["staff: disclosure"])
+staff_requests_router.add_router("", request_notices_router, tags=["staff: user notice"])
 api.add_router("/requests", requests_router, tags=["agency requests"])
 api.add_router("/staff/requests", staff_requests_router, tags=["staff: review"])
 api.add_router("/staff/productions", productions_router, tags=["staff: disclosure"])
+api.add_router("/staff/notices", notices_router, tags=["staff: user notice"])
+api.add_router("/staff/gag-extensions", gag_extensions_router, tags=["staff: user notice"])
 api.add_router("/staff/holds", holds_router, tags=["staff: holds"])
 api.add_router("/staff/policy", policy_router, tags=["staff: policy"])
 api.add_router("/staff/audit", audit_router, tags=["staff: audit"])

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils import timezone
-from ninja import File, Header, Query, Router, Schema, Status
+from ninja import File, Form, Header, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import Field
 
@@ -29,8 +29,10 @@ from govreq.disclosure.selectors import (
 from govreq.intake import selectors
 from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus, StatusChange
 from govreq.intake.schemas import RequestSubmission
-from govreq.lifecycle import disclosing, receiving
+from govreq.lifecycle import disclosing, notifying, receiving
 from govreq.lifecycle.reviewing import clarification_answer
+from govreq.notices.models import GagExtension
+from govreq.notices.selectors import gag_extensions_of
 
 router = Router()
 
@@ -77,6 +79,19 @@ class HistoryOut(Schema):
 class GagOrderOut(Schema):
     legal_basis: str
     expires_on: date | None
+
+
+class GagExtensionFiledOut(Schema):
+    """A new non-disclosure order the agency filed to extend its gag, and the platform's
+    answer (the reviewer's own note stays internal)."""
+
+    id: int
+    status: str = Field(description="PENDING (waiting for review), ACCEPTED or REFUSED")
+    new_expires_on: date
+    legal_basis: str
+    filed_at: datetime
+    decided_at: datetime | None
+    document: DocumentOut
 
 
 class EmergencyOut(Schema):
@@ -183,6 +198,7 @@ class RequestOut(Schema):
     data_range: DateRangeOut | None
     deadline_at: datetime | None
     gag_order: GagOrderOut | None
+    gag_extensions: list[GagExtensionFiledOut]
     emergency: EmergencyOut | None
     targets: list[TargetOut]
     documents: list[DocumentOut]
@@ -190,6 +206,10 @@ class RequestOut(Schema):
     history: list[HistoryOut]
     decision: AgencyDecisionOut | None
     productions: list[ProductionOut]
+
+    @staticmethod
+    def resolve_gag_extensions(obj: LegalRequest) -> list[GagExtension]:
+        return list(gag_extensions_of(obj))
 
     @staticmethod
     def resolve_decision(obj: LegalRequest) -> AgencyDecision | None:
@@ -425,6 +445,39 @@ def package_response(download: disclosing.PackageDownloadStream) -> StreamingHtt
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@router.post(
+    "/{request_id}/gag-extensions",
+    response={201: GagExtensionFiledOut, **ERRORS},
+    summary="File a new non-disclosure order to extend the gag",
+    description=(
+        "Multipart: the new order as `file` (the document rules of `/documents` apply), "
+        "`new_expires_on` (ISO date, after the current expiry) and `legal_basis`. Filed before "
+        "the gag ends, the account holders are not told until a reviewer has decided it. "
+        "Refused (409) after the gag ended (`gag_ended`) or when the request has none "
+        "(`no_gag_order`)."
+    ),
+)
+def file_gag_extension(
+    request: HttpRequest,
+    request_id: str,
+    file: File[UploadedFile],
+    new_expires_on: Form[date],
+    legal_basis: str = Form("", max_length=2000),
+) -> Status[GagExtension]:
+    officer = caller_officer(request)
+    legal_request = selectors.request_get_for_agency(agency=officer.agency, public_id=request_id)
+    extension = notifying.gag_extension_file(
+        actor=caller_actor(request),
+        request=legal_request,
+        upload=file,
+        original_name=file.name or "order",
+        new_expires_on=new_expires_on,
+        legal_basis=legal_basis,
+        now=timezone.now(),
+    )
+    return Status(201, extension)
 
 
 class PreservationOut(Schema):
