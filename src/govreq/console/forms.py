@@ -222,3 +222,24 @@ class OtherDeliveryForm(forms.Form):
         label=_("How and when it was delivered"), widget=forms.Textarea(attrs={"rows": 2})
     )
     evidence = forms.FileField(label=_("Evidence (a receipt, a letter, a court's order)"))
+
+
+class NoticeDelayForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why the agency's request to wait is accepted"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    until = forms.DateField(
+        label=_("Wait until the end of (optional)"),
+        help_text=_("In your time zone. Empty: until a reviewer ends the delay."),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class GagExtensionDecisionForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note (required to refuse)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -7,11 +7,13 @@ services; the views only decide which buttons to show.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from datetime import time as dtime
 from typing import Any
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.core.paginator import Paginator
@@ -46,7 +48,9 @@ from govreq.console.forms import (
     ApprovalForm,
     AuditFilterForm,
     DecisionForm,
+    GagExtensionDecisionForm,
     HoldForm,
+    NoticeDelayForm,
     OtherDeliveryForm,
     PreferencesForm,
     QuestionForm,
@@ -70,7 +74,15 @@ from govreq.holds import selectors as hold_selectors
 from govreq.intake import selectors as intake_selectors
 from govreq.intake.models import FINAL_STATUSES, Document, LegalRequest, RequestStatus
 from govreq.intake.services import document_open
-from govreq.lifecycle import disclosing, holding, rechecking, reviewing
+from govreq.lifecycle import disclosing, holding, notifying, rechecking, reviewing
+from govreq.notices.models import (
+    DelayReason,
+    ExtensionStatus,
+    GagExtension,
+    NoticeStatus,
+    UserNotice,
+)
+from govreq.notices.selectors import gag_extensions_of, notices_of
 from govreq.review import services as review
 from govreq.review.deadlines import clock_at
 from govreq.review.models import DISCLOSING_OUTCOMES, Decision
@@ -438,7 +450,53 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
     current = context["current"]
     if isinstance(current, Decision):
         context["missing"] = review.approvals_missing(current)
+    context.update(_notice_panel(request, legal, forms.get("notice_forms") or {}))
     return context
+
+
+def _notice_panel(
+    request: HttpRequest, legal: LegalRequest, kept: dict[str, django_forms.Form]
+) -> dict[str, Any]:
+    """The user-notice panel: each notice with its history, the gag extensions filed, and the
+    forms a reviewer may use on them (forms refused a moment ago come back as filled in)."""
+    reviewer = StaffRole.REVIEWER in request.roles  # type: ignore[attr-defined]
+
+    def label(choices: type[NoticeStatus] | type[DelayReason], code: str) -> str:
+        return str(choices(code).label) if code in choices.values else code
+
+    notices = []
+    for notice in notices_of(legal):
+        delay, end = f"delay-{notice.pk}", f"end-{notice.pk}"
+        notices.append(
+            {
+                "notice": notice,
+                "events": [
+                    {
+                        "event": event,
+                        "from": label(NoticeStatus, event.from_status),
+                        "to": label(NoticeStatus, event.to_status),
+                        "reason": label(DelayReason, event.reason),
+                    }
+                    for event in notice.events.all()
+                ],
+                "can_delay": reviewer and notice.status == NoticeStatus.DUE,
+                "can_end": reviewer
+                and notice.status == NoticeStatus.DELAYED
+                and notice.delay_reason != DelayReason.GAG_ORDER,
+                "delay_form": kept.get(delay) or NoticeDelayForm(prefix=delay),
+                "end_form": kept.get(end) or ReasonForm(prefix=end),
+            }
+        )
+    extensions = [
+        {
+            "extension": extension,
+            "can_decide": reviewer and extension.status == ExtensionStatus.PENDING,
+            "form": kept.get(f"gag-{extension.pk}")
+            or GagExtensionDecisionForm(prefix=f"gag-{extension.pk}"),
+        }
+        for extension in gag_extensions_of(legal)
+    ]
+    return {"notices": notices, "gag_extensions": extensions}
 
 
 @staff_page()
@@ -583,6 +641,107 @@ def _deliver_other(
     return None
 
 
+class _RefusedAsFilledIn(DomainError):
+    """A service's refusal, with the form as the user filled it in, to show it again."""
+
+    def __init__(self, refused: DomainError, forms: dict[str, Any]) -> None:
+        super().__init__(refused.message, code=refused.code)
+        self.http_status = refused.http_status
+        self.forms = forms
+
+
+@contextmanager
+def _keeping_notice_form(form: django_forms.Form) -> Iterator[None]:
+    """A refused user-notice action shows the service's error, next to its field when it names
+    one, and keeps what was typed."""
+    try:
+        yield
+    except DomainError as refused:
+        if isinstance(refused, ValidationFailed):
+            for error in refused.errors:
+                if error.field in form.fields:
+                    form.add_error(error.field, error.message)
+        raise _RefusedAsFilledIn(refused, {"notice_forms": {form.prefix: form}}) from refused
+
+
+def _notice_of(request: HttpRequest, legal: LegalRequest) -> UserNotice:
+    notice_id = request.POST.get("notice", "")
+    notice = (
+        UserNotice.objects.filter(request=legal, pk=int(notice_id)).first()
+        if notice_id.isdigit()
+        else None
+    )
+    if notice is None:
+        raise Http404
+    return notice
+
+
+def _notice_delay(
+    request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime
+) -> Refusal:
+    notice = _notice_of(request, legal)
+    form = NoticeDelayForm(request.POST, prefix=f"delay-{notice.pk}")
+    if not form.is_valid():
+        return _("Say why the notice waits."), {"notice_forms": {form.prefix: form}}
+    until = form.cleaned_data["until"]
+    with _keeping_notice_form(form):
+        notifying.notice_delay(
+            actor=actor,
+            notice=notice,
+            reason=form.cleaned_data["reason"],
+            # The end of that day in the viewer's zone (the page is shown in it).
+            until=datetime.combine(
+                until + timedelta(days=1), dtime.min, tzinfo=timezone.get_current_timezone()
+            )
+            if until
+            else None,
+            now=now,
+        )
+    return None
+
+
+def _notice_delay_end(
+    request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime
+) -> Refusal:
+    notice = _notice_of(request, legal)
+    form = ReasonForm(request.POST, prefix=f"end-{notice.pk}")
+    if not form.is_valid():
+        return _("Say why the delay ends."), {"notice_forms": {form.prefix: form}}
+    with _keeping_notice_form(form):
+        notifying.notice_delay_end(
+            actor=actor, notice=notice, reason=form.cleaned_data["reason"], now=now
+        )
+    return None
+
+
+def _gag_extension_decide(accept: bool) -> CaseAction:
+    """Accept or refuse a new non-disclosure order the agency filed (a note is needed to
+    refuse; the service says so)."""
+
+    def act(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
+        extension_id = request.POST.get("extension", "")
+        extension = (
+            GagExtension.objects.filter(request=legal, pk=int(extension_id)).first()
+            if extension_id.isdigit()
+            else None
+        )
+        if extension is None:
+            raise Http404
+        form = GagExtensionDecisionForm(request.POST, prefix=f"gag-{extension.pk}")
+        form.is_valid()
+        with _keeping_notice_form(form):
+            notifying.gag_extension_decide(
+                actor=actor,
+                extension=extension,
+                accept=accept,
+                note=form.cleaned_data.get("note", ""),
+                now=now,
+            )
+        return None
+
+    return act
+
+
 def _is_uuid(value: str) -> bool:
     try:
         uuid.UUID(value)
@@ -604,6 +763,10 @@ CASE_ACTIONS: dict[str, CaseAction] = {
     "collect": _collect,
     "release": _release,
     "deliver_other": _deliver_other,
+    "notice_delay": _notice_delay,
+    "notice_delay_end": _notice_delay_end,
+    "gag_extension_accept": _gag_extension_decide(accept=True),
+    "gag_extension_refuse": _gag_extension_decide(accept=False),
 }
 
 
@@ -619,8 +782,12 @@ def case_action(request: HttpRequest, request_id: str, action: str) -> HttpRespo
     except DomainError as refused:
         legal = _legal(request_id)
         messages.error(request, refused.message)
+        kept = refused.forms if isinstance(refused, _RefusedAsFilledIn) else {}
         return render(
-            request, "console/case.html", _case_context(request, legal), status=refused.http_status
+            request,
+            "console/case.html",
+            _case_context(request, legal, **kept),
+            status=refused.http_status,
         )
     if refusal is not None:
         error, forms = refusal
