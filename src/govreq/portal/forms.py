@@ -28,6 +28,7 @@ from govreq.intake.models import (
 )
 from govreq.intake.schemas import MAX_TARGETS
 from govreq.jurisdictions.models import Jurisdiction
+from govreq.notices.models import ExtensionStatus
 from govreq.portal.staging import MAX_DOCUMENTS, StagedDocument
 from govreq.portal.targets import TargetLine
 from govreq.review.models import DecisionOutcome
@@ -89,6 +90,11 @@ TARGET_TYPE_LABELS: dict[str, Promise] = {
     TargetType.PHONE: _("Phone number"),
     TargetType.IP_ADDRESS: _("IP address"),
     TargetType.URL: _("URL"),
+}
+EXTENSION_STATUS_LABELS: dict[str, Promise] = {
+    ExtensionStatus.PENDING: _("Waiting for the platform's review"),
+    ExtensionStatus.ACCEPTED: _("Accepted"),
+    ExtensionStatus.REFUSED: _("Refused"),
 }
 AGENCY_KIND_LABELS: dict[str, Promise] = {
     AgencyKind.POLICE: _("Police"),
@@ -240,6 +246,22 @@ class WithdrawForm(forms.Form):
         label=_("Why are you withdrawing the request?"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class GagExtensionForm(forms.Form):
+    """A new non-disclosure order that extends the one in force."""
+
+    document = forms.FileField(
+        label=_("The new order"),
+        help_text=_("The signed order: PDF, PNG, JPEG, TIFF or plain text, at most 25 MB."),
+    )
+    new_expires_on = forms.DateField(
+        label=_("The new order expires on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    legal_basis = forms.CharField(
+        label=_("Legal basis of the non-disclosure order"), max_length=2000, required=False
     )
 
 

@@ -19,6 +19,11 @@ urlpatterns = [
     path("requests/<uuid:request_id>/withdraw", views.withdraw_view, name="withdraw"),
     path("requests/<uuid:request_id>/extend", views.extend_view, name="extend"),
     path(
+        "requests/<uuid:request_id>/gag-extensions",
+        views.gag_extension_view,
+        name="gag-extension",
+    ),
+    path(
         "requests/<uuid:request_id>/productions/<uuid:production_id>/package",
         views.package_view,
         name="package",

@@ -42,14 +42,17 @@ from govreq.intake.models import OPEN_STATUSES, Channel, LegalRequest, RequestSt
 from govreq.intake.schemas import RequestSubmission
 from govreq.intake.validation import NormalisedTarget, submission_errors
 from govreq.lifecycle.disclosing import Gone, package_download, preservation_extend
+from govreq.lifecycle.notifying import gag_extension_file
 from govreq.lifecycle.receiving import request_withdraw
 from govreq.lifecycle.reviewing import clarification_answer
+from govreq.notices.selectors import gag_extension_open, gag_extensions_of
 from govreq.portal import services, staging
 from govreq.portal.auth import current_officer, officer_required, safe_next, sign_in, sign_out
 from govreq.portal.forms import (
     AccessRequestForm,
     AnswerForm,
     CodeForm,
+    GagExtensionForm,
     RequestForm,
     SignInForm,
     WithdrawForm,
@@ -242,6 +245,7 @@ def _detail_page(
     *,
     answer_forms: dict[int, AnswerForm] | None = None,
     withdraw_form: WithdrawForm | None = None,
+    gag_extension_form: GagExtensionForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
     answer_forms = answer_forms or {}
@@ -269,6 +273,9 @@ def _detail_page(
             }
             for production in productions_released(legal_request)
         ],
+        "gag_extension_open": gag_extension_open(legal_request, timezone.now()),
+        "gag_extension_form": gag_extension_form or GagExtensionForm(),
+        "gag_extensions": list(gag_extensions_of(legal_request)),
     }
     return render(request, "portal/request_detail.html", context, status=status)
 
@@ -381,6 +388,63 @@ def extend_view(request: HttpRequest, officer: Officer, request_id: uuid.UUID) -
             gettext("The preservation now lasts until %(until)s UTC.")
             % {"until": f"{snapshot.expires_at:%Y-%m-%d %H:%M}"},
         )
+    return redirect("portal:request-detail", request_id=legal_request.public_id)
+
+
+def _gag_extension_refusal(refusal: Conflict) -> str:
+    """A refused extension, in the officer's language."""
+    known = {
+        "gag_ended": gettext(
+            "The non-disclosure order has ended: it can no longer be extended by a new order."
+        ),
+        "no_gag_order": gettext("This request has no non-disclosure order to extend."),
+        "duplicate_document": gettext("This document is already attached to the request."),
+    }
+    return known.get(refusal.code) or domain_message(refusal.message)
+
+
+@require_POST
+@officer_required
+def gag_extension_view(
+    request: HttpRequest, officer: Officer, request_id: uuid.UUID
+) -> HttpResponse:
+    """File a new non-disclosure order to extend the one in force; the platform reviews it, and
+    the account holders are not told meanwhile."""
+    legal_request = _agency_request(officer, request_id)
+    form = GagExtensionForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _detail_page(request, officer, legal_request, gag_extension_form=form, status=400)
+    document = form.cleaned_data["document"]
+    try:
+        gag_extension_file(
+            actor=Actor.for_officer(officer),
+            request=legal_request,
+            upload=document,
+            original_name=document.name or "order",
+            new_expires_on=form.cleaned_data["new_expires_on"],
+            legal_basis=form.cleaned_data["legal_basis"],
+            now=timezone.now(),
+        )
+    except NotFound:
+        raise Http404("no such request") from None
+    except ValidationFailed as refusal:
+        for error in refusal.errors:
+            if error.field == "new_expires_on":
+                form.add_error(
+                    "new_expires_on",
+                    gettext("must be after the current expiry, %(date)s")
+                    % {"date": legal_request.gag_expires_on},
+                )
+            else:
+                form.add_error("document", domain_message(error.message))
+        return _detail_page(request, officer, legal_request, gag_extension_form=form, status=400)
+    except Conflict as refusal:
+        # Shown above the page: after the order ended, the form is no longer offered.
+        messages.error(request, _gag_extension_refusal(refusal))
+        return _detail_page(request, officer, legal_request, gag_extension_form=form, status=409)
+    messages.success(
+        request, gettext("The new order was filed. The platform will review it and answer here.")
+    )
     return redirect("portal:request-detail", request_id=legal_request.public_id)
 
 

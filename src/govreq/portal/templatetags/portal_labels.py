@@ -6,6 +6,7 @@ from django import template
 
 from govreq.portal.forms import (
     DATA_CATEGORY_LABELS,
+    EXTENSION_STATUS_LABELS,
     KIND_LABELS,
     OFFENCE_LABELS,
     OUTCOME_LABELS,
@@ -49,3 +50,8 @@ def target_type_label(value: object) -> str:
 @register.filter
 def outcome_label(value: object) -> str:
     return _label(OUTCOME_LABELS, value)
+
+
+@register.filter
+def extension_status_label(value: object) -> str:
+    return _label(EXTENSION_STATUS_LABELS, value)
