@@ -512,3 +512,16 @@ def test_a_new_order_can_be_filed_after_the_request_closed_the_gag_outlives_it(
     filed = file_over_api(Client(), chan_token, request)
     assert filed.status_code == 201, filed.content
     assert filed.json()["status"] == "PENDING"
+
+
+def test_a_sent_notice_shows_when_and_in_which_language_it_was_sent(
+    chan, staff, platform, django_capture_on_commit_callbacks
+):
+    production = approved_and_collected(chan, staff, django_capture_on_commit_callbacks)
+    notice = UserNotice.objects.filter(production=production).first()
+    assert (notice.status, notice.language) == ("SENT", "zh-Hant")  # the holder's language
+    panel = case_page(signed_in(staff, "rita"), production.request).split(
+        'data-testid="user-notice"'
+    )[1]
+    assert f"{notice.sent_at:%Y-%m-%d %H:%M} UTC" in panel and "zh-Hant" in panel
+    assert 'data-testid="notice-delay-form"' not in panel  # a sent notice is not delayed
