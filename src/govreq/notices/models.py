@@ -70,10 +70,25 @@ class NoticeEvent(models.Model):
     from_status = models.CharField(max_length=12, blank=True)
     to_status = models.CharField(max_length=12)
     reason = models.TextField(blank=True)
+    # The notice's own delay_reason changes when it is delayed again; the transparency report
+    # counts delays by their reason as of a past date, so each delaying event keeps its own.
+    delay_reason = models.CharField(
+        max_length=16,
+        choices=DelayReason.choices,
+        blank=True,
+        help_text="Why it waits, on an event that delays the notice (blank otherwise).",
+    )
     occurred_at = models.DateTimeField()
 
     class Meta:
         ordering = ["occurred_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(to_status=NoticeStatus.DELAYED) & ~models.Q(delay_reason=""))
+                | (~models.Q(to_status=NoticeStatus.DELAYED) & models.Q(delay_reason="")),
+                name="notice_event_delay_has_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.notice_id}: {self.from_status or '-'} -> {self.to_status}"

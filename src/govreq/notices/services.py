@@ -57,6 +57,7 @@ def _event(notice: UserNotice, from_status: str, reason: str, now: datetime) -> 
         from_status=from_status,
         to_status=notice.status,
         reason=reason,
+        delay_reason=notice.delay_reason if notice.status == N.DELAYED else "",
         occurred_at=now,
     )
 
