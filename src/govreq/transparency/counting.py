@@ -31,6 +31,13 @@ The rules:
   jurisdiction and of the total, and reported as a band such as ``0-249``.
 * **Holds**: every hold placed before the cut-off and in force at some time in the period, with
   its public reason; requests that were ON_HOLD at any time before the cut-off.
+* **User notices** (counting rules 3): what happened to notices *during* the period, and where
+  they stood at its end, whatever period their request was received in: notices **given** (sent
+  in the period), found **not possible** in the period, and **delayed** at the cut-off by the
+  reason in force then. And, of the accounts disclosed by the requests this report counts as
+  data produced, how many had been told by the cut-off. A second aggregate, over the notices
+  (far fewer than the requests), counts them all; it reads each notice's request through the
+  same expression as the main query, so "data produced" means the same in both.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     Func,
     IntegerField,
     OuterRef,
@@ -77,11 +85,14 @@ from govreq.intake.models import (
     Target,
 )
 from govreq.jurisdictions.models import Jurisdiction
+from govreq.notices.models import DelayReason, NoticeEvent, NoticeStatus, UserNotice
 from govreq.review.models import Decision, DecisionOutcome, RejectionReason
 from govreq.transparency.periods import Period
 
 REPORT_FORMAT = "govreq-transparency-report/1"
-COUNTING_RULES_VERSION = 2  # 2: "data produced" counts deliveries, not approvals
+# 2: "data produced" counts deliveries, not approvals; 3: user notices (the entries of a body of
+# rules 2 have no "user_notices"; every reader takes that as "not counted then").
+COUNTING_RULES_VERSION = 3
 
 S = RequestStatus
 K = RequestKind
@@ -89,6 +100,7 @@ KINDS: tuple[str, ...] = tuple(K.values)
 REASONS: tuple[str, ...] = tuple(RejectionReason.values)
 OUTCOMES = ("FULL", "PARTIAL", "REJECTED", "NO_DATA", "WITHDRAWN", "PENDING")
 PRODUCED_OUTCOMES = frozenset({"FULL", "PARTIAL"})
+NOTICE_DELAY_REASONS: tuple[str, ...] = tuple(DelayReason.values)
 CONTENT_CATEGORIES = frozenset({DataCategory.CONTENT.value})
 # US law (50 U.S.C. 1874(a)(2)): all national-security process together, in bands of 250.
 DEFAULT_NATIONAL_SECURITY_BANDS = "US:250"
@@ -198,6 +210,13 @@ class Tally:
     national_security_accounts: int = 0
     withdrawn_after_approval: int = 0
     delivered_by_other_means: int = 0
+    # User notices: given and found not possible in the period, delayed at the cut-off (by
+    # reason), and of the accounts disclosed by this report's data-produced requests, those told.
+    notices_given: int = 0
+    notices_not_possible: int = 0
+    notices_delayed: Counter[str] = field(default_factory=Counter)
+    delivered_accounts: int = 0
+    delivered_accounts_told: int = 0
 
     def add(self, request: RequestClass, *, requests: int, accounts: int, banded: bool) -> None:
         """Count ``requests`` requests of one class (with ``accounts`` targets between them)."""
@@ -250,6 +269,11 @@ class Tally:
         self.national_security_accounts += other.national_security_accounts
         self.withdrawn_after_approval += other.withdrawn_after_approval
         self.delivered_by_other_means += other.delivered_by_other_means
+        self.notices_given += other.notices_given
+        self.notices_not_possible += other.notices_not_possible
+        self.notices_delayed.update(other.notices_delayed)
+        self.delivered_accounts += other.delivered_accounts
+        self.delivered_accounts_told += other.delivered_accounts_told
 
     @property
     def requests(self) -> Counts:
@@ -288,6 +312,17 @@ class Tally:
                 "percent": percent(self.gag_order, total.requests),
             },
             "held_requests": self.held,
+            "user_notices": {
+                "given": self.notices_given,
+                "not_possible": self.notices_not_possible,
+                "delayed": sum(self.notices_delayed[r] for r in NOTICE_DELAY_REASONS),
+                "delayed_by_reason": {r: self.notices_delayed[r] for r in NOTICE_DELAY_REASONS},
+                "delivered_accounts": self.delivered_accounts,
+                "delivered_accounts_told": self.delivered_accounts_told,
+                "delivered_accounts_told_percent": percent(
+                    self.delivered_accounts_told, self.delivered_accounts
+                ),
+            },
             "national_security": None
             if band_width is None
             else {
@@ -327,16 +362,11 @@ def national_security_bands() -> dict[str, int]:
 _SEPARATOR = "|"
 
 
-def _classified(
-    requests: QuerySet[LegalRequest],
-    *,
-    cutoff: datetime,
-    held_jurisdictions: Iterable[str],
-    banded_jurisdictions: Iterable[str],
-) -> Any:
-    """The period's requests grouped by class as of ``cutoff``, with requests and accounts
-    (a values() queryset of dicts)."""
-    preservation = Q(kind=K.PRESERVATION)
+def _state_at(*, cutoff: datetime, request: str = "pk") -> Any:
+    """A request's state as of ``cutoff``: "STATUS|OUTCOME|reasons|approved categories|progress"
+    ("" for a preservation request), for a query whose rows are requests (``request="pk"``), or
+    user notices (``request="request"``: the notice's request, never a preservation request,
+    which discloses nothing)."""
 
     def status_of(request: Any) -> Subquery:
         return Subquery(
@@ -375,7 +405,7 @@ def _classified(
     # so does a request with no decision. Preservation requests need neither: they have no
     # reported outcome.
     decided = (
-        Decision.objects.filter(request=OuterRef("pk"), decided_at__lt=cutoff)
+        Decision.objects.filter(request=OuterRef(request), decided_at__lt=cutoff)
         .filter(Q(superseded_at__isnull=True) | Q(superseded_at__gte=cutoff))
         .order_by("-id")
         .annotate(
@@ -408,18 +438,29 @@ def _classified(
         )
         .values("key")[:1]
     )
-    state_at = Case(
-        When(preservation, then=Value("")),
-        default=Coalesce(
-            Subquery(decided),
-            Concat(
-                Coalesce(status_of(OuterRef("pk")), Value(S.RECEIVED.value)),
-                Value(_SEPARATOR * 3),
-                output_field=TextField(),
-            ),
+    state = Coalesce(
+        Subquery(decided),
+        Concat(
+            Coalesce(status_of(OuterRef(request)), Value(S.RECEIVED.value)),
+            Value(_SEPARATOR * 3),
+            output_field=TextField(),
         ),
-        output_field=TextField(),
     )
+    if request != "pk":
+        return state
+    return Case(When(kind=K.PRESERVATION, then=Value("")), default=state, output_field=TextField())
+
+
+def _classified(
+    requests: QuerySet[LegalRequest],
+    *,
+    cutoff: datetime,
+    held_jurisdictions: Iterable[str],
+    banded_jurisdictions: Iterable[str],
+) -> Any:
+    """The period's requests grouped by class as of ``cutoff``, with requests and accounts
+    (a values() queryset of dicts)."""
+    state_at = _state_at(cutoff=cutoff)
     target_count = Subquery(
         Target.objects.filter(request=OuterRef("pk"))
         .order_by()
@@ -498,12 +539,18 @@ def _json_list(text: str) -> list[str]:
     return [str(item) for item in json.loads(text)] if text else []
 
 
-def request_class(row: dict[str, Any]) -> RequestClass:
-    """A grouped row of the classifying query as a RequestClass."""
-    status, _, rest = (row["state_at"] or "").partition(_SEPARATOR)
+def _state_parts(state_at: str | None) -> tuple[str, str, str, str, str]:
+    """status, outcome, rejection reasons (JSON), approved categories (JSON), progress."""
+    status, _, rest = (state_at or "").partition(_SEPARATOR)
     outcome, _, rest = rest.partition(_SEPARATOR)
     reasons, _, rest = rest.partition(_SEPARATOR)
     approved, _, progress = rest.partition(_SEPARATOR)
+    return status, outcome, reasons, approved, progress
+
+
+def request_class(row: dict[str, Any]) -> RequestClass:
+    """A grouped row of the classifying query as a RequestClass."""
+    status, outcome, reasons, approved, progress = _state_parts(row["state_at"])
     return RequestClass(
         jurisdiction=row["jurisdiction_id"],
         kind=row["kind"],
@@ -560,6 +607,99 @@ def _tallies(
         tally = tallies.setdefault(row["request__jurisdiction_id"], Tally())
         tally.delivered_by_other_means += row["n"]
     return tallies
+
+
+def _count_notices(
+    tallies: dict[str, Tally], *, period: Period, cutoff: datetime, bands: dict[str, int]
+) -> None:
+    """Add the user notices to the tallies, from one aggregate over the notices (rule 13):
+
+    - given: sent in the period; not possible: found so in the period (its history says when);
+    - delayed at the cut-off, by the reason in force then (the notice's history, as a request's
+      status is read from its own);
+    - for notices of requests received in the period: whether their request counts as data
+      produced (its state as of the cut-off, by the main query's own expression and
+      ``outcome_of``), and whether they were sent by the cut-off.
+
+    Notices of banded national-security process are left out, as everything else of it is.
+    The notices are the only table the query scans: their requests are read by primary key
+    (a join would let a planner without statistics drive the query from the requests).
+    """
+    request = LegalRequest.objects.filter(pk=OuterRef("request_id"))
+    in_report = Exists(request.filter(received_at__gte=period.start, received_at__lt=cutoff))
+    notice_state = Subquery(
+        NoticeEvent.objects.filter(notice=OuterRef("pk"), occurred_at__lt=cutoff)
+        .order_by("-occurred_at", "-id")
+        .annotate(key=Concat("to_status", Value(_SEPARATOR), "delay_reason"))
+        .values("key")[:1]
+    )
+    impossible_in_period = Exists(
+        NoticeEvent.objects.filter(
+            notice=OuterRef("pk"),
+            to_status=NoticeStatus.NOT_POSSIBLE,
+            occurred_at__gte=period.start,
+            occurred_at__lt=cutoff,
+        )
+    )
+
+    def flag(condition: Any) -> Case:
+        return Case(
+            When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+
+    notices = UserNotice.objects.filter(created_at__lt=cutoff).filter(
+        # A notice sent before the period has nothing left to count in it, unless its request
+        # was received in it (it is among the accounts told): then it was opened in the period
+        # too, since a notice is opened when the package is collected, after the receipt.
+        Q(sent_at__isnull=True) | Q(sent_at__gte=period.start) | Q(created_at__gte=period.start)
+    )
+    if bands:
+        notices = notices.exclude(
+            Exists(
+                request.filter(
+                    jurisdiction_id__in=sorted(bands),
+                    offence_category=OffenceCategory.NATIONAL_SECURITY,
+                )
+            )
+        )
+    rows = (
+        notices.order_by()
+        .annotate(
+            jurisdiction=Subquery(request.values("jurisdiction_id")[:1]),
+            notice_state=notice_state,
+            given=flag(Q(sent_at__gte=period.start, sent_at__lt=cutoff)),
+            impossible=flag(impossible_in_period),
+            told=flag(Q(sent_at__lt=cutoff)),
+            request_state=Case(
+                When(in_report, then=_state_at(cutoff=cutoff, request="request")),
+                default=Value(""),
+                output_field=TextField(),
+            ),
+        )
+        .values("jurisdiction", "notice_state", "given", "impossible", "told", "request_state")
+        .annotate(n=Count("pk"))
+    )
+    for row in rows:
+        status, _, reason = (row["notice_state"] or "").partition(_SEPARATOR)
+        delayed = status == NoticeStatus.DELAYED
+        request_status, decision, _, _, progress = _state_parts(row["request_state"])
+        delivered = (
+            outcome_of(request_status, decision, delivered=progress == S.DELIVERED)
+            in PRODUCED_OUTCOMES
+        )
+        if not (row["given"] or row["impossible"] or delayed or delivered):
+            continue  # nothing of these notices counts in this period
+        tally = tallies.setdefault(row["jurisdiction"], Tally())
+        if row["given"]:
+            tally.notices_given += row["n"]
+        if row["impossible"]:
+            tally.notices_not_possible += row["n"]
+        if delayed:
+            tally.notices_delayed[reason] += row["n"]
+        if delivered:
+            tally.delivered_accounts += row["n"]
+            if row["told"]:
+                tally.delivered_accounts_told += row["n"]
 
 
 def _holds_in_period(period: Period, cutoff: datetime) -> list[JurisdictionHold]:
@@ -657,6 +797,7 @@ def _report_compute(*, period: Period, cutoff: datetime) -> dict[str, Any]:
         received_at__gte=period.start, received_at__lt=min(period.end, cutoff)
     )
     tallies = _tallies(received, cutoff=cutoff, held_jurisdictions=held_jurisdictions, bands=bands)
+    _count_notices(tallies, period=period, cutoff=cutoff, bands=bands)
     hold_entries: dict[str, list[dict[str, Any]]] = {}
     for hold in holds:
         hold_entries.setdefault(hold.jurisdiction_id, []).append(

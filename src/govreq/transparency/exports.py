@@ -13,7 +13,7 @@ from typing import Any
 
 from govreq.intake.models import RequestKind
 from govreq.review.models import RejectionReason
-from govreq.transparency.counting import OUTCOMES, percent
+from govreq.transparency.counting import NOTICE_DELAY_REASONS, OUTCOMES, percent
 from govreq.transparency.periods import parse_period
 
 EXPORT_FORMAT = "govreq-transparency-export/1"
@@ -180,6 +180,7 @@ def _entry_rows(entry: dict[str, Any], base: dict[str, Any]) -> Iterator[dict[st
         yield row(f"content:{key}", requests=count)
     yield share("gag_order", entry["gag_order"]["requests"])
     yield share("held", entry["held_requests"])
+    yield from _notice_rows(entry.get("user_notices"), row)
     security = entry["national_security"]
     if security is not None:
         yield row("national_security:requests", band=security["requests"])
@@ -196,6 +197,26 @@ def _entry_rows(entry: dict[str, Any], base: dict[str, Any]) -> Iterator[dict[st
         )
         yield row(f"hold:{hold['id']}:held", requests=hold["held_requests"], **dates)
         yield row(f"hold:{hold['id']}:pending_on_hold", requests=hold["pending_on_hold"], **dates)
+
+
+def _notice_rows(
+    notices: dict[str, Any] | None, row: Callable[..., dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """User notices, counted in accounts (a notice is one account holder of one request). A
+    body computed under counting rules 2 has none, and its export has no such rows."""
+    if notices is None:
+        return
+    yield row("user_notices:given", accounts=notices["given"])
+    yield row("user_notices:not_possible", accounts=notices["not_possible"])
+    yield row("user_notices:delayed", accounts=notices["delayed"])
+    for reason in NOTICE_DELAY_REASONS:
+        yield row(f"user_notices:delayed:{reason}", accounts=notices["delayed_by_reason"][reason])
+    yield row("user_notices:delivered_accounts", accounts=notices["delivered_accounts"])
+    yield row(
+        "user_notices:delivered_accounts_told",
+        accounts=notices["delivered_accounts_told"],
+        share_percent=notices["delivered_accounts_told_percent"],
+    )
 
 
 def own_csv(body: dict[str, Any], *, version: int | None = None) -> Iterator[str]:

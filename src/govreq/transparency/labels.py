@@ -36,6 +36,12 @@ CONTENT: dict[str, Promise] = {
     "disclosed_content": _("Data produced included content"),
     "disclosed_non_content_only": _("Data produced was non-content only"),
 }
+NOTICE_DELAYS: dict[str, Promise] = {
+    "GAG_ORDER": _("because a gag order was in force"),
+    "EMERGENCY": _("after an emergency disclosure, for the time our policy sets"),
+    "CHILD_SAFETY": _("in a child-safety case"),
+    "AGENCY_REQUEST": _("at the agency's request, accepted by a reviewer"),
+}
 OFFENCES: dict[str, Promise] = {
     "CHILD_SAFETY": _("child safety"),
     "TERRORISM": _("terrorism"),

@@ -159,6 +159,13 @@ def _labelled(entry: dict[str, Any]) -> dict[str, Any]:
             {"code": key, "label": labels.CONTENT[key], "requests": count}
             for key, count in entry["content"].items()
         ],
+        # Versions published under counting rules 2 have no user notices: no table then.
+        "notice_delays": [
+            {"code": reason, "label": labels.NOTICE_DELAYS[reason], "accounts": count}
+            for reason, count in entry["user_notices"]["delayed_by_reason"].items()
+        ]
+        if entry.get("user_notices")
+        else [],
     }
 
 

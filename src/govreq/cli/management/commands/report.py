@@ -178,6 +178,22 @@ class Command(GovreqCommand):
             f"({_pct(entry['gag_order']['percent'])})"
         )
         write(f"On hold at some time in the period: {entry['held_requests']}")
+        notices = entry.get("user_notices")  # none in a version published under rules 2
+        if notices:
+            write(
+                f"User notices: {notices['given']} given in the period, "
+                f"{notices['not_possible']} not possible, {notices['delayed']} delayed at the end"
+                + "".join(
+                    f"; {reason} {count}"
+                    for reason, count in notices["delayed_by_reason"].items()
+                    if count
+                )
+            )
+            write(
+                f"  accounts whose data was delivered: {notices['delivered_accounts']}, told by "
+                f"the end {notices['delivered_accounts_told']} "
+                f"({_pct(notices['delivered_accounts_told_percent'])})"
+            )
         if entry["national_security"]:
             security = entry["national_security"]
             write(
