@@ -25,6 +25,7 @@ import time
 import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,6 +90,69 @@ def raw_run(database: Path, out_dir: Path, accounts: int) -> tuple[float, int]:
             for row in cursor:
                 writer.writerow(row)
                 rows += 1
+    connection.close()
+    return time.perf_counter() - began, rows
+
+
+def _seal_chunk(aead: Any, text: Any, parts: list[str], digests: list[Any], sinks: Any) -> None:
+    """Hash and seal the rows buffered as CSV text and JSON parts, then empty the buffers."""
+    for data, digest, sink in zip(
+        (text.getvalue().encode(), "".join(parts).encode()), digests, sinks, strict=True
+    ):
+        digest.update(data)
+        sink.write(aead.encrypt(os.urandom(12), data, None))
+    text.seek(0)
+    text.truncate()
+    parts.clear()
+
+
+def raw_full_run(database: Path, out_dir: Path, accounts: int) -> tuple[float, int]:
+    """The same work as a package, hand-written without govreq: the SELECT per account, each row
+    written as CSV and as a JSON array, both hashed (SHA-256) and sealed with AES-256-GCM in
+    chunks of 512 rows. The floor govreq's own collection is measured against."""
+    import hashlib
+    import io
+    import json
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    query = (
+        "SELECT account_id, logged_in_at, ip_address, user_agent FROM logins "
+        "WHERE account_id = :account AND logged_in_at >= :since AND logged_in_at < :until "
+        "ORDER BY logged_in_at, id"
+    )
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+    aead = AESGCM(AESGCM.generate_key(bit_length=256))
+    began = time.perf_counter()
+    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    ids = [r[0] for r in connection.execute("SELECT id FROM accounts ORDER BY id")][:accounts]
+    rows = 0
+    for account in ids:
+        with (
+            (out_dir / f"{account}.csv.sealed").open("wb") as csv_out,
+            (out_dir / f"{account}.json.sealed").open("wb") as json_out,
+        ):
+            digests = [hashlib.sha256(), hashlib.sha256()]
+            text = io.StringIO()
+            writer = csv.writer(text, lineterminator="\r\n")
+            parts: list[str] = []
+            cursor = connection.execute(
+                query,
+                {
+                    "account": account,
+                    "since": "1900-01-01T00:00:00+00:00",
+                    "until": "9999-12-31T00:00:00+00:00",
+                },
+            )
+            writer.writerow([d[0] for d in cursor.description])
+
+            for row in cursor:
+                writer.writerow(row)
+                parts.append(encode(row) + ",\n")
+                rows += 1
+                if rows % 512 == 0:
+                    _seal_chunk(aead, text, parts, digests, (csv_out, json_out))
+            _seal_chunk(aead, text, parts, digests, (csv_out, json_out))
     connection.close()
     return time.perf_counter() - began, rows
 
@@ -207,11 +271,12 @@ def main() -> int:
     demo_platform.write_source_config(work / "data", config)
     prepare_requests([args.accounts])
 
-    raw_times, ours = [], []
+    raw_times, full_times, ours = [], [], []
     for _ in range(args.runs):  # interleaved, so both see the same machine load
         out = Path(tempfile.mkdtemp(prefix="govreq-bench-raw-"))
         raw_elapsed, raw_rows = raw_run(database, out, args.accounts)
         raw_times.append(raw_elapsed)
+        full_times.append(raw_full_run(database, out, args.accounts)[0])
         elapsed, records, _ = govreq_run(config, args.accounts, memory=False)
         ours.append(elapsed)
     _, _, peak_full = govreq_run(config, args.accounts, memory=True)
@@ -223,20 +288,28 @@ def main() -> int:
         tenth / "data-source.toml", args.accounts, memory=True
     )
     raw_median, our_median = statistics.median(raw_times), statistics.median(ours)
+    full_median = statistics.median(full_times)
     print()
-    print(f"{'':34}{'govreq':>12}{'raw SQL+CSV':>14}{'ratio':>8}")
-    print(f"{'records':34}{records:>12,}{raw_rows:>14,}")
     print(
-        f"{'time (median of ' + str(args.runs) + ')':34}{our_median:>11.2f}s{raw_median:>13.2f}s"
-        f"{our_median / raw_median:>7.2f}x"
+        f"{'':34}{'govreq':>10}{'raw: same work':>16}{'ratio':>7}{'raw: one CSV':>14}{'ratio':>7}"
     )
-    print(f"{'records per second':34}{records / our_median:>12,.0f}{raw_rows / raw_median:>14,.0f}")
+    print(f"{'records':34}{records:>10,}{raw_rows:>16,}{'':7}{raw_rows:>14,}")
+    print(
+        f"{'time (median of ' + str(args.runs) + ')':34}{our_median:>9.2f}s{full_median:>15.2f}s"
+        f"{our_median / full_median:>6.2f}x{raw_median:>13.2f}s{our_median / raw_median:>6.2f}x"
+    )
+    print(
+        f"{'records per second':34}{records / our_median:>10,.0f}"
+        f"{raw_rows / full_median:>16,.0f}{'':7}{raw_rows / raw_median:>14,.0f}"
+    )
     print(f"{'peak Python memory, ' + f'{records:,} records':34}{peak_full / 2**20:>10.1f}MB")
     print(
         f"{'peak Python memory, ' + f'{small_records:,} records':34}{peak_small / 2**20:>10.1f}MB"
     )
-    print("\ngovreq writes CSV and JSON for every record, hashes both, seals them (AES-256-GCM);")
-    print("the raw side writes one CSV. Aim: at most 2x the raw time, memory flat in the records.")
+    print("\ngovreq writes CSV and JSON for every record, hashes both, seals them (AES-256-GCM),")
+    print("and checks each record's account, category and time against the decision. 'Same work'")
+    print("does the writing, hashing and sealing by hand; 'one CSV' only writes one plain CSV.")
+    print("Aim: at most 2x the raw time, memory flat in the records.")
     return 0
 
 
