@@ -157,8 +157,25 @@ TEMPLATES = [
 
 # --- Database ------------------------------------------------------------------------------------
 SQLITE_PATH = DATA_DIR / "govreq.sqlite3"
+SQLITE_OPTIONS = {
+    # IMMEDIATE takes the write lock when a transaction starts, which serialises writers
+    # (audit-chain appends, approvals, two workers sending the same notices) instead of failing
+    # them mid-way.
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+    ),
+}
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        # A sqlite:/// URL (a worker pointed at another process's file) behaves the same.
+        DATABASES["default"]["OPTIONS"] = {
+            **SQLITE_OPTIONS,
+            **DATABASES["default"].get("OPTIONS", {}),
+        }
 else:
     DATABASES = {
         "default": {
@@ -166,16 +183,7 @@ else:
             "NAME": str(SQLITE_PATH),
             # Tests use a real file (not shared-cache memory), so locking behaves as in production.
             "TEST": {"NAME": str(DATA_DIR / "test-govreq.sqlite3")},
-            "OPTIONS": {
-                # IMMEDIATE takes the write lock when a transaction starts, which serialises
-                # writers (audit-chain appends, approvals) instead of failing them mid-way.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
-                ),
-            },
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     }
 

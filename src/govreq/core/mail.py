@@ -1,9 +1,9 @@
 """E-mail leaves through the worker, only once the transaction that caused it commits.
 
-``mail_on_commit`` enqueues a task carrying the message sealed (Fernet, with a key derived from
-the configured secret): the tasks table never holds a sign-in code or any other mail body in
-clear, and a web request never waits for an SMTP server, so a known officer's sign-in answers
-as fast as an unknown address's.
+``mail_on_commit`` enqueues, in the caller's transaction, a task carrying the message sealed
+(Fernet, with a key derived from the configured secret): the tasks table never holds a sign-in
+code or any other mail body in clear, and a web request never waits for an SMTP server, so a
+known officer's sign-in answers as fast as an unknown address's.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 from django.tasks import task
 from django.utils import timezone
+from django_tasks_db.backend import DatabaseBackend
 
 from govreq.core.models import SentMail
 
@@ -44,7 +45,16 @@ def mail_on_commit(*, subject: str, body: str, to: list[str], key: str = "") -> 
         )
         .decode("ascii")
     )
-    transaction.on_commit(lambda: deliver_mail.enqueue(sealed=sealed))
+    if isinstance(deliver_mail.get_backend(), DatabaseBackend):
+        # The queue is a table of this database: the task's row is written in the caller's
+        # transaction, so it commits with the change that caused the mail (a notice marked
+        # sent) or not at all. Queued after the commit instead, a crash or a database error
+        # between the two would lose the mail for good: the notice would say sent, and no
+        # worker would ever send it.
+        deliver_mail.enqueue(sealed=sealed)
+    else:
+        # Another backend (the tests' immediate one) would send it at once: wait for the commit.
+        transaction.on_commit(lambda: deliver_mail.enqueue(sealed=sealed))
 
 
 def message_id(key: str) -> str:
