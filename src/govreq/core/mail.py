@@ -2,34 +2,21 @@
 
 ``mail_on_commit`` enqueues, in the caller's transaction, a task carrying the message sealed
 (Fernet, with a key derived from the configured secret): the tasks table never holds a sign-in
-code or any other mail body in clear, and a web request never waits for an SMTP server, so a
-known officer's sign-in answers as fast as an unknown address's.
+code or any other mail body in clear, and a web request never waits for an SMTP server.
 """
 
 from __future__ import annotations
 
-import base64
 import hmac
-import json
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.tasks import task
 from django.utils import timezone
-from django_tasks_db.backend import DatabaseBackend
 
 from govreq.core.models import SentMail
-
-
-def _fernet() -> Fernet:
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"govreq", info=b"govreq queued mail v1"
-    ).derive(settings.SECRET_KEY.encode("utf-8"))
-    return Fernet(base64.urlsafe_b64encode(key))
+from govreq.core.queue import enqueue_with_transaction, seal, unseal
 
 
 def mail_on_commit(*, subject: str, body: str, to: list[str], key: str = "") -> None:
@@ -37,24 +24,13 @@ def mail_on_commit(*, subject: str, body: str, to: list[str], key: str = "") -> 
     there is no transaction). A ``key`` makes it once-only: a retried task whose message was
     sent already sends nothing, and the key is the message's Message-ID, so that even the
     duplicate a crash in the instant after the SMTP server accepted it could cause is one a
-    mail client recognises."""
-    sealed = (
-        _fernet()
-        .encrypt(
-            json.dumps({"subject": subject, "body": body, "to": to, "key": key}).encode("utf-8")
-        )
-        .decode("ascii")
-    )
-    if isinstance(deliver_mail.get_backend(), DatabaseBackend):
-        # The queue is a table of this database: the task's row is written in the caller's
-        # transaction, so it commits with the change that caused the mail (a notice marked
-        # sent) or not at all. Queued after the commit instead, a crash or a database error
-        # between the two would lose the mail for good: the notice would say sent, and no
-        # worker would ever send it.
-        deliver_mail.enqueue(sealed=sealed)
-    else:
-        # Another backend (the tests' immediate one) would send it at once: wait for the commit.
-        transaction.on_commit(lambda: deliver_mail.enqueue(sealed=sealed))
+    mail client recognises.
+
+    The task is queued in the caller's transaction (``core.queue``): it commits with the change
+    that caused the mail (a notice marked sent) or not at all. Queued after the commit, as it
+    once was, a crash or a database error between the two lost the mail for good."""
+    sealed = seal({"subject": subject, "body": body, "to": to, "key": key})
+    enqueue_with_transaction(deliver_mail, sealed=sealed)
 
 
 def message_id(key: str) -> str:
@@ -65,9 +41,8 @@ def message_id(key: str) -> str:
 
 @task()
 def deliver_mail(sealed: str) -> str:
-    try:
-        message = json.loads(_fernet().decrypt(sealed.encode("ascii")))
-    except InvalidToken:
+    message = unseal(sealed)
+    if message is None:
         return "unreadable: the secret key changed since it was queued"
     key = message.get("key", "")
     if key and SentMail.objects.filter(key=key).exists():

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.tasks import task
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.crypto import salted_hmac
@@ -23,6 +24,7 @@ from govreq.audit.services import audit_record, audit_record_standalone
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, DomainError, FieldError, ValidationFailed
 from govreq.core.mail import mail_on_commit
+from govreq.core.queue import enqueue_with_transaction, seal, unseal
 from govreq.intake.models import Channel, LegalRequest
 from govreq.intake.schemas import RequestSubmission
 from govreq.lifecycle.receiving import document_attach, request_submit
@@ -128,17 +130,35 @@ def login_code_request(*, email: str, client_ip: str, language: str, now: dateti
     """E-mail a sign-in code to ``email`` if it belongs to an officer who may sign in.
 
     Unknown, suspended or otherwise ineligible addresses get nothing, and the caller cannot tell
-    the difference. Raises RateLimited (for every address alike) after 5 requests for one address
-    or 20 from one client address within an hour.
+    the difference, not even from the time the answer takes: this only counts the attempt and
+    queues it, sealed, the same for every address; the worker looks the address up and, for an
+    officer who may sign in, makes and mails the code (``send_sign_in_code``). Raises
+    RateLimited (for every address alike) after 5 requests for one address or 20 from one
+    client address within an hour.
     """
     email = normalise_email(email)
     with transaction.atomic():
         allowed = _within_limits([(CODES_PER_ADDRESS, email), (CODES_PER_CLIENT, client_ip)], now)
         if not allowed:
             raise RateLimited("too many sign-in codes requested; try again later")
+        asked = {"email": email, "client_ip": client_ip, "language": language}
+        enqueue_with_transaction(send_sign_in_code, sealed=seal(asked | {"at": now.isoformat()}))
+
+
+@task()
+def send_sign_in_code(sealed: str) -> str:
+    """The worker's half of ``login_code_request``: a code for an officer who may sign in,
+    valid from the moment it was asked for, recorded (hashed) and audited, its mail queued in
+    the same transaction; nothing for any other address. Run again for the same request (its
+    worker died before recording it done), it mails a second code, and only the newest counts."""
+    asked = unseal(sealed)
+    if asked is None:
+        return "unreadable: the secret key changed since it was queued"
+    email, now = asked["email"], datetime.fromisoformat(asked["at"])
+    with transaction.atomic():
         officer = _eligible_officer(email)
         if officer is None:
-            return
+            return "no code: not an officer who may sign in"
         code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
         login = LoginCode.objects.create(
             officer=officer,
@@ -153,10 +173,11 @@ def login_code_request(*, email: str, client_ip: str, language: str, now: dateti
             action="portal.sign_in_code_sent",
             object_type="officer",
             object_id=officer.pk,
-            data={"login_code": login.pk, "client_ip": client_ip},
+            data={"login_code": login.pk, "client_ip": asked["client_ip"]},
             now=now,
         )
-        _send_code(officer=officer, code=code, language=language)
+        _send_code(officer=officer, code=code, language=asked["language"])
+    return "code sent"
 
 
 def _send_code(*, officer: Officer, code: str, language: str) -> None:
