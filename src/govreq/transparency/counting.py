@@ -101,6 +101,12 @@ REASONS: tuple[str, ...] = tuple(RejectionReason.values)
 OUTCOMES = ("FULL", "PARTIAL", "REJECTED", "NO_DATA", "WITHDRAWN", "PENDING")
 PRODUCED_OUTCOMES = frozenset({"FULL", "PARTIAL"})
 NOTICE_DELAY_REASONS: tuple[str, ...] = tuple(DelayReason.values)
+CONTENT_KEYS = (
+    "sought_content",
+    "sought_non_content_only",
+    "disclosed_content",
+    "disclosed_non_content_only",
+)
 CONTENT_CATEGORIES = frozenset({DataCategory.CONTENT.value})
 # US law (50 U.S.C. 1874(a)(2)): all national-security process together, in bands of 250.
 DEFAULT_NATIONAL_SECURITY_BANDS = "US:250"

@@ -13,7 +13,7 @@ from typing import Any
 
 from govreq.intake.models import RequestKind
 from govreq.review.models import RejectionReason
-from govreq.transparency.counting import NOTICE_DELAY_REASONS, OUTCOMES, percent
+from govreq.transparency.counting import CONTENT_KEYS, NOTICE_DELAY_REASONS, OUTCOMES, percent
 from govreq.transparency.periods import parse_period
 
 EXPORT_FORMAT = "govreq-transparency-export/1"
@@ -176,8 +176,9 @@ def _entry_rows(entry: dict[str, Any], base: dict[str, Any]) -> Iterator[dict[st
     yield share("delivered_by_other_means", entry["delivered_by_other_means"])
     for reason in RejectionReason.values:
         yield row(f"rejection_reason:{reason}", requests=entry["rejection_reasons"][reason])
-    for key, count in entry["content"].items():
-        yield row(f"content:{key}", requests=count)
+    # In a fixed order: a published body comes back from PostgreSQL's jsonb with its keys sorted.
+    for key in CONTENT_KEYS:
+        yield row(f"content:{key}", requests=entry["content"][key])
     yield share("gag_order", entry["gag_order"]["requests"])
     yield share("held", entry["held_requests"])
     yield from _notice_rows(entry.get("user_notices"), row)

@@ -26,7 +26,7 @@ from govreq.intake.models import RequestKind
 from govreq.review.models import RejectionReason
 from govreq.transparency import labels
 from govreq.transparency.charts import ChartText, requests_chart
-from govreq.transparency.counting import OUTCOMES, percent
+from govreq.transparency.counting import CONTENT_KEYS, NOTICE_DELAY_REASONS, OUTCOMES, percent
 from govreq.transparency.exports import FORMATS, FORMATS_BY_SUFFIX, Provenance
 from govreq.transparency.models import PublishedReport
 from govreq.transparency.periods import Period, parse_period
@@ -157,12 +157,16 @@ def _labelled(entry: dict[str, Any]) -> dict[str, Any]:
         ],
         "content": [
             {"code": key, "label": labels.CONTENT[key], "requests": count}
-            for key, count in entry["content"].items()
+            for key, count in ((key, entry["content"][key]) for key in CONTENT_KEYS)
         ],
         # Versions published under counting rules 2 have no user notices: no table then.
         "notice_delays": [
-            {"code": reason, "label": labels.NOTICE_DELAYS[reason], "accounts": count}
-            for reason, count in entry["user_notices"]["delayed_by_reason"].items()
+            {
+                "code": reason,
+                "label": labels.NOTICE_DELAYS[reason],
+                "accounts": entry["user_notices"]["delayed_by_reason"][reason],
+            }
+            for reason in NOTICE_DELAY_REASONS
         ]
         if entry.get("user_notices")
         else [],

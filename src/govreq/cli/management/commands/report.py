@@ -10,7 +10,7 @@ from govreq.core.errors import NotFound
 from govreq.intake.models import RequestKind
 from govreq.review.models import RejectionReason
 from govreq.transparency import labels, services
-from govreq.transparency.counting import OUTCOMES
+from govreq.transparency.counting import NOTICE_DELAY_REASONS, OUTCOMES
 from govreq.transparency.exports import FORMATS, Provenance
 from govreq.transparency.periods import parse_period
 from govreq.transparency.selectors import (
@@ -185,8 +185,8 @@ class Command(GovreqCommand):
                 f"{notices['not_possible']} not possible, {notices['delayed']} delayed at the end"
                 + "".join(
                     f"; {reason} {count}"
-                    for reason, count in notices["delayed_by_reason"].items()
-                    if count
+                    for reason in NOTICE_DELAY_REASONS
+                    if (count := notices["delayed_by_reason"][reason])
                 )
             )
             write(
