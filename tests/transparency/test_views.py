@@ -146,6 +146,13 @@ def test_traditional_chinese(history, published):
     assert "計算方法" in page(client, "/transparency/rules/?lang=zh-hant")
 
 
+def test_the_public_rules_say_data_produced_means_delivered(client):
+    rules = page(client, "/transparency/rules/", **{"accept-language": "en"})
+    assert "downloaded the package we released" in rules
+    assert "Approval alone is not enough" in rules
+    assert "僅獲批准並不足夠" in page(client, "/transparency/rules/?lang=zh-hant")
+
+
 def test_hold_reasons_are_escaped_everywhere(history, staff):
     JurisdictionHold.objects.filter(pk=history.hold_id).update(
         reason='<script>alert("x")</script> & more'

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
 from django.tasks import task
 
+from govreq.core.queue import enqueue_with_transaction
 from govreq.intake.models import LegalRequest
 
 # Agencies in these jurisdictions read Traditional Chinese first, then English.
@@ -41,11 +41,10 @@ _READ_IT = (
 
 
 def tell_officer(request: LegalRequest, news: str) -> None:
-    """E-mail the requesting officer once this transaction commits."""
+    """E-mail the requesting officer once this transaction commits (queued with it)."""
     if news not in NEWS:
         raise ValueError(f"no such news: {news}")
-    request_id = request.pk
-    transaction.on_commit(lambda: mail_officer.enqueue(request_id=request_id, news=news))
+    enqueue_with_transaction(mail_officer, request_id=request.pk, news=news)
 
 
 def officer_mail(request: LegalRequest, news: str) -> tuple[str, str]:

@@ -28,6 +28,7 @@ from govreq.accounts.permissions import require_role
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, DomainError, NotFound
+from govreq.core.queue import enqueue_with_transaction
 from govreq.disclosure import services as disclosure
 from govreq.disclosure.models import Production, ProductionPurpose, ProductionStatus
 from govreq.disclosure.selectors import production_for_decision
@@ -77,12 +78,12 @@ def data_source_for(request: LegalRequest) -> tuple[DataSource, str]:
 def open_production(
     *, actor: Actor, request: LegalRequest, decision: Decision, now: datetime
 ) -> Production:
-    """Open the decision's production and collect it once this transaction commits."""
+    """Open the decision's production and collect it once this transaction commits (the task is
+    queued with the transaction: no crash between the commit and the queueing can lose it)."""
     production = disclosure.production_open(
         actor=actor, request=request, decision=decision, now=now
     )
-    production_id = production.pk
-    transaction.on_commit(lambda: collect_production.enqueue(production_id=production_id))
+    enqueue_with_transaction(collect_production, production_id=production.pk)
     return production
 
 
