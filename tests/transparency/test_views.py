@@ -146,7 +146,7 @@ def test_traditional_chinese(history, published):
     assert "計算方法" in page(client, "/transparency/rules/?lang=zh-hant")
 
 
-def test_the_public_rules_say_data_produced_means_delivered(client):
+def test_the_public_rules_say_data_produced_means_delivered(client, db):
     rules = page(client, "/transparency/rules/", **{"accept-language": "en"})
     assert "downloaded the package we released" in rules
     assert "Approval alone is not enough" in rules
