@@ -52,7 +52,11 @@ SELECT r.jurisdiction_id,
                        ORDER BY d.id DESC LIMIT 1) IN ('FULL', 'PARTIAL')
                  AND (SELECT s.to_status FROM intake_statuschange s
                        WHERE s.request_id = r.id AND s.occurred_at < %(cutoff)s
-                       ORDER BY s.occurred_at DESC, s.id DESC LIMIT 1) IN ('APPROVED', 'CLOSED')
+                       ORDER BY s.occurred_at DESC, s.id DESC LIMIT 1)
+                     NOT IN ('WITHDRAWN', 'REJECTED')
+                 AND EXISTS (SELECT 1 FROM intake_statuschange s
+                              WHERE s.request_id = r.id AND s.to_status = 'DELIVERED'
+                                AND s.occurred_at < %(cutoff)s)
                 THEN 1 ELSE 0 END),
        SUM(CASE WHEN r.kind = 'PRESERVATION' THEN 1 ELSE 0 END),
        SUM(CASE WHEN r.kind = 'PRESERVATION'
