@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 
 import pytest
@@ -138,7 +138,7 @@ def upload_order(request, **fields) -> object:
     return notifying.gag_extension_file(
         actor=Actor.for_officer(request.officer),
         request=request,
-        upload=io.BytesIO(tiny_pdf(["A new non-disclosure order"])),
+        upload=io.BytesIO(tiny_pdf([fields.get("text", "A new non-disclosure order")])),
         original_name="new-order.pdf",
         new_expires_on=fields.get("new_expires_on", request.gag_expires_on + timedelta(days=60)),
         legal_basis="Renewed by the court",
@@ -333,3 +333,45 @@ def test_the_package_waits_while_its_holders_could_not_be_told_yet(
     disclosing.production_release(
         actor=staff.actor("rita"), production=production, now=timezone.now()
     )
+
+
+def test_accepting_a_shorter_extension_after_a_longer_one_never_shortens_the_gag(
+    chan, staff, platform, django_capture_on_commit_callbacks
+):
+    production = approved_and_collected(
+        chan, staff, django_capture_on_commit_callbacks, gag_order=gagged(10)
+    )
+    request = production.request
+    first_end = request.gag_expires_on
+    longer = upload_order(request, new_expires_on=first_end + timedelta(days=60))
+    shorter = upload_order(
+        request, new_expires_on=first_end + timedelta(days=10), text="Another order"
+    )
+    notifying.gag_extension_decide(
+        actor=staff.actor("rita"), extension=longer, accept=True, note="", now=timezone.now()
+    )
+    with pytest.raises(Conflict) as refused:
+        notifying.gag_extension_decide(
+            actor=staff.actor("rita"), extension=shorter, accept=True, note="", now=timezone.now()
+        )
+    assert refused.value.code == "extension_not_later"
+    request.refresh_from_db()
+    assert request.gag_expires_on == first_end + timedelta(days=60)
+    shorter.refresh_from_db()
+    assert shorter.status == "PENDING"  # nothing half-written
+    waiting = UserNotice.objects.filter(request=request, status="DELAYED")
+    assert {n.delayed_until.date() for n in waiting} == {first_end + timedelta(days=61)}
+
+
+def test_an_extension_centuries_away_is_refused_naming_the_field(
+    chan, staff, platform, django_capture_on_commit_callbacks
+):
+    production = approved_and_collected(
+        chan, staff, django_capture_on_commit_callbacks, gag_order=gagged(10)
+    )
+    documents = production.request.documents.count()
+    with pytest.raises(ValidationFailed) as refused:
+        upload_order(production.request, new_expires_on=date(9999, 12, 31))
+    assert refused.value.errors[0].field == "new_expires_on"
+    assert production.request.documents.count() == documents
+    assert GagExtension.objects.count() == 0

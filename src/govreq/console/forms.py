@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from govreq.accounts.services import time_zones
@@ -234,6 +237,8 @@ class NoticeDelayForm(forms.Form):
         help_text=_("In your time zone. Empty: until a reviewer ends the delay."),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        # A day this far off is a typo; the service refuses more than ten years anyway.
+        validators=[MaxValueValidator(date(9000, 1, 1))],
     )
 
 

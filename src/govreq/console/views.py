@@ -690,9 +690,8 @@ def _notice_delay(
             notice=notice,
             reason=form.cleaned_data["reason"],
             # The end of that day in the viewer's zone (the page is shown in it).
-            until=datetime.combine(
-                until + timedelta(days=1), dtime.min, tzinfo=timezone.get_current_timezone()
-            )
+            until=datetime.combine(until, dtime.min, tzinfo=timezone.get_current_timezone())
+            + timedelta(days=1)
             if until
             else None,
             now=now,

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import IO
 
 from django.conf import settings
@@ -30,6 +30,7 @@ from govreq.core.errors import Conflict, ValidationFailed
 from govreq.disclosure.models import Production
 from govreq.disclosure.sources import DataSource, DataSourceError, data_source_from_file
 from govreq.intake.models import LegalRequest
+from govreq.intake.services import lock_request
 from govreq.notices import services as notices
 from govreq.notices.models import DelayReason, GagExtension, NoticeStatus, UserNotice
 from govreq.notices.rules import gag_end, gag_in_force, notice_timing
@@ -209,6 +210,8 @@ def notice_delay(
         raise ValidationFailed.single("reason", "say why the agency's request was accepted")
     if until is not None and until <= now:
         raise ValidationFailed.single("until", "must lie in the future")
+    if until is not None and until > now + timedelta(days=notices.MAX_GAG_EXTENSION_DAYS):
+        raise ValidationFailed.single("until", "must be within 10 years from now")
     notice = UserNotice.objects.select_for_update().get(pk=notice.pk)
     if notice.status != N.DUE:
         raise Conflict("only a due notice can be delayed", code="notice_not_due")
@@ -280,15 +283,14 @@ def gag_extension_file(
 def gag_extension_decide(
     *, actor: Actor, extension: GagExtension, accept: bool, note: str, now: datetime
 ) -> GagExtension:
-    """Accepting moves the gag's end, and the waiting notices with it."""
+    """Accepting moves the gag's end, and the waiting notices with it (never earlier: an
+    extension that is no longer later than the order in force is refused). The request row is
+    locked first, then the extension, as everywhere."""
+    require_role(actor, StaffRole.REVIEWER)
+    lock_request(extension.request)
     extension = (
         GagExtension.objects.select_for_update().select_related("request").get(pk=extension.pk)
     )
-    extension = notices.gag_extension_decide(
+    return notices.gag_extension_decide(
         actor=actor, extension=extension, accept=accept, note=note, now=now
     )
-    if accept:
-        UserNotice.objects.filter(
-            request=extension.request, status=N.DELAYED, delay_reason=DelayReason.GAG_ORDER
-        ).update(delayed_until=gag_end(extension.new_expires_on))
-    return extension

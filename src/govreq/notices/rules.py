@@ -33,6 +33,8 @@ def gag_end(expires_on: date | None) -> datetime | None:
     """The instant a gag order stops: the end of its expiry day, UTC."""
     if expires_on is None:
         return None
+    if expires_on >= date.max:
+        return datetime.max.replace(tzinfo=UTC)
     return datetime.combine(expires_on + timedelta(days=1), time.min, tzinfo=UTC)
 
 

@@ -7,7 +7,7 @@ pure rules (``notices.rules``) do.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import IO
 
 from django.db import transaction
@@ -22,6 +22,7 @@ from govreq.disclosure.models import Production
 from govreq.intake import services as intake
 from govreq.intake.models import LegalRequest
 from govreq.notices.models import (
+    DelayReason,
     ExtensionStatus,
     GagExtension,
     NoticeEvent,
@@ -32,6 +33,8 @@ from govreq.notices.rules import NoticeFacts, Timing, gag_end
 from govreq.policy.document import UserNoticePolicy
 
 N = NoticeStatus
+# No order is read as lasting longer than this (a mistyped year would hide a notice for ever).
+MAX_GAG_EXTENSION_DAYS = 10 * 365
 
 
 def notice_facts(request: LegalRequest) -> NoticeFacts:
@@ -206,11 +209,16 @@ def gag_extension_file(
     staff review it. Filed before the gag ends, it keeps the notices waiting until reviewed."""
     if actor.officer is None or actor.officer.agency_id != request.agency_id:
         raise NotFound(f"no request {request.public_id}", code="request_not_found")
+    request = intake.lock_request(request)  # the gag as it stands now, not as the caller read it
     if not request.gag_order or request.gag_expires_on is None:
         raise Conflict(f"{request.reference} has no non-disclosure order", code="no_gag_order")
     if new_expires_on <= request.gag_expires_on:
         raise ValidationFailed.single(
             "new_expires_on", f"must be after the current expiry, {request.gag_expires_on}"
+        )
+    if new_expires_on > now.date() + timedelta(days=MAX_GAG_EXTENSION_DAYS):
+        raise ValidationFailed.single(
+            "new_expires_on", f"must be within {MAX_GAG_EXTENSION_DAYS // 365} years from today"
         )
     end = gag_end(request.gag_expires_on)
     if end is not None and now >= end:
@@ -256,6 +264,15 @@ def gag_extension_decide(
         raise Conflict("this extension was already decided", code="already_decided")
     if not accept and not note.strip():
         raise ValidationFailed.single("note", "say why the extension is refused")
+    current = extension.request.gag_expires_on
+    if accept and current is not None and extension.new_expires_on <= current:
+        # Another extension accepted since moved the gag further: accepting this one would
+        # shorten an order in force, and tell account holders too early.
+        raise Conflict(
+            f"the non-disclosure order already runs to {current}, after this extension's "
+            f"{extension.new_expires_on}: refuse it instead",
+            code="extension_not_later",
+        )
     extension.status = ExtensionStatus.ACCEPTED if accept else ExtensionStatus.REFUSED
     extension.decided_at = now
     extension.decided_by = actor.user
@@ -267,6 +284,9 @@ def gag_extension_decide(
             gag_expires_on=extension.new_expires_on,
             gag_legal_basis=extension.legal_basis or request.gag_legal_basis,
         )
+        UserNotice.objects.filter(
+            request=request, status=N.DELAYED, delay_reason=DelayReason.GAG_ORDER
+        ).update(delayed_until=gag_end(extension.new_expires_on))
     audit_record(
         actor=actor,
         action="gag.extension_accepted" if accept else "gag.extension_refused",
