@@ -18,6 +18,7 @@ from govreq.accounts.services import staff_time_zone_set
 from govreq.audit.models import AuditEvent
 from govreq.core.actors import Actor
 from govreq.core.errors import ValidationFailed
+from govreq.holds.models import JurisdictionHold
 from govreq.intake.models import LegalRequest, RequestKind
 from govreq.lifecycle import reviewing
 from govreq.lifecycle.holding import hold_place
@@ -372,3 +373,22 @@ def test_the_staff_api_lists_an_inbox_with_the_clock(chan, client):
     assert body["items"][0]["overdue"] is True and body["items"][0]["respond_by"]
     assert api.get("/staff/requests", inbox="approval").json()["items"] == []
     assert api.get("/staff/requests", inbox="nonsense").status_code == 422
+
+
+@pytest.mark.django_db
+def test_a_hold_typed_in_the_console_takes_effect_at_that_moment_in_the_chosen_zone(
+    chan, console_staff
+):
+    staff = console_staff
+    staff_time_zone_set(actor=staff.actor("pat"), zone="America/New_York", now=timezone.now())
+    pat = signed_in(staff, "pat")
+    form = {"jurisdiction": "HK", "reason": "NSL", "effective_from": "2020-06-30T23:00"}
+    # Hong Kong's law took effect at 23:00 Hong Kong time, whatever the admin's own zone.
+    placed = pat.post("/console/holds/new", {**form, "time_zone": "Asia/Hong_Kong", "confirm": "1"})
+    assert placed.status_code == 302
+    hold = JurisdictionHold.objects.get()
+    assert hold.effective_from == datetime(2020, 6, 30, 15, 0, tzinfo=UTC)
+    # Without a zone chosen, the admin's own.
+    pat.post("/console/holds/new", {**form, "jurisdiction": "MO", "confirm": "1"})
+    macau = JurisdictionHold.objects.get(jurisdiction_id="MO")
+    assert macau.effective_from == datetime(2020, 7, 1, 3, 0, tzinfo=UTC)

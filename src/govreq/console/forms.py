@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.validators import MaxValueValidator
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from govreq.accounts.services import time_zones
@@ -137,7 +140,7 @@ class ApprovalForm(forms.Form):
 class HoldForm(forms.Form):
     jurisdiction = forms.CharField(label=_("Jurisdiction (ISO code)"), max_length=2)
     effective_from = forms.DateTimeField(
-        label=_("In force from (UTC; may lie in the past)"),
+        label=_("In force from (may lie in the past)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
     effective_to = forms.DateTimeField(
@@ -145,6 +148,31 @@ class HoldForm(forms.Form):
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
+    time_zone = forms.ChoiceField(
+        label=_("The times above are in"),
+        help_text=_(
+            "A law takes effect at a moment in its own zone: Hong Kong's National Security Law "
+            "at 23:00 on 30 June 2020, Asia/Hong_Kong."
+        ),
+        choices=lambda: [(zone, zone) for zone in time_zones()],
+        required=False,  # then your own zone
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].initial = str(timezone.get_current_timezone())
+
+    def clean(self) -> dict[str, Any]:
+        """Read the wall-clock times in the chosen zone (the browser sends them without one)."""
+        super().clean()
+        data = self.cleaned_data
+        zone = ZoneInfo(data.get("time_zone") or str(timezone.get_current_timezone()))
+        for name in ("effective_from", "effective_to"):
+            moment = data.get(name)
+            if moment is not None:
+                wall = timezone.make_naive(moment, timezone.get_current_timezone())
+                data[name] = wall.replace(tzinfo=zone)
+        return data
     reason = forms.CharField(
         label=_("Public reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
