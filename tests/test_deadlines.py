@@ -21,7 +21,7 @@ from govreq.core.errors import ValidationFailed
 from govreq.holds.models import JurisdictionHold
 from govreq.intake.models import LegalRequest, RequestKind
 from govreq.lifecycle import reviewing
-from govreq.lifecycle.holding import hold_place
+from govreq.lifecycle.holding import hold_lift, hold_place
 from govreq.lifecycle.rechecking import policy_update
 from govreq.lifecycle.reminding import deadlines_sweep
 from govreq.policy.document import Deadlines
@@ -392,3 +392,49 @@ def test_a_hold_typed_in_the_console_takes_effect_at_that_moment_in_the_chosen_z
     pat.post("/console/holds/new", {**form, "jurisdiction": "MO", "confirm": "1"})
     macau = JurisdictionHold.objects.get(jurisdiction_id="MO")
     assert macau.effective_from == datetime(2020, 7, 1, 3, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db
+def test_the_time_the_agency_owes_an_answer_or_a_hold_keeps_it_is_not_counted(
+    chan, django_capture_on_commit_callbacks
+):
+    staff = make_staff()
+    start = timezone.now()
+    request = submit(chan, now=start)
+    target = request.respond_by
+    reviewing.request_start_review(actor=staff.actor("rita"), request=request, now=start)
+    with django_capture_on_commit_callbacks(execute=True):
+        deadlines_sweep(actor=WORKER, now=target - timedelta(hours=1))  # reminded once
+    assert DeadlineAlert.objects.filter(request=request).count() == 1
+    asked_at = target - timedelta(minutes=30)
+    question = reviewing.clarification_ask(
+        actor=staff.actor("rita"), request=request, question="Which account?", now=asked_at
+    )
+    reviewing.clarification_answer(
+        actor=Actor.for_officer(chan),
+        request=request,
+        clarification_id=question.pk,
+        answer="The first one",
+        now=asked_at + timedelta(days=10),
+    )
+    request.refresh_from_db()
+    assert request.status == "IN_REVIEW"
+    assert request.respond_by == target + timedelta(days=10)  # ten days paused
+    # The reminder was for the old target: one goes again before the new one.
+    assert not DeadlineAlert.objects.filter(request=request).exists()
+    held_at = asked_at + timedelta(days=11)
+    placed = hold_place(
+        actor=staff.actor("pat"),
+        jurisdiction_code="HK",
+        effective_from=held_at,
+        reason="Pause",
+        now=held_at,
+    )
+    request.refresh_from_db()
+    assert request.status == "ON_HOLD"
+    hold_lift(
+        actor=staff.actor("pat"), hold=placed.hold, reason="Done", now=held_at + timedelta(days=3)
+    )
+    request.refresh_from_db()
+    assert request.status == "IN_REVIEW"
+    assert request.respond_by == target + timedelta(days=13)

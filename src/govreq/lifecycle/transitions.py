@@ -9,10 +9,12 @@ from django.db import transaction
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict
-from govreq.intake.models import LegalRequest, RequestStatus
+from govreq.intake.models import LegalRequest, RequestStatus, StatusChange
 from govreq.intake.services import lock_request, status_history_append
 from govreq.lifecycle.guards import transition_effects, transition_guard
 from govreq.lifecycle.workflow import transition_allowed
+from govreq.review.deadlines import PAUSED_STATUSES
+from govreq.review.models import AlertKind, DeadlineAlert
 
 
 @transaction.atomic
@@ -45,9 +47,11 @@ def request_transition(
         request.status_before_hold = current
     else:
         request.status_before_hold = ""
+    if current in PAUSED_STATUSES and to_status not in PAUSED_STATUSES:
+        effects["respond_by"] = _clock_resumed(request, now)
     request.status = to_status
     request.updated_at = now
-    request.save(update_fields=["status", "status_before_hold", "updated_at"])
+    request.save(update_fields=["status", "status_before_hold", "updated_at", "respond_by"])
     status_history_append(request, current, to_status, actor=actor, reason=reason, now=now)
     audit_record(
         actor=actor,
@@ -58,3 +62,20 @@ def request_transition(
         now=now,
     )
     return request
+
+
+def _clock_resumed(request: LegalRequest, now: datetime) -> datetime:
+    """The request leaves a paused stretch (the agency owed an answer, or a hold kept it): its
+    response target moves by the length of the stretch, and a reminder already sent for the old
+    target no longer counts."""
+    paused_at = (
+        StatusChange.objects.filter(request=request, to_status__in=PAUSED_STATUSES)
+        .exclude(from_status__in=PAUSED_STATUSES)
+        .order_by("-occurred_at", "-id")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if paused_at is not None and now > paused_at:
+        request.respond_by += now - paused_at
+        DeadlineAlert.objects.filter(request=request, kind=AlertKind.DUE_SOON).delete()
+    return request.respond_by

@@ -22,6 +22,11 @@ RESPONDING_STATUSES: frozenset[str] = frozenset(
 )
 
 
+# Statuses in which the answer is not the platform's to give: the clock stops, and the time
+# spent in them is added to the target when the request leaves them.
+PAUSED_STATUSES: frozenset[str] = frozenset({S.NEEDS_CLARIFICATION, S.ON_HOLD})
+
+
 def respond_by(
     *, kind: str, received_at: datetime, agency_deadline: datetime | None, policy: Deadlines
 ) -> datetime:
