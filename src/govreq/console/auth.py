@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
@@ -52,10 +52,7 @@ def safe_next(request: HttpRequest, default: str) -> str:
 
 def viewer_zone(user: User | None) -> ZoneInfo:
     """The staff member's zone (UTC when unset or no longer known)."""
-    try:
-        return ZoneInfo(user.time_zone if user is not None and user.time_zone else "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
+    return user.zone if user is not None else ZoneInfo("UTC")
 
 
 def staff_page(*roles: StaffRole) -> Callable[[View], View]:

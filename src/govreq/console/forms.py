@@ -173,6 +173,7 @@ class HoldForm(forms.Form):
                 wall = timezone.make_naive(moment, timezone.get_current_timezone())
                 data[name] = wall.replace(tzinfo=zone)
         return data
+
     reason = forms.CharField(
         label=_("Public reason"),
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -8,9 +8,9 @@ the time in their own zone. The mail names the request, never its content or use
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,11 +26,14 @@ from govreq.policy.selectors import policy_current
 from govreq.review.deadlines import RESPONDING_STATUSES, emergency_alert_at, remind_at
 from govreq.review.models import AlertKind, DeadlineAlert
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, kw_only=True)
 class DeadlinesSwept:
     reminded: list[str] = field(default_factory=list)  # references
     emergencies: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # tried again on the next run
 
 
 def deadlines_sweep(*, actor: Actor, now: datetime) -> DeadlinesSwept:
@@ -56,7 +59,7 @@ def deadlines_sweep(*, actor: Actor, now: datetime) -> DeadlinesSwept:
         if now < remind_at(kind=request.kind, respond_by=request.respond_by, policy=deadlines):
             continue
         people = [request.assigned_to, *reviewers] if request.assigned_to else reviewers
-        if _alert(actor, request, AlertKind.DUE_SOON, people, now):
+        if _alert(actor, request, AlertKind.DUE_SOON, people, now, swept):
             swept.reminded.append(request.reference)
     untaken = (
         _not_alerted(AlertKind.EMERGENCY_UNTAKEN)
@@ -71,7 +74,7 @@ def deadlines_sweep(*, actor: Actor, now: datetime) -> DeadlinesSwept:
     for request in untaken.iterator(chunk_size=500):
         if now < emergency_alert_at(received_at=request.received_at, policy=deadlines):
             continue
-        if _alert(actor, request, AlertKind.EMERGENCY_UNTAKEN, reviewers, now):
+        if _alert(actor, request, AlertKind.EMERGENCY_UNTAKEN, reviewers, now, swept):
             swept.emergencies.append(request.reference)
     return swept
 
@@ -83,10 +86,21 @@ def _not_alerted(kind: str) -> QuerySet[LegalRequest]:
 
 
 def _alert(
-    actor: Actor, request: LegalRequest, kind: str, people: list[User], now: datetime
+    actor: Actor,
+    request: LegalRequest,
+    kind: str,
+    people: list[User],
+    now: datetime,
+    swept: DeadlinesSwept,
 ) -> bool:
-    """Claim the alert and queue one message per person; False if it was sent already."""
+    """Claim the alert and queue one message per person; False if it was sent already, or
+    could not be (nobody to tell: it stays unclaimed for the next run; any error is logged and
+    the other requests go on)."""
     recipients = list({person.pk: person for person in people if person.is_active}.values())
+    if not recipients:
+        logger.warning("%s: nobody to remind (no active reviewer)", request.reference)
+        swept.failed.append(request.reference)
+        return False
     try:
         with transaction.atomic():
             DeadlineAlert.objects.create(
@@ -117,15 +131,19 @@ def _alert(
             )
     except IntegrityError:
         return False  # another worker sent it
+    except Exception:
+        logger.exception("%s: the %s reminder failed", request.reference, kind)
+        swept.failed.append(request.reference)
+        return False
     return True
 
 
 def alert_mail(request: LegalRequest, kind: str, person: User, now: datetime) -> tuple[str, str]:
     """The subject and body for one staff member: the reference, the target in their zone, and
     a link to the case."""
-    zone = ZoneInfo(person.time_zone or "UTC")
+    zone = person.zone
     local = request.respond_by.astimezone(zone)
-    when = f"{local:%Y-%m-%d %H:%M} {person.time_zone or 'UTC'}"
+    when = f"{local:%Y-%m-%d %H:%M} {zone.key}"
     link = f"{settings.BASE_URL.rstrip('/')}/console/requests/{request.public_id}"
     left = time_left_words(request.respond_by - now)
     what = request.get_kind_display().lower()

@@ -62,7 +62,7 @@ def _deadlines(actor: Actor, now: datetime) -> str:
     swept = reminding.deadlines_sweep(actor=actor, now=now)
     return (
         f"{len(swept.reminded)} reminder(s) of answers due, "
-        f"{len(swept.emergencies)} emergency alert(s)"
+        f"{len(swept.emergencies)} emergency alert(s), {len(swept.failed)} failed (tried again)"
     )
 
 
