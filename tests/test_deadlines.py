@@ -373,6 +373,14 @@ def test_the_staff_api_lists_an_inbox_with_the_clock(chan, client):
     assert body["items"][0]["overdue"] is True and body["items"][0]["respond_by"]
     assert api.get("/staff/requests", inbox="approval").json()["items"] == []
     assert api.get("/staff/requests", inbox="nonsense").status_code == 422
+    # The agency's deadline (14 days) and the platform's target (4 hours) are two filters.
+    soon = (timezone.now() + timedelta(days=1)).isoformat()
+    assert [
+        i["reference"] for i in api.get("/staff/requests", due_before=soon).json()["items"]
+    ] == [request.reference]
+    assert api.get("/staff/requests", deadline_before=soon).json()["items"] == []
+    naive = api.get("/staff/requests", due_before="2026-01-01T00:00:00")
+    assert naive.status_code == 422 and "due_before" in naive.content.decode()
 
 
 @pytest.mark.django_db

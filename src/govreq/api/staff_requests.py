@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 
 from govreq.accounts.models import User
 from govreq.accounts.permissions import actor_roles
@@ -95,7 +95,11 @@ class QueueFilters(PageParams):
     jurisdiction: str | None = Field(default=None, min_length=2, max_length=2)
     kind: RequestKind | None = None
     deadline_before: datetime | None = Field(
-        default=None, description="Only requests whose response target is before this moment."
+        default=None, description="Only requests whose agency's deadline is before this moment."
+    )
+    due_before: AwareDatetime | None = Field(
+        default=None,
+        description="Only requests whose response target (respond_by) is before this moment.",
     )
     assigned_to_me: bool = False
     inbox: Inbox | None = Field(
@@ -321,6 +325,7 @@ def queue(request: HttpRequest, filters: Query[QueueFilters]) -> dict[str, Any]:
             jurisdiction=filters.jurisdiction,
             kind=filters.kind,
             deadline_before=filters.deadline_before,
+            due_before=filters.due_before,
             assigned_to=actor.user if filters.assigned_to_me else None,
             inbox=_inbox(filters.inbox, actor),
         ),

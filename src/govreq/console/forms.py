@@ -39,7 +39,7 @@ class QueueFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"), choices=[("", "—"), *RequestKind.choices], required=False
     )
-    deadline_before = forms.DateField(
+    due_before = forms.DateField(
         label=_("Answer due before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)

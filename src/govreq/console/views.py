@@ -301,12 +301,12 @@ def queue(request: HttpRequest) -> HttpResponse:
     }
     if form.is_valid():
         data = form.cleaned_data
-        deadline = data.get("deadline_before")
+        deadline = data.get("due_before")
         filters = {
             "statuses": data.get("status") or None,
             "jurisdiction": data.get("jurisdiction") or None,
             "kind": data.get("kind") or None,
-            "deadline_before": datetime.combine(
+            "due_before": datetime.combine(
                 deadline, dtime.min, tzinfo=timezone.get_current_timezone()
             )
             if deadline

@@ -42,6 +42,7 @@ def request_queue(
     jurisdiction: str | None = None,
     kind: str | None = None,
     deadline_before: datetime | None = None,
+    due_before: datetime | None = None,
     assigned_to: User | None = None,
     inbox: Q | None = None,
 ) -> QuerySet[LegalRequest]:
@@ -55,8 +56,10 @@ def request_queue(
         queryset = queryset.filter(jurisdiction_id=jurisdiction.upper())
     if kind:
         queryset = queryset.filter(kind=kind)
-    if deadline_before is not None:
-        queryset = queryset.filter(respond_by__lt=deadline_before)
+    if deadline_before is not None:  # the agency's own deadline
+        queryset = queryset.filter(deadline_at__lt=deadline_before)
+    if due_before is not None:  # the platform's response target
+        queryset = queryset.filter(respond_by__lt=due_before)
     if assigned_to is not None:
         queryset = queryset.filter(assigned_to=assigned_to)
     return queryset.annotate(
