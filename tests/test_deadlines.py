@@ -14,7 +14,7 @@ from django.utils import timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from govreq.accounts.services import staff_time_zone_set
+from govreq.accounts.services import staff_add, staff_time_zone_set
 from govreq.audit.models import AuditEvent
 from govreq.core.actors import Actor
 from govreq.core.errors import ValidationFailed
@@ -147,6 +147,8 @@ def test_the_assignee_and_the_reviewers_are_reminded_once_in_their_own_zone(
     )
     staff.users["rita"].time_zone = "Asia/Hong_Kong"
     staff.users["rita"].save()
+    # Raj is told as the assignee, not as a reviewer: he no longer holds the role.
+    staff.users["raj"].role_assignments.all().delete()
     request.refresh_from_db()
     due = request.respond_by
     mail.outbox.clear()
@@ -265,6 +267,27 @@ def test_the_approval_inbox_follows_four_eyes(chan):
     assert in_inbox(Inbox.APPROVAL, staff, "ana") == {request.reference}
     reviewing.approval_give(actor=staff.actor("ana"), request=request, now=now)
     assert in_inbox(Inbox.APPROVAL, staff, "ana") == set()
+
+
+@pytest.mark.django_db
+def test_nobody_finds_their_own_decision_awaiting_their_approval(chan):
+    staff = make_staff()
+    both = staff_add(
+        actor=Actor.system(),
+        email="both@platform.example",
+        name="Both",
+        roles=["REVIEWER", "APPROVER"],
+        now=timezone.now(),
+    )
+    staff.users["both"] = both
+    request = submit(chan)
+    now = timezone.now()
+    reviewing.request_start_review(actor=Actor.for_user(both), request=request, now=now)
+    reviewing.decision_make(
+        actor=Actor.for_user(both), request=request, outcome="FULL", rationale="ok", now=now
+    )
+    assert in_inbox(Inbox.APPROVAL, staff, "both") == set()
+    assert in_inbox(Inbox.APPROVAL, staff, "alex") == {request.reference}
 
 
 @pytest.mark.django_db

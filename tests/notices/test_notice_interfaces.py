@@ -525,3 +525,26 @@ def test_a_sent_notice_shows_when_and_in_which_language_it_was_sent(
     )[1]
     assert f"{notice.sent_at:%Y-%m-%d %H:%M} UTC" in panel and "zh-Hant" in panel
     assert 'data-testid="notice-delay-form"' not in panel  # a sent notice is not delayed
+
+
+def test_a_delay_typed_in_the_console_ends_with_that_day_in_the_reviewers_zone(
+    chan, staff, platform, settings, django_capture_on_commit_callbacks
+):
+    notice, *_ = due_notices(chan, staff, django_capture_on_commit_callbacks, settings)
+    staff.users["rita"].time_zone = "Asia/Hong_Kong"
+    staff.users["rita"].save()
+    rita = signed_in(staff, "rita")
+    until = timezone.now().date() + timedelta(days=20)
+    form = {
+        "notice": notice.pk,
+        f"delay-{notice.pk}-reason": "Covert for three weeks",
+        f"delay-{notice.pk}-until": until.isoformat(),
+    }
+    assert post_action(rita, notice.request, "notice_delay", form).status_code == 302
+    notice.refresh_from_db()
+    # Midnight after that day in Hong Kong is 16:00 UTC on the day itself.
+    assert notice.delayed_until == end_of(until) - timedelta(hours=8)
+    far = post_action(
+        rita, notice.request, "notice_delay", {**form, f"delay-{notice.pk}-until": "9999-12-31"}
+    )
+    assert far.status_code in (409, 422)  # refused, never a 500
