@@ -523,7 +523,7 @@ def test_a_sent_notice_shows_when_and_in_which_language_it_was_sent(
     panel = case_page(signed_in(staff, "rita"), production.request).split(
         'data-testid="user-notice"'
     )[1]
-    assert f"{notice.sent_at:%Y-%m-%d %H:%M} UTC" in panel and "zh-Hant" in panel
+    assert f"{notice.sent_at:%Y-%m-%d %H:%M} UTC" in panel and "Traditional Chinese" in panel
     assert 'data-testid="notice-delay-form"' not in panel  # a sent notice is not delayed
 
 

@@ -454,6 +454,11 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
     return context
 
 
+# The words the notices area records in a notice's history, and the languages it is sent in.
+NOTICE_WORDS = {"due": _lazy("due at once"), "sent": _lazy("sent to the account holder")}
+NOTICE_LANGUAGES = {"en": _lazy("English"), "zh-Hant": _lazy("Traditional Chinese")}
+
+
 def _notice_panel(
     request: HttpRequest, legal: LegalRequest, kept: dict[str, django_forms.Form]
 ) -> dict[str, Any]:
@@ -462,7 +467,9 @@ def _notice_panel(
     reviewer = StaffRole.REVIEWER in request.roles  # type: ignore[attr-defined]
 
     def label(choices: type[NoticeStatus] | type[DelayReason], code: str) -> str:
-        return str(choices(code).label) if code in choices.values else code
+        if code in choices.values:
+            return str(choices(code).label)
+        return str(NOTICE_WORDS.get(code, code))
 
     notices = []
     for notice in notices_of(legal):
@@ -479,6 +486,7 @@ def _notice_panel(
                     }
                     for event in notice.events.all()
                 ],
+                "language": NOTICE_LANGUAGES.get(notice.language, notice.language),
                 "can_delay": reviewer and notice.status == NoticeStatus.DUE,
                 "can_end": reviewer
                 and notice.status == NoticeStatus.DELAYED
