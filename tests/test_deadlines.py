@@ -129,7 +129,11 @@ def worker_once(at: datetime, capture) -> str:
 
 
 def staff_mail() -> list:
-    return [m for m in mail.outbox if "answer due" in m.subject or "has no reviewer" in m.subject]
+    return [
+        m
+        for m in mail.outbox
+        if any(words in m.subject for words in ("answer due", "answer overdue", "has no reviewer"))
+    ]
 
 
 @pytest.mark.django_db

@@ -155,7 +155,12 @@ def alert_mail(request: LegalRequest, kind: str, person: User, now: datetime) ->
             "has taken it."
         )
     else:
-        subject = f"{request.reference}: answer due {left}"
+        if request.respond_by <= now:
+            subject = (
+                f"{request.reference}: answer overdue by {span_words(now - request.respond_by)}"
+            )
+        else:
+            subject = f"{request.reference}: answer due {left}"
         lead = f"The {what} request {request.reference} from {request.agency.name} is unanswered."
     body = f"{lead}\nAnswer by {when} ({left}).\nOpen the case: {link}\n"
     return subject, body
