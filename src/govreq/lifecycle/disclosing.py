@@ -39,7 +39,12 @@ from govreq.intake.models import LegalRequest, RequestStatus
 from govreq.intake.services import lock_request
 from govreq.lifecycle.agency_mail import tell_officer
 from govreq.lifecycle.guards import refuse_if_held
-from govreq.lifecycle.notifying import notices_open, notices_send_for, refuse_while_notices_due
+from govreq.lifecycle.notifying import (
+    notices_for_named,
+    notices_open,
+    notices_send_for,
+    refuse_while_notices_due,
+)
 from govreq.lifecycle.transitions import request_transition
 from govreq.review.models import Decision, DecisionOutcome
 from govreq.review.services import current_decision
@@ -160,6 +165,7 @@ def production_collect_now(
         )
         if production.purpose == ProductionPurpose.DISCLOSURE and production.status == P.READY:
             notices_open(production=production, now=now)
+            notices_for_named(request=request)
         if (
             production.purpose == ProductionPurpose.PRESERVATION
             and production.status == P.READY

@@ -21,15 +21,23 @@ from typing import IO
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.tasks import task
+from django.utils import timezone
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, ValidationFailed
+from govreq.core.queue import enqueue_with_transaction
 from govreq.disclosure.models import Production
-from govreq.disclosure.sources import DataSource, DataSourceError, data_source_from_file
-from govreq.intake.models import LegalRequest
+from govreq.disclosure.sources import (
+    DataSource,
+    DataSourceError,
+    TargetRef,
+    data_source_from_file,
+)
+from govreq.intake.models import LegalRequest, RequestKind
 from govreq.intake.services import lock_request
 from govreq.notices import services as notices
 from govreq.notices.models import DelayReason, GagExtension, NoticeStatus, UserNotice
@@ -60,6 +68,60 @@ def notices_open(*, production: Production, now: datetime) -> list[UserNotice]:
         if notice is not None:
             opened.append(notice)
     return opened
+
+
+def notices_for_named(*, request: LegalRequest) -> None:
+    """Under the policy's NAMED rule, once a request is decided, its holders are told too when
+    their account was named but not disclosed: queued with this transaction (the data source
+    is asked by the worker, never inside a reviewer's click)."""
+    _, policy = policy_current()
+    if policy.user_notice.accounts != "NAMED" or request.kind == RequestKind.PRESERVATION:
+        return
+    enqueue_with_transaction(open_named_notices, request_id=request.pk)
+
+
+@task()
+def open_named_notices(request_id: int) -> str:
+    """Open a notice for every account the request named that the data source knows and that
+    has none yet (the disclosed ones have theirs), then send the due ones. Idempotent: a notice
+    is unique per request and account. A source that is down fails the task: it is retried."""
+    request = LegalRequest.objects.select_related("agency", "jurisdiction").get(pk=request_id)
+    now = timezone.now()
+    source = data_source_from_file(settings.DATA_SOURCE_CONFIG)
+    try:
+        accounts = []
+        for target in request.targets.order_by("pk"):
+            found = source.resolve(TargetRef(type=target.type, value=target.value))
+            if found.account is not None:
+                accounts.append(found.account)
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+    _, policy = policy_current()
+    timing = notice_timing(
+        notices.notice_facts(request),
+        emergency_delay_days=policy.user_notice.emergency_delay_days,
+    )
+    with transaction.atomic():
+        opened = [
+            notice
+            for account in dict.fromkeys(accounts)
+            if (
+                notice := notices.notice_open(
+                    request=request, production=None, account=account, timing=timing, now=now
+                )
+            )
+            is not None
+        ]
+    swept = NoticesSwept()
+    _send_due(
+        actor=Actor.system("worker"),
+        now=now,
+        due=UserNotice.objects.filter(pk__in=[n.pk for n in opened], status=N.DUE),
+        swept=swept,
+    )
+    return f"{len(opened)} notice(s) opened for named accounts, {len(swept.sent)} sent"
 
 
 def refuse_while_notices_due(production: Production) -> None:

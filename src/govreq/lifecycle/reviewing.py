@@ -21,6 +21,7 @@ from govreq.intake.services import lock_request
 from govreq.lifecycle.agency_mail import tell_officer
 from govreq.lifecycle.disclosing import open_production
 from govreq.lifecycle.guards import refuse_if_held
+from govreq.lifecycle.notifying import notices_for_named
 from govreq.lifecycle.transitions import request_transition
 from govreq.review import services as review
 from govreq.review.models import (
@@ -192,6 +193,7 @@ def decision_make(
         open_production(actor=actor, request=request, decision=decision, now=now)
     elif not draft.disclosing:
         tell_officer(request, "decision")  # rejected or no data: the agency is told now
+        notices_for_named(request=request)
     return decision
 
 

@@ -158,6 +158,11 @@ class UserNoticePolicy(BaseModel):
     # BEFORE_DISCLOSURE: a package is released only once its account holders were told (or the
     # notice is delayed, or impossible); AT_RELEASE: the notices go out as it is released.
     timing: str = Field(default="BEFORE_DISCLOSURE", pattern="^(BEFORE_DISCLOSURE|AT_RELEASE)$")
+    # DISCLOSED: the holders of the accounts whose data was disclosed are told. NAMED: also every
+    # other account the request named that the platform has, once the request is decided
+    # (rejected, no data, or disclosed in part); they are told nothing was disclosed about them.
+    # Preservation requests are never told by this rule (nothing is decided about disclosure).
+    accounts: str = Field(default="DISCLOSED", pattern="^(DISCLOSED|NAMED)$")
     emergency_delay_days: int = Field(default=90, ge=0, le=3650)
     help: str = "https://www.eff.org/issues/know-your-rights"
     text: NoticeText
