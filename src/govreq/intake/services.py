@@ -255,8 +255,16 @@ def status_history_append(
 
 
 def lock_request(request: LegalRequest) -> LegalRequest:
-    """Re-read the request under a row lock, for the rest of the caller's transaction."""
-    return LegalRequest.objects.select_for_update().select_related("agency").get(pk=request.pk)
+    """Re-read the request under a row lock, for the rest of the caller's transaction.
+
+    Only the request's own row is locked (``of=("self",)``): the joined agency row is read, not
+    locked, so two requests of one agency never wait on each other. Lock order everywhere: the
+    request row(s) first, in primary-key order, and the audit-chain lock last (README, "Lock order")."""
+    return (
+        LegalRequest.objects.select_for_update(of=("self",))
+        .select_related("agency")
+        .get(pk=request.pk)
+    )
 
 
 def _read_upload(upload: IO[bytes], limit: int) -> Iterator[bytes]:
