@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import IO
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
@@ -265,6 +266,13 @@ def lock_request(request: LegalRequest) -> LegalRequest:
         .select_related("agency")
         .get(pk=request.pk)
     )
+
+
+def lock_requests(requests: QuerySet[LegalRequest]) -> list[LegalRequest]:
+    """Lock many requests' rows at once, in primary-key order (the one order every service uses,
+    so two services locking overlapping sets wait rather than deadlock). Take these locks before
+    anything that appends to the audit chain."""
+    return list(requests.select_for_update(of=("self",)).select_related("agency").order_by("pk"))
 
 
 def _read_upload(upload: IO[bytes], limit: int) -> Iterator[bytes]:

@@ -29,8 +29,8 @@ from govreq.holds.selectors import (
     request_scope,
 )
 from govreq.holds.services import HoldTerms
-from govreq.intake.models import LegalRequest, RequestStatus
-from govreq.intake.services import lock_request
+from govreq.intake.models import FINAL_STATUSES, LegalRequest, RequestStatus
+from govreq.intake.services import lock_request, lock_requests
 from govreq.lifecycle.transitions import request_transition
 from govreq.review.models import CheckTrigger
 from govreq.review.services import checks_run
@@ -56,6 +56,7 @@ class HoldLifted:
 def hold_place(*, actor: Actor, now: datetime, **terms: Unpack[HoldTerms]) -> HoldPlaced:
     """Pause disclosures to a jurisdiction. Open requests in scope go ON_HOLD at once."""
     require_role(actor, StaffRole.POLICY_ADMIN)
+    _lock_open_requests(terms["jurisdiction_code"])
     hold = holds.hold_record(actor=actor, now=now, **terms)
     spec = hold_spec(hold)
     put_on_hold: list[str] = []
@@ -105,8 +106,9 @@ def holds_sync(*, actor: Actor, now: datetime) -> HoldsSynced:
     due = JurisdictionHold.objects.filter(
         applied_at__isnull=True, lifted_at__isnull=True, effective_from__lte=now
     ).filter(Q(effective_to__isnull=True) | Q(effective_to__gt=now))
-    for pk in due.values_list("pk", flat=True):
+    for pk, jurisdiction in due.values_list("pk", "jurisdiction_id"):
         with transaction.atomic():
+            _lock_open_requests(jurisdiction)
             hold = JurisdictionHold.objects.select_for_update().get(pk=pk)
             if hold.applied_at is not None:
                 continue  # another worker applied it meanwhile
@@ -127,6 +129,7 @@ def holds_sync(*, actor: Actor, now: datetime) -> HoldsSynced:
 def hold_lift(*, actor: Actor, hold: JurisdictionHold, reason: str, now: datetime) -> HoldLifted:
     """End a hold: each request it held returns to where it was, and is checked again."""
     require_role(actor, StaffRole.POLICY_ADMIN)
+    _lock_open_requests(hold.jurisdiction_id)
     hold = holds.hold_mark_lifted(actor=actor, hold=hold, reason=reason, now=now)
     released = _release(actor, hold, now, f"Hold #{hold.pk} lifted: {hold.lift_reason}")
     return HoldLifted(hold=hold, released=released)
@@ -137,6 +140,8 @@ def holds_release_expired(*, actor: Actor, now: datetime) -> list[str]:
     """Release requests held by holds whose ``effective_to`` has passed (run it from cron)."""
     ended = JurisdictionHold.objects.filter(effective_to__lte=now, lifted_at__isnull=True)
     released: list[str] = []
+    for jurisdiction in sorted(set(ended.values_list("jurisdiction_id", flat=True))):
+        _lock_open_requests(jurisdiction)
     for hold in ended:
         released += _release(actor, hold, now, f"Hold #{hold.pk} ended")
     return released
@@ -158,6 +163,17 @@ def hold_apply_to_new_request(
         reason=f"Hold #{holds_now[0].id}: {holds_now[0].reason}",
         now=now,
         audit_data={"hold": holds_now[0].id},
+    )
+
+
+def _lock_open_requests(jurisdiction_code: str) -> None:
+    """A hold changes many requests: lock every open request of its jurisdiction first, in
+    primary-key order, before anything touches the audit chain (the one lock order: request rows,
+    then the chain), so approvals and answers in flight wait instead of deadlocking."""
+    lock_requests(
+        LegalRequest.objects.filter(jurisdiction_id=jurisdiction_code.strip().upper()).exclude(
+            status__in=FINAL_STATUSES
+        )
     )
 
 

@@ -93,14 +93,19 @@ def clarification_answer(
     *, actor: Actor, request: LegalRequest, clarification_id: int, answer: str, now: datetime
 ) -> Clarification:
     """The agency answers; the request returns to review and its checks run again."""
+    locked = lock_request(request)  # the request row first, then the chain (in the record)
     clarification = review.clarification_answer_record(
-        actor=actor, request=request, clarification_id=clarification_id, answer=answer, now=now
+        actor=actor, request=locked, clarification_id=clarification_id, answer=answer, now=now
     )
-    locked = lock_request(request)
     if locked.status == S.NEEDS_CLARIFICATION:
         locked = request_transition(
             actor=actor, request=locked, to_status=S.IN_REVIEW, reason="Agency answered", now=now
         )
+    elif locked.status == S.ON_HOLD and locked.status_before_hold == S.NEEDS_CLARIFICATION:
+        # Answered while a hold keeps it: when the hold ends it goes back to review, not back to
+        # waiting for an answer it already has.
+        locked.status_before_hold = S.IN_REVIEW
+        locked.save(update_fields=["status_before_hold"])
     review.checks_run(
         actor=actor, request=locked, trigger=CheckTrigger.CLARIFICATION_ANSWERED, now=now
     )
