@@ -72,6 +72,7 @@ from govreq.disclosure.selectors import (
 )
 from govreq.holds import selectors as hold_selectors
 from govreq.intake import selectors as intake_selectors
+from govreq.intake.documents import download_content_type, download_name
 from govreq.intake.models import FINAL_STATUSES, Document, LegalRequest, RequestStatus
 from govreq.intake.services import document_open
 from govreq.lifecycle import disclosing, holding, notifying, rechecking, reviewing
@@ -819,11 +820,12 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
         data={"document": document.pk, "sha256": document.sha256},
         now=_now(),
     )
+    # Named for the type it was accepted as (a .svg accepted as text downloads as .svg.txt).
     response = FileResponse(
         document_open(document),
         as_attachment=True,
-        filename=document.original_name,
-        content_type=document.media_type,
+        filename=download_name(document.original_name, document.media_type),
+        content_type=download_content_type(document.media_type),
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, cast
 
+from govreq.core.csvcells import safe_row
 from govreq.disclosure.sealing import SealWriter, unseal
 from govreq.disclosure.sources import DataSourceError, Record
 
@@ -30,6 +31,10 @@ MANIFEST_NAME = "manifest.json"
 SIGNATURE_NAME = "manifest.sig"
 README_NAME = "README.txt"
 FIXED_COLUMNS = ("account", "category", "occurred_at")
+# How the CSV members write text cells (recorded in the manifest): a text cell a spreadsheet
+# would run as a formula gains a leading apostrophe (core.csvcells); the JSON members hold every
+# value exactly as the source gave it.
+CSV_CELLS = "formula-safe/1"
 _SAFE = re.compile(r"[^A-Z0-9_]")
 
 
@@ -90,7 +95,7 @@ class _Member:
         columns = self.columns
         if columns is None:
             columns = self.columns = list(fields)
-            self._csv.writerow([*FIXED_COLUMNS, *columns])
+            self._csv.writerow(safe_row([*FIXED_COLUMNS, *columns]))
             head = json.dumps(
                 {
                     "account": self.account,
@@ -116,7 +121,7 @@ class _Member:
             values = [fields[name] for name in columns]
         except KeyError:
             raise self._mismatch(fields) from None
-        self._csv.writerow([record.account, record.category, when, *values])
+        self._csv.writerow(safe_row([record.account, record.category, when, *values]))
         body = _JSON([when or None, *values])
         self._json.append(body if self.records == 0 else ",\n" + body)
         self.records += 1

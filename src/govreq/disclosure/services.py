@@ -36,6 +36,7 @@ from govreq.disclosure.models import (
     ProductionStatus,
 )
 from govreq.disclosure.packages import (
+    CSV_CELLS,
     MANIFEST_FORMAT,
     PackageBuilder,
     package_zip,
@@ -67,6 +68,12 @@ Ed25519 signature of manifest.json exactly as stored. To check the package offli
 
 (or `govreq production verify THIS.zip`); it names the first file that does not match.
 Each account's records are in account-NN/CATEGORY.csv and .json (docs/disclosure.md).
+
+In the CSV files, a text cell that begins with =, +, -, @, a tab, a carriage return or an
+apostrophe is written with one more apostrophe in front, so that a spreadsheet shows it as text
+and never runs it as a formula (numbers such as -1 are written as they are). Remove that one
+leading apostrophe to get the value back; the JSON files hold every value exactly as collected,
+without it. The manifest says so as "csv_cells": "formula-safe/1".
 """
 
 
@@ -248,6 +255,7 @@ def production_build(
             for a in builder.accounts
         ],
         "files": files,
+        "csv_cells": CSV_CELLS,
         "totals": {
             "files": len(files),
             "records": records,

@@ -15,7 +15,9 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import csv
 import hashlib
+import io
 import json
 import sys
 import zipfile
@@ -26,6 +28,8 @@ from typing import IO, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from govreq.core.csvcells import unsafe_row
 
 MANIFEST_NAME = "manifest.json"
 SIGNATURE_NAME = "manifest.sig"
@@ -167,6 +171,16 @@ def verify_path(path: Path, *, public_key: str | None = None) -> Verification:
         opener=lambda name: (folder / name).open("rb"),
         public_key=public_key,
     )
+
+
+def read_csv_member(data: bytes, *, manifest: dict[str, Any]) -> list[list[str]]:
+    """A package's CSV file as the values collected: its header row, then one row per record.
+    A manifest with ``"csv_cells": "formula-safe/1"`` wrote text cells that a spreadsheet would
+    run with one leading apostrophe; it is removed here, so the rows match the JSON file's."""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8"), newline="")))
+    if manifest.get("csv_cells") == "formula-safe/1":
+        return [unsafe_row(row) for row in rows]
+    return rows
 
 
 def report_lines(result: Verification) -> Iterator[str]:

@@ -68,3 +68,30 @@ def safe_file_name(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '"<>')
     return (cleaned.strip() or "document")[:255]
+
+
+# The extensions a download's name may end with for each type; the first is added when the
+# original name ends with none of them (a .html or .svg file accepted as text must not open as
+# what its name says once saved: it downloads as "name.html.txt").
+MEDIA_EXTENSIONS = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/tiff": (".tif", ".tiff"),
+    "text/plain": (".txt",),
+}
+
+
+def download_name(name: str, media_type: str) -> str:
+    """The name a document is downloaded under: its original name, ending in an extension of
+    the type it was accepted as (``report.svg`` accepted as text -> ``report.svg.txt``)."""
+    extensions = MEDIA_EXTENSIONS.get(media_type, (".bin",))
+    base = safe_file_name(name)
+    if base.lower().endswith(extensions):
+        return base
+    return base[: 255 - len(extensions[0])] + extensions[0]
+
+
+def download_content_type(media_type: str) -> str:
+    """The Content-Type a document is served with (text is UTF-8: ``looks_like_text``)."""
+    return f"{media_type}; charset=utf-8" if media_type == "text/plain" else media_type

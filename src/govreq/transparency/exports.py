@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from govreq.core.csvcells import safe_cell
 from govreq.intake.models import RequestKind
 from govreq.review.models import RejectionReason
 from govreq.transparency.counting import CONTENT_KEYS, NOTICE_DELAY_REASONS, OUTCOMES, percent
@@ -116,9 +117,11 @@ class _Line:
 
 
 def _csv_lines(rows: Iterator[list[Any] | tuple[Any, ...]]) -> Iterator[str]:
+    """Every export's CSV lines; a text cell a spreadsheet would run as a formula is written
+    with a leading apostrophe (core.csvcells), which the readers remove."""
     writer = csv.writer(_Line(), lineterminator="\n")
     for row in rows:
-        yield writer.writerow(["" if value is None else value for value in row])
+        yield writer.writerow(["" if value is None else safe_cell(value) for value in row])
 
 
 def _entries(body: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from govreq.core.csvcells import unsafe_row
 from govreq.transparency.counting import percent
 from govreq.transparency.exports import OWN_COLUMNS
 
@@ -46,10 +47,13 @@ def read_text(source: Source) -> str:
 
 
 def csv_rows(text: str) -> list[list[str]]:
-    """CSV rows whatever the line endings (LF, CRLF or CR alone); blank lines dropped."""
+    """CSV rows whatever the line endings (LF, CRLF or CR alone); blank lines dropped. A cell
+    neutralised against formulas (a leading apostrophe, core.csvcells) is read back as it was
+    before: govreq's exports write every text cell that way, and a spreadsheet's own escape is
+    the same apostrophe."""
     # newline="" lets the csv module see \r, \n and \r\n alike as line ends.
     rows = csv.reader(io.StringIO(text, newline=""))
-    return [row for row in rows if any(cell.strip() for cell in row)]
+    return [unsafe_row(row) for row in rows if any(cell.strip() for cell in row)]
 
 
 def parse_count(value: str | None) -> int | None:
