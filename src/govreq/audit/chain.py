@@ -44,10 +44,16 @@ class ChainVerification:
     problem: str = ""
 
 
-def verify_events(rows: Any) -> ChainVerification:
-    """Walk events in ``seq`` order (any iterable of AuditEvent-like rows) and check the chain."""
-    expected_seq = 1
-    prev = GENESIS_HASH
+def verify_events(
+    rows: Any, *, after_seq: int = 0, after_hash: str = GENESIS_HASH
+) -> ChainVerification:
+    """Walk events in ``seq`` order (any iterable of AuditEvent-like rows) and check the chain.
+
+    By default from the genesis; ``after_seq``/``after_hash`` start the walk after an event
+    already trusted (a checkpoint), so ``rows`` are the events after it and ``count`` counts them.
+    """
+    expected_seq = after_seq + 1
+    prev = after_hash
     count = 0
     for row in rows:
         if row.seq != expected_seq:

@@ -44,3 +44,34 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("audit events are append-only")
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of the chain head: "at ``made_at`` event #``seq`` had hash ``hash``".
+
+    Published (``/transparency/audit-checkpoints.json``) so that outside parties keep copies: a
+    copy made before the log was truncated or re-hashed no longer matches it (docs/audit.md).
+    Checkpoints are not themselves audit events: recording one would move the head it signs.
+    Like events, they are never changed or deleted.
+    """
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    hash = models.CharField(max_length=64)
+    made_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    public_key = models.CharField(max_length=64, help_text="Base64 of the raw Ed25519 key.")
+    signature = models.CharField(max_length=128, help_text="Base64 Ed25519 signature.")
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} {self.hash[:12]}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("audit checkpoints are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("audit checkpoints are append-only")

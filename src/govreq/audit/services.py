@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 
-from govreq.audit.chain import GENESIS_HASH, event_hash
-from govreq.audit.models import AuditEvent
+from govreq.audit.chain import GENESIS_HASH, event_hash, verify_events
+from govreq.audit.checkpoints import AuditChainBroken, made_at_text, statement_payload
+from govreq.audit.models import AuditCheckpoint, AuditEvent
 from govreq.core.actors import Actor
+from govreq.core.signing import key_id, public_key_b64, sign_payload, signing_key
 
 # Arbitrary constant naming the PostgreSQL advisory lock that serialises chain appends.
 _CHAIN_LOCK_KEY = 0x67_6F_76_72_65_71
@@ -81,3 +84,78 @@ def audit_record(
 def audit_record_standalone(**kwargs: Any) -> AuditEvent:
     """For events that are not part of another change (sign-ins, downloads)."""
     return audit_record(**kwargs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckpointWritten:
+    checkpoint: AuditCheckpoint | None  # None: the log is empty, there is nothing to sign
+    created: bool
+
+
+def _verified_since(last: AuditCheckpoint | None, head_seq: int) -> None:
+    """Check the events after the last checkpoint (all of them, for the first), linking from the
+    hash it signed: a checkpoint never vouches for a chain that is already broken, and the work
+    grows with the events since the last checkpoint, not with the whole log."""
+    after_seq, after_hash = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+    if last is not None:
+        anchor = AuditEvent.objects.filter(seq=last.seq).values_list("hash", flat=True).first()
+        if anchor != last.hash:
+            raise AuditChainBroken(
+                f"the audit log no longer holds event #{last.seq} as the checkpoint made at "
+                f"{made_at_text(last.made_at)} signed it; nothing new is signed (run "
+                "govreq audit verify)"
+            )
+    rows = (
+        AuditEvent.objects.filter(seq__gt=after_seq, seq__lte=head_seq)
+        .order_by("seq")
+        .iterator(chunk_size=2000)
+    )
+    result = verify_events(rows, after_seq=after_seq, after_hash=after_hash)
+    if not result.ok or result.count != head_seq - after_seq:
+        raise AuditChainBroken(
+            f"the audit chain is broken at event #{result.first_bad_seq}: {result.problem}; "
+            "nothing new is signed (run govreq audit verify)"
+        )
+
+
+@transaction.atomic
+def audit_checkpoint_write(*, now: datetime) -> CheckpointWritten:
+    """Sign the chain head as a checkpoint, unless the newest checkpoint already signs it.
+
+    Idempotent: while the head does not move, nothing is written. A checkpoint is deliberately
+    not an audit event: an event would move the head it signs, so every checkpoint would call
+    for another one. Its own integrity comes from its signature, and its deletion is what the
+    copies kept outside (the published document) detect. Run by the worker hourly and after
+    every report publication, inside that publication's transaction.
+    """
+    key = signing_key()
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    last = AuditCheckpoint.objects.order_by("-seq").first()
+    if head is None and last is None:
+        return CheckpointWritten(checkpoint=None, created=False)
+    if head is not None and last is not None and (head[0], head[1]) == (last.seq, last.hash):
+        return CheckpointWritten(checkpoint=last, created=False)
+    head_seq, head_hash = head if head is not None else (0, GENESIS_HASH)
+    _verified_since(last, head_seq)
+    public_key = public_key_b64(key)
+    kid = key_id(public_key)
+    made_at = made_at_text(now)
+    signature = sign_payload(
+        key, statement_payload(seq=head_seq, hash=head_hash, made_at=made_at, key_id=kid)
+    )
+    try:
+        with transaction.atomic():
+            checkpoint = AuditCheckpoint.objects.create(
+                seq=head_seq,
+                hash=head_hash,
+                made_at=now,
+                key_id=kid,
+                public_key=public_key,
+                signature=signature,
+            )
+    except IntegrityError:
+        # Another worker (or a publication) signed the same head at the same moment.
+        return CheckpointWritten(
+            checkpoint=AuditCheckpoint.objects.get(seq=head_seq), created=False
+        )
+    return CheckpointWritten(checkpoint=checkpoint, created=True)

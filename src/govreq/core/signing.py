@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import os
 from pathlib import Path
@@ -128,3 +129,17 @@ def payload_signature_valid(*, public_key: str, signature: str, payload: bytes) 
     except (InvalidSignature, ValueError, binascii.Error):
         return False
     return True
+
+
+def trusted_public_keys() -> set[str]:
+    """The operator's current public key, and any earlier keys listed in
+    GOVREQ_REPORT_TRUSTED_PUBLIC_KEYS (base64, comma-separated) after a rotation: what a
+    signature by this platform may be checked against."""
+    trusted = {
+        item.strip()
+        for item in configured_setting("REPORT_TRUSTED_PUBLIC_KEYS").split(",")
+        if item.strip()
+    }
+    with contextlib.suppress(SigningKeyMissing):
+        trusted.add(public_key_b64(signing_key()))
+    return trusted

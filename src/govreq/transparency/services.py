@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -12,7 +11,7 @@ from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
 from govreq.audit.models import AuditEvent
 from govreq.audit.selectors import audit_chain_head
-from govreq.audit.services import audit_chain_lock, audit_record
+from govreq.audit.services import audit_chain_lock, audit_checkpoint_write, audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from govreq.transparency import signing
@@ -46,7 +45,8 @@ def report_publish(*, actor: Actor, period: str, now: datetime, note: str = "") 
 
     The report is computed and the audit chain head read under the chain's lock, so the version
     records exactly the history it counts. A correction (version 2 on) must say why, and records
-    what changed; publishing the same numbers again is refused.
+    what changed; publishing the same numbers again is refused. The audit chain's head, this
+    publication's event included, is then signed as a checkpoint.
     """
     require_role(actor, StaffRole.POLICY_ADMIN)
     if actor.user is None:
@@ -122,6 +122,9 @@ def report_publish(*, actor: Actor, period: str, now: datetime, note: str = "") 
         },
         now=now,
     )
+    # Sign the head, publication included, in the same transaction: every report leaves a
+    # checkpoint that outside copies of /transparency/audit-checkpoints.json pin.
+    audit_checkpoint_write(now=now)
     return report
 
 
@@ -141,14 +144,7 @@ class Verification:
 def _trusted_public_keys() -> set[str]:
     """The operator's current key, and any earlier keys listed in
     GOVREQ_REPORT_TRUSTED_PUBLIC_KEYS (base64, comma-separated) after a rotation."""
-    trusted = {
-        item.strip()
-        for item in signing.configured_setting("REPORT_TRUSTED_PUBLIC_KEYS").split(",")
-        if item.strip()
-    }
-    with contextlib.suppress(signing.SigningKeyMissing):
-        trusted.add(signing.public_key_b64(signing.signing_key()))
-    return trusted
+    return signing.trusted_public_keys()
 
 
 def _verify_one(

@@ -23,6 +23,7 @@ from govreq.core.signing import (
     public_key_b64,
     sign_payload,
     signing_key,
+    trusted_public_keys,
 )
 from govreq.transparency.models import PublishedReport
 
@@ -39,6 +40,7 @@ __all__ = [
     "signature_valid",
     "signing_key",
     "statement_of",
+    "trusted_public_keys",
 ]
 
 

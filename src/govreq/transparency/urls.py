@@ -6,6 +6,7 @@ app_name = "transparency"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("rules/", views.rules, name="rules"),
+    path("audit-checkpoints.json", views.audit_checkpoints_json, name="audit-checkpoints"),
     # Drafts come before the published patterns, which would read "draft" as a period.
     path("draft/<str:period>/", views.draft_period, name="draft-period"),
     path("draft/<str:period>/report.<str:suffix>", views.draft_download, name="draft-download"),

@@ -19,8 +19,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import condition, require_GET
 
+from govreq.audit.selectors import audit_checkpoints_document, audit_checkpoints_version
 from govreq.core.errors import DomainError, NotFound
 from govreq.intake.models import RequestKind
 from govreq.review.models import RejectionReason
@@ -316,6 +317,21 @@ def download(request: HttpRequest, period: str, suffix: str) -> StreamingHttpRes
     parsed = _period_or_404(period)
     report = _published_or_404(parsed, request)
     return _stream(parsed, suffix, report.body, report_provenance(report))
+
+
+@require_GET
+@condition(etag_func=lambda request: audit_checkpoints_version())
+def audit_checkpoints_json(request: HttpRequest) -> StreamingHttpResponse:
+    """Every signed checkpoint of the audit chain's head, and the keys that check them: for
+    outside parties to fetch and keep (docs/audit.md). Streamed, so its size does not matter;
+    cacheable for five minutes, and a copy already held is confirmed by its ETag (304)."""
+    response = StreamingHttpResponse(
+        audit_checkpoints_document(), content_type="application/json; charset=utf-8"
+    )
+    response["Cache-Control"] = "public, max-age=300"
+    response["Access-Control-Allow-Origin"] = "*"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- Staff: live drafts --------------------------------------------------------------------------

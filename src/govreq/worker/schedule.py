@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from govreq.audit.services import audit_checkpoint_write
 from govreq.core.actors import Actor
 from govreq.lifecycle import disclosing, holding, notifying, reminding
 
@@ -66,6 +67,14 @@ def _deadlines(actor: Actor, now: datetime) -> str:
     )
 
 
+def _checkpoint(actor: Actor, now: datetime) -> str:
+    written = audit_checkpoint_write(now=now)
+    if written.checkpoint is None:
+        return "the audit log is empty: nothing to sign"
+    verb = "signed" if written.created else "already signed"
+    return f"audit chain head #{written.checkpoint.seq} {verb}"
+
+
 SCHEDULE: tuple[Job, ...] = (
     Job(
         name="notices",
@@ -99,5 +108,12 @@ SCHEDULE: tuple[Job, ...] = (
         run=_preservations,
         what="Preservations end after 90 days (180 if extended) unless a follow-up is open; "
         "officers are reminded 14 days before.",
+    ),
+    Job(
+        name="audit-checkpoint",
+        every=timedelta(hours=1),
+        run=_checkpoint,
+        what="The audit chain's head is signed as a checkpoint (when it moved), for "
+        "/transparency/audit-checkpoints.json; a broken chain is never signed.",
     ),
 )

@@ -1,34 +1,135 @@
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from govreq.audit.checkpoints import Checkpoint, CheckpointsInvalid, document_parse
 from govreq.audit.models import AuditEvent
-from govreq.audit.selectors import audit_chain_verify
+from govreq.audit.selectors import (
+    CheckpointVerification,
+    audit_chain_verify,
+    audit_checkpoints,
+    audit_checkpoints_document,
+    audit_checkpoints_missing,
+    audit_checkpoints_verify,
+)
 from govreq.cli.commands import GovreqCommand
+from govreq.core.signing import trusted_public_keys
+from govreq.lifecycle.reconciling import requests_reconcile
+
+FETCH_TIMEOUT_SECONDS = 30
+
+
+def _read_copy(source: str) -> list[Checkpoint]:
+    """The checkpoints of an outside copy: a file, or the document at an http(s) URL."""
+    try:
+        if source.startswith(("http://", "https://")):
+            # Only http(s), checked just above: never file: or a custom scheme.
+            opened = urllib.request.urlopen(source, timeout=FETCH_TIMEOUT_SECONDS)  # noqa: S310
+            with opened as response:
+                raw = response.read()
+        else:
+            raw = Path(source).read_bytes()
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "reason", None) or getattr(error, "strerror", None) or error
+        raise CommandError(f"cannot read checkpoints from {source}: {reason}") from None
+    try:
+        return document_parse(raw, source=source)
+    except CheckpointsInvalid as error:
+        raise CommandError(error.message) from None
 
 
 class Command(GovreqCommand):
     help = "Inspect and verify the tamper-evident audit log."
     subcommands = {
-        "verify": "Walk the hash chain; exit 1 naming the first bad event.",
+        "verify": "Walk the hash chain and check the signed checkpoints (the stored ones, and an "
+        "outside copy with --checkpoints); exit 1 naming what is wrong.",
+        "checkpoints": "List the signed checkpoints of the chain head, or --export them.",
+        "reconcile": "Replay the trail; exit 1 naming every request whose stored status, "
+        "decision or approvals disagree with it.",
         "tail": "Print the most recent events.",
     }
 
     def add_subcommand_arguments(self, name: str, parser: CommandParser) -> None:
         if name == "tail":
             parser.add_argument("-n", type=int, default=20)
+        if name == "verify":
+            parser.add_argument(
+                "--checkpoints",
+                metavar="FILE_OR_URL",
+                help="a copy of /transparency/audit-checkpoints.json kept outside the database",
+            )
+            parser.add_argument(
+                "--public-key",
+                action="append",
+                default=[],
+                metavar="BASE64",
+                help="trust only this key (repeatable); default: the platform's configured keys",
+            )
+        if name == "checkpoints":
+            parser.add_argument("--export", metavar="FILE", help="write the published JSON")
 
     def handle_verify(self, **options: Any) -> None:
-        result = audit_chain_verify()
-        if not result.ok:
+        problems: list[str] = []
+        chain = audit_chain_verify()
+        if not chain.ok:
+            problems.append(
+                f"audit chain broken at event #{chain.first_bad_seq}: {chain.problem} "
+                f"({chain.count} events verified before it)"
+            )
+        trusted = set(options["public_key"]) or trusted_public_keys()
+        stored = audit_checkpoints_verify(audit_checkpoints(), trusted=trusted)
+        problems += _named(stored, "stored checkpoints")
+        lines = [f"{stored.checked} stored checkpoint(s)"]
+        if options["checkpoints"]:
+            copy = _read_copy(options["checkpoints"])
+            outside = audit_checkpoints_verify(copy, trusted=trusted)
+            problems += _named(outside, options["checkpoints"])
+            missing = list(audit_checkpoints_missing(copy, trusted=trusted))
+            if missing:
+                shown = ", ".join(f"#{seq}" for seq in missing[:10])
+                more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+                problems.append(
+                    f"{len(missing)} checkpoint(s) of {options['checkpoints']} are no longer "
+                    f"stored ({shown}{more}): they were deleted"
+                )
+            lines.append(f"{outside.checked} checkpoint(s) in {options['checkpoints']}")
+        if problems:
+            raise CommandError("\n".join(problems), returncode=1)
+        self.stdout.write(
+            f"OK: {chain.count} events, chain head {chain.head_hash}; {', '.join(lines)} match"
+        )
+
+    def handle_checkpoints(self, **options: Any) -> None:
+        if options["export"]:
+            count = 0
+            with Path(options["export"]).open("w", encoding="utf-8") as handle:
+                for chunk in audit_checkpoints_document():
+                    handle.write(chunk)
+                    count += 1
+            self.stdout.write(f"wrote {max(0, count - 2)} checkpoint(s) to {options['export']}")
+            return
+        for checkpoint in audit_checkpoints():
+            self.stdout.write(
+                f"#{checkpoint.seq:<7} {checkpoint.made_at}  {checkpoint.hash}  "
+                f"key {checkpoint.key_id}"
+            )
+
+    def handle_reconcile(self, **options: Any) -> None:
+        result = requests_reconcile()
+        for finding in result.findings:
+            self.stdout.write(f"{finding.reference}: {'; '.join(finding.problems)}")
+        if result.findings:
             raise CommandError(
-                f"audit chain broken at event #{result.first_bad_seq}: {result.problem} "
-                f"({result.count} events verified before it)",
+                f"{len(result.findings)} of {result.requests} request(s) disagree with the "
+                "audit trail",
                 returncode=1,
             )
-        self.stdout.write(f"OK: {result.count} events, chain head {result.head_hash}")
+        self.stdout.write(f"OK: {result.requests} request(s) agree with the audit trail")
 
     def handle_tail(self, **options: Any) -> None:
         count = max(1, min(options["n"], 1000))
@@ -38,3 +139,10 @@ class Command(GovreqCommand):
                 f"#{event.seq:<7} {event.occurred_at:%Y-%m-%d %H:%M:%S}  {event.actor_label:30}  "
                 f"{event.action:24}  {event.object_type}:{event.object_id}"
             )
+
+
+def _named(result: CheckpointVerification, what: str) -> list[str]:
+    problems = [f"{what}: {problem}" for problem in result.problems]
+    if result.more_problems:
+        problems.append(f"{what}: and {result.more_problems} more problem(s)")
+    return problems
