@@ -19,6 +19,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from govreq.accounts.services import staff_add
+from govreq.api.tokens import api_token_issue
 from govreq.audit.chain import event_hash
 from govreq.audit.checkpoints import (
     FORMAT,
@@ -34,7 +36,7 @@ from govreq.core.actors import Actor
 from govreq.core.signing import key_id, public_key_b64, sign_payload, signing_key
 from govreq.worker.runner import Worker
 from govreq.worker.schedule import SCHEDULE
-from tests.conftest import valid_submission
+from tests.conftest import SYSTEM, valid_submission
 
 pytestmark = pytest.mark.django_db
 
@@ -393,3 +395,25 @@ def test_an_unreadable_copy_is_named(history, tmp_path):
     assert f"{bad} is not a {FORMAT} document" in verify_fails("--checkpoints", str(bad))
     bad.write_text(json.dumps({"format": FORMAT, "checkpoints": [{"seq": 1}]}))
     assert "checkpoints[0]: hash is missing" in verify_fails("--checkpoints", str(bad))
+
+
+def test_the_staff_api_checks_the_stored_checkpoints(history, api_as, db):
+    token = api_token_issue(actor=SYSTEM, user=_auditor(), now=timezone.now()).secret
+    signed = audit_checkpoint_write(now=timezone.now()).checkpoint
+    body = api_as(token).get("/staff/audit/verify").json()
+    assert body["ok"] is True and body["checkpoints"] == 1
+    truncate_after(signed.seq - 1)
+    body = api_as(token).get("/staff/audit/verify").json()
+    assert body["ok"] is False
+    assert body["problem"] == ""  # the chain alone still links
+    assert "truncated" in body["checkpoint_problems"][0]
+
+
+def _auditor():
+    return staff_add(
+        actor=SYSTEM,
+        email="aud@platform.example",
+        name="Aud",
+        roles=["AUDITOR"],
+        now=timezone.now(),
+    )

@@ -12,7 +12,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from govreq.lifecycle import reviewing
+from govreq.audit.models import AuditEvent
+from govreq.lifecycle import reconciling, reviewing
 from govreq.lifecycle.reconciling import (
     ApprovalRecord,
     DecisionRecord,
@@ -222,3 +223,19 @@ def test_compare_names_every_difference():
 def test_requests_reconcile_counts_requests(delivered):
     result = requests_reconcile()
     assert result.ok and result.requests == 1
+
+
+def test_a_change_committed_during_the_replay_is_replayed_again_not_reported(
+    chan, staff, monkeypatch
+):
+    request = submit(chan)
+    reviewing.request_start_review(actor=staff.actor("rita"), request=request, now=timezone.now())
+    # The replay began before the review started: the events it read say RECEIVED, the row it
+    # reads later says IN_REVIEW, as if the change committed in between.
+    started = AuditEvent.objects.get(action="request.status_changed", object_id=request.public_id)
+    monkeypatch.setattr(reconciling, "audit_chain_head", lambda: (started.seq - 1, ""))
+    assert requests_reconcile().ok
+    # A real disagreement is still reported after the second look.
+    sql("UPDATE intake_legalrequest SET status = %s WHERE id = %s", ["APPROVED", request.pk])
+    (finding,) = requests_reconcile().findings
+    assert finding.problems == ["status is APPROVED, the trail says IN_REVIEW"]
