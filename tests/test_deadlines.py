@@ -18,10 +18,10 @@ from govreq.accounts.services import staff_add, staff_time_zone_set
 from govreq.audit.models import AuditEvent
 from govreq.core.actors import Actor
 from govreq.core.errors import ValidationFailed
-from govreq.holds.models import JurisdictionHold
+from govreq.holds.models import HoldChange, JurisdictionHold
 from govreq.intake.models import LegalRequest, RequestKind
 from govreq.lifecycle import reviewing
-from govreq.lifecycle.holding import hold_lift, hold_place
+from govreq.lifecycle.holding import hold_change_confirm
 from govreq.lifecycle.rechecking import policy_update
 from govreq.lifecycle.reminding import deadlines_sweep
 from govreq.policy.document import Deadlines
@@ -32,6 +32,7 @@ from govreq.review.selectors import Inbox, inbox_filter
 from govreq.review.services import request_assign
 from tests.conftest import Api
 from tests.console.test_console import PASSWORD, signed_in
+from tests.hold_helpers import hold_lift, hold_place, second_admin
 from tests.review_helpers import EMERGENCY, make_staff, submit
 
 WORKER = Actor.system("worker")
@@ -419,14 +420,19 @@ def test_a_hold_typed_in_the_console_takes_effect_at_that_moment_in_the_chosen_z
     pat = signed_in(staff, "pat")
     form = {"jurisdiction": "HK", "reason": "NSL", "effective_from": "2020-06-30T23:00"}
     # Hong Kong's law took effect at 23:00 Hong Kong time, whatever the admin's own zone.
-    placed = pat.post("/console/holds/new", {**form, "time_zone": "Asia/Hong_Kong", "confirm": "1"})
-    assert placed.status_code == 302
+    proposed = pat.post(
+        "/console/holds/new", {**form, "time_zone": "Asia/Hong_Kong", "confirm": "1"}
+    )
+    assert proposed.status_code == 302
+    assert not JurisdictionHold.objects.exists()  # four eyes: nothing until a second admin
+    change = HoldChange.objects.get()
+    hold_change_confirm(actor=second_admin(), change=change, now=timezone.now())
     hold = JurisdictionHold.objects.get()
     assert hold.effective_from == datetime(2020, 6, 30, 15, 0, tzinfo=UTC)
     # Without a zone chosen, the admin's own.
     pat.post("/console/holds/new", {**form, "jurisdiction": "MO", "confirm": "1"})
-    macau = JurisdictionHold.objects.get(jurisdiction_id="MO")
-    assert macau.effective_from == datetime(2020, 7, 1, 3, 0, tzinfo=UTC)
+    change = HoldChange.objects.get(state="PENDING")
+    assert change.terms["effective_from"] == "2020-07-01T03:00:00+00:00"
 
 
 @pytest.mark.django_db

@@ -20,7 +20,8 @@ from govreq.core.actors import Actor
 from govreq.core.errors import Conflict
 from govreq.holds.models import JurisdictionHold
 from govreq.intake.models import LegalRequest
-from govreq.lifecycle import holding, reviewing
+from govreq.lifecycle import reviewing
+from tests.hold_helpers import hold_lift, hold_place
 from tests.review_helpers import make_staff, submit
 
 ROUNDS = 3
@@ -98,16 +99,14 @@ def test_holds_placed_and_lifted_while_approvals_and_answers_are_in_flight(chan)
     def holds() -> None:
         admin = staff.actor("pat")
         for round_ in range(ROUNDS):
-            placed = holding.hold_place(
+            placed = hold_place(
                 actor=admin,
                 jurisdiction_code="HK",
                 effective_from=timezone.now() - timedelta(seconds=1),
                 reason=f"Round {round_}: assessing the new law",
                 now=timezone.now(),
             )
-            holding.hold_lift(
-                actor=admin, hold=placed.hold, reason="Assessment done", now=timezone.now()
-            )
+            hold_lift(actor=admin, hold=placed.hold, reason="Assessment done", now=timezone.now())
 
     threads = [
         threading.Thread(target=worker(body))

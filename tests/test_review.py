@@ -17,9 +17,9 @@ from govreq.core.errors import Conflict, PermissionDenied
 from govreq.holds.models import HoldReReview
 from govreq.intake.models import LegalRequest
 from govreq.lifecycle import reviewing
-from govreq.lifecycle.holding import hold_lift, hold_place
 from govreq.review.models import Approval, CheckRun
 from tests.conftest import field_errors
+from tests.hold_helpers import hold_lift, hold_place, second_admin
 from tests.review_helpers import EMERGENCY, deliver, make_staff, submit
 
 pytestmark = pytest.mark.django_db
@@ -334,18 +334,22 @@ def test_same_approver_twice_at_the_same_moment_is_one_approval(chan):
 # --- holds ------------------------------------------------------------------------------------
 
 
+def cli_place_hold(*args: str) -> str:
+    """``govreq hold add`` as pat, then ``govreq hold confirm`` as a second policy admin."""
+    proposed = run("hold", "add", *args, "--as", "pat@platform.example")
+    change_id = proposed.split()[3].rstrip(":")
+    second = second_admin().user.email
+    return run("hold", "confirm", change_id, "--as", second)
+
+
 def test_request_after_hold_arrives_on_hold_and_nobody_can_decide(chan, staff, api_as):
-    run(
-        "hold",
-        "add",
+    cli_place_hold(
         "--jurisdiction",
         "HK",
         "--from",
-        "2020-06-30",
+        "2020-06-30 23:00 Asia/Hong_Kong",
         "--reason",
         "National Security Law",
-        "--as",
-        "pat@platform.example",
     )
     request = submit(chan)
     assert request.status == "ON_HOLD"
@@ -415,23 +419,21 @@ def test_hold_moves_open_requests_and_lifting_restores_them(chan, staff, rivera)
 
 
 def test_lift_on_the_cli(chan, staff):
-    out = run(
-        "hold",
-        "add",
-        "--jurisdiction",
-        "HK",
-        "--from",
-        "2020-06-30",
-        "--reason",
-        "NSL",
-        "--as",
-        "pat@platform.example",
+    out = cli_place_hold(
+        "--jurisdiction", "HK", "--from", "2020-06-30T23:00+08:00", "--reason", "NSL"
     )
     assert "0 open request(s) put on hold" in out
     request = submit(chan)
     hold_id = out.split()[2]
+    proposed = run("hold", "lift", hold_id, "--reason", "done", "--as", "pat@platform.example")
+    assert request.reference in proposed  # the preview of what it releases
+    request.refresh_from_db()
+    assert request.status == "ON_HOLD"  # nothing happens before a second admin confirms
+    change_id = proposed.split()[3].rstrip(":")
+    with pytest.raises(CommandError, match="second policy admin"):
+        run("hold", "confirm", change_id, "--as", "pat@platform.example")
     assert "1 request(s) returned" in run(
-        "hold", "lift", hold_id, "--reason", "done", "--as", "pat@platform.example"
+        "hold", "confirm", change_id, "--as", second_admin().user.email
     )
     request.refresh_from_db()
     assert request.status == "RECEIVED"
@@ -545,14 +547,26 @@ def test_holds_over_the_api(api_as, chan, staff):
             "allow_offences": ["HUMAN_TRAFFICKING"],
         },
     )
-    assert response.status_code == 201, response.content
-    assert response.json()["put_on_hold"] == [request.reference]
-    hold_id = response.json()["hold"]["id"]
+    assert response.status_code == 202, response.content
+    assert response.json()["preview"]["would_hold"] == [request.reference]
+    change_id = response.json()["id"]
+    refused = pat.post(f"/staff/holds/changes/{change_id}/confirm", {})
+    assert (refused.status_code, refused.json()["code"]) == (409, "four_eyes")
+    confirmed = api_as(staff.tokens["root"]).post(f"/staff/holds/changes/{change_id}/confirm", {})
+    assert confirmed.status_code == 200, confirmed.content
+    assert confirmed.json()["put_on_hold"] == [request.reference]
+    hold_id = confirmed.json()["hold"]["id"]
     assert pat.get(f"/staff/holds/{hold_id}").json()["on_hold"][0]["reference"] == request.reference
     assert pat.get("/staff/holds").json()["count"] == 1
     case = pat.get(f"/staff/requests/{request.public_id}").json()
     assert case["holds"][0]["id"] == hold_id and not case["holds"][0]["excepted"]
-    lifted = pat.post(f"/staff/holds/{hold_id}/lift", {"reason": "done"})
+    proposed = pat.post(f"/staff/holds/{hold_id}/lift", {"reason": "done"})
+    assert proposed.status_code == 202
+    assert proposed.json()["preview"]["would_release"] == [request.reference]
+    assert pat.post(f"/staff/holds/{hold_id}/lift", {"reason": "again"}).status_code == 409
+    lifted = api_as(staff.tokens["root"]).post(
+        f"/staff/holds/changes/{proposed.json()['id']}/confirm", {}
+    )
     assert lifted.json()["released"] == [request.reference]
     assert pat.post(f"/staff/holds/{hold_id}/lift", {"reason": "again"}).status_code == 409
 
@@ -705,7 +719,7 @@ def test_only_policy_admins_place_holds(api_as, staff, name):
             "reason": "x",
         },
     )
-    expected = 201 if name == "root" else 403
+    expected = 202 if name == "root" else 403
     assert response.status_code == expected
 
 

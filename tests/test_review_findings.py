@@ -15,9 +15,9 @@ from govreq.accounts.models import User
 from govreq.core.errors import Conflict, PermissionDenied
 from govreq.intake.models import LegalRequest
 from govreq.lifecycle import reviewing
-from govreq.lifecycle.holding import hold_place
 from govreq.lifecycle.rechecking import agency_suspend
 from tests.conftest import valid_submission
+from tests.hold_helpers import hold_place
 from tests.review_helpers import EMERGENCY, make_staff, submit
 
 pytestmark = pytest.mark.django_db

@@ -42,12 +42,12 @@ from govreq.holds.rules import excepted, in_force, in_scope
 from govreq.holds.selectors import hold_spec, request_scope
 from govreq.intake.models import LegalRequest, RequestStatus, StatusChange
 from govreq.lifecycle import disclosing, reviewing
-from govreq.lifecycle.holding import hold_lift, hold_place
 from govreq.lifecycle.receiving import request_withdraw
 from govreq.lifecycle.transitions import request_transition
 from govreq.lifecycle.workflow import FINAL_STATUSES
 from govreq.review.models import ApprovalKind, Decision
 from tests.conftest import SYSTEM, make_agency
+from tests.hold_helpers import hold_lift, hold_place
 from tests.review_helpers import EMERGENCY, ROLES, make_staff, submit
 
 PEOPLE = [*ROLES, "root"]

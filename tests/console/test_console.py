@@ -17,8 +17,8 @@ from govreq.console import otp
 from govreq.console.auth import REAUTH_AT
 from govreq.console.models import TotpDevice
 from govreq.lifecycle import reviewing as review
-from govreq.lifecycle.holding import hold_place
 from govreq.web.middleware import LAST_SEEN
+from tests.hold_helpers import hold_place
 from tests.review_helpers import make_staff, submit
 
 pytestmark = pytest.mark.django_db

@@ -27,8 +27,8 @@ from govreq.holds.models import JurisdictionHold
 from govreq.holds.rules import excepted, in_force, in_scope
 from govreq.holds.selectors import hold_spec, request_scope
 from govreq.lifecycle import disclosing
-from govreq.lifecycle.holding import hold_lift, hold_place
 from tests.conftest import SYSTEM, make_agency
+from tests.hold_helpers import hold_lift, hold_place
 from tests.review_helpers import approve, make_staff, submit
 
 

@@ -19,7 +19,7 @@ from govreq.core.signing import public_key_b64, signing_key
 from govreq.disclosure.models import PackageDownload, Production
 from govreq.disclosure.verify import verify_path
 from govreq.lifecycle import disclosing, reviewing
-from govreq.lifecycle.holding import hold_place
+from tests.hold_helpers import hold_place
 from tests.review_helpers import approve, collect, deliver, make_staff, submit
 
 pytestmark = pytest.mark.django_db

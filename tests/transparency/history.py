@@ -24,7 +24,6 @@ from govreq.core.actors import Actor
 from govreq.disclosure.models import Production
 from govreq.intake.models import LegalRequest
 from govreq.lifecycle import disclosing
-from govreq.lifecycle.holding import hold_place
 from govreq.lifecycle.receiving import request_withdraw
 from govreq.lifecycle.reviewing import (
     approval_give,
@@ -34,6 +33,7 @@ from govreq.lifecycle.reviewing import (
     request_return_to_review,
     request_start_review,
 )
+from tests.hold_helpers import hold_place
 from tests.review_helpers import EMERGENCY, Staff, submit
 
 HOLD_AT = datetime(2020, 6, 30, 15, 0, tzinfo=UTC)

@@ -250,7 +250,7 @@ def test_year_report_adds_up_what_the_halves_received(history):
 
 def test_a_hold_lifted_after_the_period_was_still_in_force_at_its_end(history):
     from govreq.holds.models import JurisdictionHold
-    from govreq.lifecycle.holding import hold_lift
+    from tests.hold_helpers import hold_lift
 
     hold = JurisdictionHold.objects.get(pk=history.hold_id)
     hold_lift(

@@ -18,10 +18,10 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from govreq.holds.models import JurisdictionHold
-from govreq.lifecycle.holding import hold_place
 from govreq.worker.models import JobRun
 from govreq.worker.runner import MAX_ATTEMPTS, Worker, backoff_after, task_retry
 from tests.console.test_console import PASSWORD, signed_in
+from tests.hold_helpers import hold_place
 from tests.review_helpers import make_staff, submit
 from tests.worker.tasks import fail_always, leave_mark
 

@@ -12,11 +12,12 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from govreq.api.auth import caller_staff
 from govreq.api.requests import DocumentOut, GagOrderOut
 from govreq.api.schemas import ERRORS
+from govreq.core.moments import Moment
 from govreq.intake import selectors as intake_selectors
 from govreq.lifecycle import notifying
 from govreq.notices.models import GagExtension, NoticeEvent, UserNotice
@@ -102,7 +103,7 @@ class RequestNoticesOut(Schema):
 
 class NoticeDelayIn(Schema):
     reason: str = Field(min_length=1, max_length=5000, description="Why the wait is accepted.")
-    until: AwareDatetime | None = Field(
+    until: Moment | None = Field(
         default=None, description="Due from then; null: until a reviewer ends the delay."
     )
 

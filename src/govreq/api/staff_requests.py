@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from govreq.accounts.models import User
 from govreq.accounts.permissions import actor_roles
@@ -31,6 +31,7 @@ from govreq.api.requests import (
 from govreq.api.schemas import ERRORS
 from govreq.core.actors import Actor
 from govreq.core.errors import ValidationFailed
+from govreq.core.moments import Moment
 from govreq.disclosure.selectors import productions_of
 from govreq.intake import selectors as intake_selectors
 from govreq.intake.models import RequestKind, RequestStatus
@@ -97,7 +98,7 @@ class QueueFilters(PageParams):
     deadline_before: datetime | None = Field(
         default=None, description="Only requests whose agency's deadline is before this moment."
     )
-    due_before: AwareDatetime | None = Field(
+    due_before: Moment | None = Field(
         default=None,
         description="Only requests whose response target (respond_by) is before this moment.",
     )
@@ -295,7 +296,15 @@ def staff_request_detail(record: ReviewRecord) -> dict[str, Any]:
             for h in record.holds
         ],
         "re_reviews": [
-            {"hold": r.hold_id, "approved_at": r.approved_at, "flagged_at": r.flagged_at}
+            {
+                "id": r.pk,
+                "hold": r.hold_id,
+                "approved_at": r.approved_at,
+                "flagged_at": r.flagged_at,
+                "resolved_at": r.resolved_at,
+                "resolution": r.resolution,
+                "resolution_reason": r.resolution_reason,
+            }
             for r in record.re_reviews
         ],
         "productions": list(productions_of(request).select_related("request", "released_by")),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -10,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from govreq.accounts.models import User
 from govreq.core.actors import Actor
 from govreq.core.errors import DomainError
+from govreq.core.moments import MomentError, parse_moment
 
 
 class GovreqCommand(BaseCommand):
@@ -40,6 +43,14 @@ class GovreqCommand(BaseCommand):
 
     def print_json(self, value: Any) -> None:
         self.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
+
+
+def moment_argument(value: str) -> datetime:
+    """An argparse type for a moment: the one parser every interface uses (core.moments)."""
+    try:
+        return parse_moment(value)
+    except MomentError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _exit_code(error: DomainError) -> int:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.validators import MaxValueValidator
@@ -11,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govreq.accounts.services import time_zones
 from govreq.agencies.models import AgencyKind
+from govreq.core.moments import MomentError, parse_moment
 from govreq.intake.models import OffenceCategory, RequestKind, RequestStatus
 from govreq.review.models import DecisionOutcome, RejectionReason
 
@@ -54,6 +54,36 @@ class PreferencesForm(forms.Form):
 
 
 class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def second_factor_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Authenticator code (re-authentication)"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class HoldChangeReasonForm(ReasonForm):
+    """Lifting or voiding a hold: why, and a fresh second factor."""
+
+    code = second_factor_field()
+
+
+class HoldChangeConfirmForm(forms.Form):
+    code = second_factor_field()
+
+
+class ReReviewForm(forms.Form):
+    resolution = forms.ChoiceField(
+        label=_("Outcome of the re-review"),
+        choices=[
+            ("CONFIRMED", _("The approval stands")),
+            ("RETURNED", _("Return to review (the decision lapses)")),
+        ],
+    )
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -166,12 +196,15 @@ class HoldForm(forms.Form):
         """Read the wall-clock times in the chosen zone (the browser sends them without one)."""
         super().clean()
         data = self.cleaned_data
-        zone = ZoneInfo(data.get("time_zone") or str(timezone.get_current_timezone()))
+        zone = data.get("time_zone") or str(timezone.get_current_timezone())
         for name in ("effective_from", "effective_to"):
             moment = data.get(name)
             if moment is not None:
                 wall = timezone.make_naive(moment, timezone.get_current_timezone())
-                data[name] = wall.replace(tzinfo=zone)
+                try:  # the one parser: a time the clocks skip or repeat is refused
+                    data[name] = parse_moment(f"{wall:%Y-%m-%d %H:%M} {zone}")
+                except MomentError as error:
+                    self.add_error(name, str(error))
         return data
 
     reason = forms.CharField(
@@ -209,7 +242,11 @@ class HoldForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    received_from_start = forms.BooleanField(
+        label=_("Only requests received from its start (not every open request)"),
+        required=False,
+    )
+    code = second_factor_field()
 
 
 class VerifyAgencyForm(forms.Form):

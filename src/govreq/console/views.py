@@ -49,6 +49,8 @@ from govreq.console.forms import (
     AuditFilterForm,
     DecisionForm,
     GagExtensionDecisionForm,
+    HoldChangeConfirmForm,
+    HoldChangeReasonForm,
     HoldForm,
     NoticeDelayForm,
     OtherDeliveryForm,
@@ -57,6 +59,7 @@ from govreq.console.forms import (
     QueueFilterForm,
     ReasonForm,
     ReleaseForm,
+    ReReviewForm,
     SecondFactorForm,
     SignInForm,
     VerifyAgencyForm,
@@ -71,6 +74,7 @@ from govreq.disclosure.selectors import (
     productions_of,
 )
 from govreq.holds import selectors as hold_selectors
+from govreq.holds.models import HoldChange, HoldChangeState
 from govreq.intake import selectors as intake_selectors
 from govreq.intake.documents import download_content_type, download_name
 from govreq.intake.models import FINAL_STATUSES, Document, LegalRequest, RequestStatus
@@ -369,7 +373,15 @@ def _available(request: HttpRequest, legal: LegalRequest, record: Any) -> dict[s
         a.approver_id == request.user.pk for a in current.approvals.all()
     )
     production = production_for_decision(current) if current is not None else None
+    # A re-review flag open: nothing is released, delivered or closed until it is resolved.
+    flagged = any(f.resolved_at is None for f in record.re_reviews)
     return {
+        "re_review": reviewer and flagged,
+        # A held request may still be rejected because of the hold (JURISDICTION_HOLD).
+        "reject_for_hold": reviewer
+        and status == S.ON_HOLD
+        and legal.status_before_hold
+        in (S.RECEIVED, S.IN_REVIEW, S.NEEDS_CLARIFICATION, S.ESCALATED, S.DECIDED),
         "start_review": status == S.RECEIVED
         and bool(roles & {StaffRole.REVIEWER, StaffRole.INTAKE}),
         "assign_me": reviewer
@@ -389,7 +401,7 @@ def _available(request: HttpRequest, legal: LegalRequest, record: Any) -> dict[s
             roles & {StaffRole.REVIEWER, StaffRole.APPROVER, StaffRole.HUMAN_RIGHTS_OFFICER}
         )
         and status in (S.ESCALATED, S.DECIDED, S.APPROVED),
-        "close": reviewer and not held and status in (S.DELIVERED, S.PRESERVED),
+        "close": reviewer and not held and not flagged and status in (S.DELIVERED, S.PRESERVED),
         "collect": reviewer
         and (
             (status == S.APPROVED and (production is None or production.status == "FAILED"))
@@ -402,11 +414,12 @@ def _available(request: HttpRequest, legal: LegalRequest, record: Any) -> dict[s
         ),
         "release": reviewer
         and not held
+        and not flagged
         and status == S.APPROVED
         and production is not None
         and production.status == "READY"
         and production.purpose == "DISCLOSURE",
-        "deliver_other": reviewer and not held and status == S.APPROVED,
+        "deliver_other": reviewer and not held and not flagged and status == S.APPROVED,
         "rerun_checks": bool(
             roles & {StaffRole.INTAKE, StaffRole.REVIEWER, StaffRole.HUMAN_RIGHTS_OFFICER}
         )
@@ -431,6 +444,7 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
         "current": next((d for d in record.decisions if d.superseded_at is None), None),
         "needs_reauth": not reauth_fresh(request),
         "reason_form": forms.get("reason_form") or ReasonForm(),
+        "re_review_form": ReReviewForm(),
         "question_form": forms.get("question_form") or QuestionForm(),
         "decision_form": forms.get("decision_form")
         or DecisionForm(
@@ -838,7 +852,24 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
 @staff_page()
 def holds(request: HttpRequest) -> HttpResponse:
     page = Paginator(hold_selectors.hold_list(), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "console/holds.html", {"page": page, "now": _now()})
+    return render(
+        request,
+        "console/holds.html",
+        {"page": page, "now": _now(), "pending": hold_selectors.hold_changes_pending()[:100]},
+    )
+
+
+def _second_factor_fresh(request: HttpRequest, form: django_forms.Form, now: datetime) -> bool:
+    """Hold changes, like approvals, need a second factor from the last few minutes: a fresh
+    sign-in, or the authenticator code typed into the form."""
+    if reauth_fresh(request):
+        return True
+    code = form.cleaned_data.get("code", "") if form.is_valid() else ""
+    if code and otp.second_factor_verify(user=request.user, code=code, now=now):  # type: ignore[arg-type]
+        mark_reauth(request)
+        return True
+    form.add_error("code", _("Confirm with a current authenticator code."))
+    return False
 
 
 @staff_page(StaffRole.POLICY_ADMIN)
@@ -846,83 +877,176 @@ def holds(request: HttpRequest) -> HttpResponse:
 def hold_new(request: HttpRequest) -> HttpResponse:
     form = HoldForm(request.POST or None)
     preview = None
+    now = _now()
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        kwargs = {
+        terms: dict[str, Any] = {
             "jurisdiction_code": data["jurisdiction"],
             "effective_from": data["effective_from"],
             "effective_to": data["effective_to"],
+            "received_from_start": data["received_from_start"],
             "scope_kinds": data["scope_kinds"],
             "scope_offences": data["scope_offences"],
             "scope_legal_basis": data["scope_legal_basis"],
             "allow_emergency": data["allow_emergency"],
             "allow_offences": data["allow_offences"],
-            "now": _now(),
+            "reason": data["reason"] or "-",
         }
-        if "confirm" in request.POST:
-            try:
-                placed = holding.hold_place(
-                    actor=_actor(request),
-                    reason=data["reason"],
-                    review_notes=data["review_notes"],
-                    **kwargs,
+        try:
+            if "confirm" in request.POST and _second_factor_fresh(request, form, now):
+                terms["reason"] = data["reason"]
+                change = holding.hold_propose(
+                    actor=_actor(request), review_notes=data["review_notes"], now=now, **terms
                 )
-            except ValidationFailed as invalid:
-                for error in invalid.errors:
-                    form.add_error(
-                        error.field if error.field in form.fields else None, error.message
-                    )
-            else:
                 messages.success(
                     request,
-                    _("Hold placed: %(n)d open request(s) put on hold.")
-                    % {"n": len(placed.put_on_hold)},
+                    _("Hold proposed. It takes effect when another policy admin confirms it."),
                 )
-                return redirect("console:hold", hold_id=placed.hold.pk)
-        else:
-            preview = hold_selectors.hold_preview(**kwargs)
-    return render(request, "console/hold_new.html", {"form": form, "preview": preview})
+                return redirect("console:hold-change", change_id=change.pk)
+            preview = hold_selectors.hold_preview(now=now, **terms)
+        except ValidationFailed as invalid:
+            for error in invalid.errors:
+                field = "jurisdiction" if error.field == "jurisdiction" else error.field
+                form.add_error(field if field in form.fields else None, error.message)
+    return render(
+        request,
+        "console/hold_new.html",
+        {"form": form, "preview": preview, "needs_reauth": not reauth_fresh(request)},
+    )
 
 
 @staff_page()
 def hold_detail(request: HttpRequest, hold_id: int) -> HttpResponse:
     hold = _hold(hold_id)
+    on_hold, flags = hold_selectors.hold_requests(hold)
     return render(
         request,
         "console/hold.html",
         {
             "hold": hold,
-            "covered": dict(
-                zip(("on_hold", "re_reviews"), hold_selectors.hold_requests(hold), strict=True)
-            ),
-            "form": ReasonForm(),
+            "on_hold": on_hold,
+            "flags": flags,
+            "pending": hold.changes.filter(state=HoldChangeState.PENDING).first(),
+            "form": HoldChangeReasonForm(),
+            "needs_reauth": not reauth_fresh(request),
             "now": _now(),
+        },
+    )
+
+
+def _propose_on_hold(request: HttpRequest, hold_id: int, kind: str) -> HttpResponse:
+    hold = _hold(hold_id)
+    form = HoldChangeReasonForm(request.POST)
+    now = _now()
+    if not form.is_valid():
+        messages.error(request, _("Give a reason."))
+        return redirect("console:hold", hold_id=hold.pk)
+    if not _second_factor_fresh(request, form, now):
+        messages.error(request, _("Confirm with a current authenticator code."))
+        return redirect("console:hold", hold_id=hold.pk)
+    propose = holding.hold_lift_propose if kind == "lift" else holding.hold_void_propose
+    try:
+        change = propose(
+            actor=_actor(request), hold=hold, reason=form.cleaned_data["reason"], now=now
+        )
+    except DomainError as refused:
+        messages.error(request, refused.message)
+        return redirect("console:hold", hold_id=hold.pk)
+    messages.success(request, _("Proposed. It happens when another policy admin confirms it."))
+    return redirect("console:hold-change", change_id=change.pk)
+
+
+@staff_page(StaffRole.POLICY_ADMIN)
+@require_POST
+def hold_lift(request: HttpRequest, hold_id: int) -> HttpResponse:
+    return _propose_on_hold(request, hold_id, "lift")
+
+
+@staff_page(StaffRole.POLICY_ADMIN)
+@require_POST
+def hold_void(request: HttpRequest, hold_id: int) -> HttpResponse:
+    return _propose_on_hold(request, hold_id, "void")
+
+
+def _hold_change(change_id: int) -> HoldChange:
+    try:
+        return hold_selectors.hold_change_get(change_id)
+    except NotFound:
+        raise Http404 from None
+
+
+@staff_page()
+def hold_change(request: HttpRequest, change_id: int) -> HttpResponse:
+    change = _hold_change(change_id)
+    return render(
+        request,
+        "console/hold_change.html",
+        {
+            "change": change,
+            "mine": change.proposed_by_id == request.user.pk,
+            "form": HoldChangeConfirmForm(),
+            "needs_reauth": not reauth_fresh(request),
         },
     )
 
 
 @staff_page(StaffRole.POLICY_ADMIN)
 @require_POST
-def hold_lift(request: HttpRequest, hold_id: int) -> HttpResponse:
-    hold = _hold(hold_id)
-    form = ReasonForm(request.POST)
-    if form.is_valid():
+def hold_change_decide(request: HttpRequest, change_id: int) -> HttpResponse:
+    change = _hold_change(change_id)
+    now = _now()
+    try:
+        if "cancel" in request.POST:
+            holding.hold_change_cancel(actor=_actor(request), change=change, now=now)
+            messages.success(request, _("The proposed change was cancelled."))
+        else:
+            form = HoldChangeConfirmForm(request.POST)
+            if not _second_factor_fresh(request, form, now):
+                messages.error(request, _("Confirm with a current authenticator code."))
+                return redirect("console:hold-change", change_id=change.pk)
+            result = holding.hold_change_confirm(actor=_actor(request), change=change, now=now)
+            if isinstance(result, holding.HoldPlaced):
+                messages.success(
+                    request,
+                    _("Hold placed: %(n)d open request(s) put on hold.")
+                    % {"n": len(result.put_on_hold)},
+                )
+            else:
+                messages.success(
+                    request,
+                    _("Done: %(n)d request(s) returned to where they were.")
+                    % {"n": len(result.released)},
+                )
+            return redirect("console:hold", hold_id=result.hold.pk)
+    except DomainError as refused:
+        messages.error(request, refused.message)
+    return redirect("console:hold-change", change_id=change.pk)
+
+
+@staff_page(StaffRole.REVIEWER)
+@require_POST
+def re_review_resolve(request: HttpRequest, flag_id: int) -> HttpResponse:
+    try:
+        flag = hold_selectors.re_review_get(flag_id)
+    except NotFound:
+        raise Http404 from None
+    form = ReReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose an outcome and give a reason."))
+    else:
         try:
-            lifted = holding.hold_lift(
+            holding.re_review_resolve(
                 actor=_actor(request),
-                hold=hold,
+                flag=flag,
+                resolution=form.cleaned_data["resolution"],
                 reason=form.cleaned_data["reason"],
-                now=_now(),  # type: ignore[attr-defined]
+                now=_now(),
             )
         except DomainError as refused:
             messages.error(request, refused.message)
         else:
-            messages.success(
-                request, _("Hold lifted: %(n)d request(s) returned.") % {"n": len(lifted.released)}
-            )
-    else:
-        messages.error(request, _("Give a reason."))
-    return redirect("console:hold", hold_id=hold.pk)
+            messages.success(request, _("Re-review recorded."))
+    return redirect("console:case", request_id=flag.request.public_id)
 
 
 # --- agencies ------------------------------------------------------------------------------------

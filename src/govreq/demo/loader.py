@@ -34,7 +34,7 @@ from govreq.lifecycle.disclosing import (
     production_release,
     productions_purge_expired,
 )
-from govreq.lifecycle.holding import hold_place
+from govreq.lifecycle.holding import hold_change_confirm, hold_propose
 from govreq.lifecycle.receiving import document_attach, request_submit, request_withdraw
 from govreq.lifecycle.rechecking import agency_verify
 from govreq.lifecycle.reviewing import (
@@ -489,6 +489,7 @@ STAFF = (
     ("approver2@platform.example", "Ana Approver", ["APPROVER"]),
     ("hro@platform.example", "Hana Rights", ["HUMAN_RIGHTS_OFFICER"]),
     ("policy@platform.example", "Pat Policy", ["POLICY_ADMIN"]),
+    ("policy2@platform.example", "Paul Policy", ["POLICY_ADMIN"]),
     ("auditor@platform.example", "Aud Auditor", ["AUDITOR"]),
 )
 # The National Security Law took effect at 23:00 Hong Kong time on 30 June 2020.
@@ -508,7 +509,8 @@ HK_HOLD_NOTES = (
 
 
 def _place_hk_hold(staff: dict[str, Any]) -> None:
-    hold_place(
+    # Four eyes: one policy admin proposes the pause, a second confirms it at once.
+    change = hold_propose(
         actor=Actor.for_user(staff["policy@platform.example"]),
         jurisdiction_code="HK",
         effective_from=HK_HOLD_AT,
@@ -517,6 +519,9 @@ def _place_hk_hold(staff: dict[str, Any]) -> None:
         allow_emergency=True,
         allow_offences=["HUMAN_TRAFFICKING"],
         now=HK_HOLD_AT,
+    )
+    hold_change_confirm(
+        actor=Actor.for_user(staff["policy2@platform.example"]), change=change, now=HK_HOLD_AT
     )
 
 

@@ -41,7 +41,7 @@ from govreq.demo.loader import HK_HOLD_AT, HK_HOLD_NOTES, HK_HOLD_REASON
 from govreq.demo.synthetic_mix import ROWS, US_PROCESS_TOTALS
 from govreq.holds.models import JurisdictionHold
 from govreq.intake.models import LegalRequest, StatusChange, Target
-from govreq.lifecycle.holding import hold_place
+from govreq.lifecycle.holding import hold_change_confirm, hold_propose
 from govreq.lifecycle.rechecking import agency_verify
 from govreq.review.models import Approval, Decision
 from govreq.transparency.periods import Period, parse_period
@@ -59,6 +59,7 @@ STAFF = {
     "approver2": ("synthetic-approver2@platform.example", ["APPROVER"]),
     "hro": ("synthetic-hro@platform.example", ["HUMAN_RIGHTS_OFFICER"]),
     "policy": ("synthetic-policy@platform.example", ["POLICY_ADMIN"]),
+    "policy2": ("synthetic-policy2@platform.example", ["POLICY_ADMIN"]),
 }
 
 # Non-US legal process: the kinds other platforms' reports show (court orders dominate).
@@ -484,7 +485,7 @@ def _setup() -> tuple[dict[str, tuple[int, int]], dict[str, User]]:
         jurisdiction_id="HK", effective_from__lte=HK_HOLD_AT, effective_to__isnull=True
     )
     if not hk_hold.exists():
-        hold_place(
+        change = hold_propose(
             actor=Actor.for_user(staff["policy"]),
             jurisdiction_code="HK",
             effective_from=HK_HOLD_AT,
@@ -494,6 +495,7 @@ def _setup() -> tuple[dict[str, tuple[int, int]], dict[str, User]]:
             allow_offences=["HUMAN_TRAFFICKING"],
             now=HK_HOLD_AT,
         )
+        hold_change_confirm(actor=Actor.for_user(staff["policy2"]), change=change, now=HK_HOLD_AT)
     return agencies, staff
 
 

@@ -4,6 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NotRequired, TypedDict
+
+
+class HoldTerms(TypedDict):
+    """What a hold says: where, from when (and until when), which requests, which exceptions,
+    and why (the public reason and the due-diligence notes)."""
+
+    jurisdiction_code: str
+    effective_from: datetime
+    reason: str
+    effective_to: NotRequired[datetime | None]
+    review_notes: NotRequired[str]
+    scope_kinds: NotRequired[list[str] | None]
+    scope_offences: NotRequired[list[str] | None]
+    scope_agencies: NotRequired[list[int] | None]
+    scope_legal_basis: NotRequired[str]
+    received_from_start: NotRequired[bool]
+    allow_emergency: NotRequired[bool]
+    allow_offences: NotRequired[list[str] | None]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -14,6 +33,7 @@ class HoldSpec:
     scope_offences: frozenset[str] = frozenset()
     scope_agencies: frozenset[int] = frozenset()
     scope_legal_basis: str = ""
+    received_from_start: bool = False  # only requests received at or after effective_from
     allow_emergency: bool = False
     allow_offences: frozenset[str] = frozenset()
     effective_from: datetime
@@ -30,6 +50,7 @@ class RequestScope:
     offence_category: str
     agency_id: int
     legal_basis: str
+    received_at: datetime
 
 
 def in_force(hold: HoldSpec, at: datetime) -> bool:
@@ -45,6 +66,8 @@ def in_scope(hold: HoldSpec, request: RequestScope) -> bool:
     if hold.scope_offences and request.offence_category not in hold.scope_offences:
         return False
     if hold.scope_agencies and request.agency_id not in hold.scope_agencies:
+        return False
+    if hold.received_from_start and request.received_at < hold.effective_from:
         return False
     return not (
         hold.scope_legal_basis

@@ -1,13 +1,22 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Unpack
 
 from django.db.models import Q, QuerySet
 
 from govreq.core.errors import NotFound
-from govreq.holds.models import HoldReReview, JurisdictionHold
-from govreq.holds.rules import HoldSpec, RequestScope, excepted, in_force, in_scope
+from govreq.holds.models import HoldChange, HoldChangeState, HoldReReview, JurisdictionHold
+from govreq.holds.rules import (
+    HoldSpec,
+    HoldTerms,
+    RequestScope,
+    excepted,
+    holding,
+    in_force,
+    in_scope,
+)
 from govreq.intake.models import FINAL_STATUSES, LegalRequest, RequestStatus, StatusChange
 
 S = RequestStatus
@@ -21,6 +30,7 @@ def hold_spec(hold: JurisdictionHold) -> HoldSpec:
         scope_offences=frozenset(hold.scope_offences),
         scope_agencies=frozenset(int(a) for a in hold.scope_agencies),
         scope_legal_basis=hold.scope_legal_basis,
+        received_from_start=hold.received_from_start,
         allow_emergency=hold.allow_emergency,
         allow_offences=frozenset(hold.allow_offences),
         effective_from=hold.effective_from,
@@ -36,14 +46,15 @@ def request_scope(request: LegalRequest) -> RequestScope:
         offence_category=request.offence_category,
         agency_id=request.agency_id,
         legal_basis=request.legal_basis,
+        received_at=request.received_at,
     )
 
 
 def holds_possibly_in_force(jurisdiction: str, at: datetime) -> list[HoldSpec]:
     """Holds on the jurisdiction that have not ended by ``at`` (rules.in_force decides the rest)."""
-    rows = JurisdictionHold.objects.filter(jurisdiction_id=jurisdiction).filter(
-        Q(effective_to__isnull=True) | Q(effective_to__gt=at)
-    )
+    rows = JurisdictionHold.objects.filter(
+        jurisdiction_id=jurisdiction, voided_at__isnull=True
+    ).filter(Q(effective_to__isnull=True) | Q(effective_to__gt=at))
     return [hold_spec(row) for row in rows]
 
 
@@ -72,6 +83,8 @@ def open_requests_in_scope(spec: HoldSpec) -> list[LegalRequest]:
         candidates = candidates.filter(offence_category__in=spec.scope_offences)
     if spec.scope_agencies:
         candidates = candidates.filter(agency_id__in=spec.scope_agencies)
+    if spec.received_from_start:
+        candidates = candidates.filter(received_at__gte=spec.effective_from)
     rows = candidates.select_related("agency").order_by("pk")
     return [r for r in rows if in_scope(spec, request_scope(r))]
 
@@ -106,47 +119,74 @@ class HoldPreview:
     would_hold: list[str]
     excepted: list[str]
     would_flag: list[str]
+    # Open requests in scope received before the hold's start: held when the hold covers every
+    # open request, left alone when it holds only requests received from its start.
+    received_before_start: list[str]
+    received_from_start: bool
 
 
-def hold_preview(
-    *,
-    jurisdiction_code: str,
-    effective_from: datetime,
-    now: datetime,
-    effective_to: datetime | None = None,
-    scope_kinds: list[str] | None = None,
-    scope_offences: list[str] | None = None,
-    scope_agencies: list[int] | None = None,
-    scope_legal_basis: str = "",
-    allow_emergency: bool = False,
-    allow_offences: list[str] | None = None,
-) -> HoldPreview:
-    """What placing this hold would do, without doing it ("this hold would put N on hold")."""
-    spec = HoldSpec(
-        id=0,
-        jurisdiction=jurisdiction_code.strip().upper(),
-        scope_kinds=frozenset(scope_kinds or []),
-        scope_offences=frozenset(scope_offences or []),
-        scope_agencies=frozenset(scope_agencies or []),
-        scope_legal_basis=scope_legal_basis.strip(),
-        allow_emergency=allow_emergency,
-        allow_offences=frozenset(allow_offences or []),
-        effective_from=effective_from,
-        effective_to=effective_to,
+def spec_from_terms(terms: HoldTerms, *, id: int = 0) -> HoldSpec:
+    """The pure view of terms not yet recorded (a preview, a proposed change)."""
+    return HoldSpec(
+        id=id,
+        jurisdiction=terms["jurisdiction_code"].strip().upper(),
+        scope_kinds=frozenset(terms.get("scope_kinds") or []),
+        scope_offences=frozenset(terms.get("scope_offences") or []),
+        scope_agencies=frozenset(terms.get("scope_agencies") or []),
+        scope_legal_basis=terms.get("scope_legal_basis", "").strip(),
+        received_from_start=terms.get("received_from_start", False),
+        allow_emergency=terms.get("allow_emergency", False),
+        allow_offences=frozenset(terms.get("allow_offences") or []),
+        effective_from=terms["effective_from"],
+        effective_to=terms.get("effective_to"),
+        reason=terms.get("reason", ""),
     )
+
+
+def hold_preview(*, now: datetime, **terms: Unpack[HoldTerms]) -> HoldPreview:
+    """What placing this hold would do, without doing it ("this hold would put N on hold"), and
+    which requests the other reading of its start would change."""
+    spec = spec_from_terms(terms)
+    every_open = replace(spec, received_from_start=False)
     would_hold: list[str] = []
     excepted_refs: list[str] = []
+    before_start: list[str] = []
     if in_force(spec, now):
-        for request in open_requests_in_scope(spec):
-            if excepted(spec, request_scope(request)):
+        for request in open_requests_in_scope(every_open):
+            scope = request_scope(request)
+            if request.received_at < spec.effective_from:
+                before_start.append(request.reference)
+                if spec.received_from_start:
+                    continue
+            if excepted(spec, scope):
                 excepted_refs.append(request.reference)
             elif request.status != S.ON_HOLD:
                 would_hold.append(request.reference)
     flagged = [request.reference for request, _ in approved_since_start(spec)]
-    return HoldPreview(would_hold=would_hold, excepted=excepted_refs, would_flag=flagged)
+    return HoldPreview(
+        would_hold=would_hold,
+        excepted=excepted_refs,
+        would_flag=flagged,
+        received_before_start=before_start,
+        received_from_start=spec.received_from_start,
+    )
 
 
-def hold_requests(hold: JurisdictionHold) -> tuple[list[LegalRequest], list[LegalRequest]]:
+def hold_release_preview(hold: JurisdictionHold, now: datetime) -> list[str]:
+    """What lifting the hold now would release: the requests it keeps on hold that no other
+    hold in force covers."""
+    spec = hold_spec(hold)
+    others = [h for h in holds_possibly_in_force(spec.jurisdiction, now) if h.id != spec.id]
+    released: list[str] = []
+    rows = LegalRequest.objects.filter(jurisdiction_id=spec.jurisdiction, status=S.ON_HOLD)
+    for request in rows.select_related("agency").order_by("pk").iterator():
+        scope = request_scope(request)
+        if in_scope(spec, scope) and not holding(others, scope, now):
+            released.append(request.reference)
+    return released
+
+
+def hold_requests(hold: JurisdictionHold) -> tuple[list[LegalRequest], list[HoldReReview]]:
     """The requests a hold keeps ON_HOLD now (the first 1,000 by receipt), and those it flagged
     for re-review."""
     spec = hold_spec(hold)
@@ -157,8 +197,48 @@ def hold_requests(hold: JurisdictionHold) -> tuple[list[LegalRequest], list[Lega
         ).order_by("received_at")[:1000]
         if in_scope(spec, request_scope(r))
     ]
-    flagged = [
-        f.request
-        for f in HoldReReview.objects.filter(hold=hold).select_related("request").order_by("id")
-    ]
+    flagged = list(HoldReReview.objects.filter(hold=hold).select_related("request").order_by("id"))
     return on_hold, flagged
+
+
+def hold_changes_pending() -> QuerySet[HoldChange]:
+    return (
+        HoldChange.objects.filter(state=HoldChangeState.PENDING)
+        .select_related("hold", "proposed_by")
+        .order_by("proposed_at", "id")
+    )
+
+
+def hold_change_get(change_id: int) -> HoldChange:
+    change = HoldChange.objects.select_related("hold", "proposed_by").filter(pk=change_id).first()
+    if change is None:
+        raise NotFound(f"no hold change with id {change_id}", code="hold_change_not_found")
+    return change
+
+
+def re_review_open_for(reference: str) -> HoldReReview:
+    """The oldest unresolved re-review flag of a request (by reference or public id)."""
+    flags = HoldReReview.objects.filter(resolved_at__isnull=True).select_related("request")
+    flag = (
+        flags.filter(Q(request__reference=reference.strip().upper()))
+        .order_by("flagged_at", "id")
+        .first()
+    )
+    if flag is None:
+        raise NotFound(f"{reference} has no open re-review flag", code="re_review_not_found")
+    return flag
+
+
+def re_reviews_open(request: LegalRequest) -> list[HoldReReview]:
+    return list(
+        HoldReReview.objects.filter(request=request, resolved_at__isnull=True)
+        .select_related("hold")
+        .order_by("flagged_at", "id")
+    )
+
+
+def re_review_get(flag_id: int) -> HoldReReview:
+    flag = HoldReReview.objects.select_related("request", "hold").filter(pk=flag_id).first()
+    if flag is None:
+        raise NotFound(f"no re-review flag with id {flag_id}", code="re_review_not_found")
+    return flag

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from govreq.core.moments import Moment
 from govreq.intake.models import DataCategory, OffenceCategory, RequestKind, TargetType
 
 MAX_TARGETS = 1000
@@ -63,7 +64,7 @@ class RequestSubmission(Schema):
     narrative: str = Field(min_length=1, max_length=20000)
     data_categories: list[DataCategory] = Field(min_length=1, max_length=5)
     data_range: DateRangeIn | None = None
-    deadline_at: datetime | None = None
+    deadline_at: Moment | None = None
     gag_order: GagOrderIn | None = None
     emergency: EmergencyIn | None = None
     targets: list[TargetIn] = Field(min_length=1, max_length=MAX_TARGETS)

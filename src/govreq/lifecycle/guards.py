@@ -12,6 +12,7 @@ from datetime import datetime
 
 from govreq.core.errors import Conflict
 from govreq.disclosure.models import OtherDelivery, Production, ProductionPurpose, ProductionStatus
+from govreq.holds.models import HoldReReview
 from govreq.holds.rules import holding
 from govreq.holds.selectors import holds_possibly_in_force, request_scope
 from govreq.intake.models import LegalRequest, RequestStatus
@@ -40,8 +41,31 @@ def refuse_if_held(request: LegalRequest, now: datetime) -> None:
 _NOT_WHILE_HELD = frozenset({S.DECIDED, S.APPROVED, S.PRODUCED, S.DELIVERED, S.PRESERVED, S.CLOSED})
 
 
+# Moves that let data leave, or end the case, which an open re-review flag stops.
+_NOT_WHILE_RE_REVIEW = frozenset({S.PRODUCED, S.DELIVERED, S.CLOSED})
+
+
+def refuse_if_re_review_open(request: LegalRequest, to_status: str) -> None:
+    """A request approved after a hold's start waits for a reviewer's re-review: nothing is
+    released, delivered or closed before it, and lifting the hold does not skip it."""
+    if to_status not in _NOT_WHILE_RE_REVIEW:
+        return
+    flag = (
+        HoldReReview.objects.filter(request=request, resolved_at__isnull=True)
+        .order_by("id")
+        .first()
+    )
+    if flag is not None:
+        raise Conflict(
+            f"{request.reference} was approved after hold #{flag.hold_id} took effect and must "
+            "be reviewed again first: confirm the approval with a reason, or return it to review",
+            code="re_review_required",
+        )
+
+
 def transition_guard(request: LegalRequest, to_status: str, *, now: datetime) -> None:
-    leaving_hold = request.status == S.ON_HOLD and to_status != S.WITHDRAWN
+    leaving_hold = request.status == S.ON_HOLD and to_status not in (S.WITHDRAWN, S.REJECTED)
+    refuse_if_re_review_open(request, to_status)
     if leaving_hold or to_status in _NOT_WHILE_HELD:
         holds = holding(
             holds_possibly_in_force(request.jurisdiction_id, now), request_scope(request), now

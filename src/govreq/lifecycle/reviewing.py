@@ -31,6 +31,7 @@ from govreq.review.models import (
     Clarification,
     Decision,
     DecisionOutcome,
+    RejectionReason,
 )
 
 S = RequestStatus
@@ -44,6 +45,12 @@ _AFTER_DECISION = {
     DecisionOutcome.REJECTED: S.REJECTED,
     DecisionOutcome.NO_DATA: S.CLOSED,
 }
+
+
+# Held from these, a request may still be rejected for the hold's sake: nothing was approved yet.
+_DECIDABLE_WHILE_HELD = frozenset(
+    {S.RECEIVED, S.IN_REVIEW, S.NEEDS_CLARIFICATION, S.ESCALATED, S.DECIDED}
+)
 
 
 @transaction.atomic
@@ -157,7 +164,14 @@ def decision_make(
     PRESERVE (preservation requests only) takes a sealed snapshot and discloses nothing."""
     require_role(actor, StaffRole.REVIEWER)
     request = lock_request(request)
-    refuse_if_held(request, now)
+    rejected_for_hold = (
+        outcome == DecisionOutcome.REJECTED
+        and RejectionReason.JURISDICTION_HOLD in (rejection_reasons or [])
+        and request.status == S.ON_HOLD
+        and request.status_before_hold in _DECIDABLE_WHILE_HELD
+    )
+    if not rejected_for_hold:
+        refuse_if_held(request, now)
     draft = review.decision_validate(
         request=request,
         outcome=outcome,
@@ -169,7 +183,12 @@ def decision_make(
         approved_to=approved_to,
         letter=letter,
     )
-    if request.status not in (S.IN_REVIEW, S.ESCALATED):
+    if rejected_for_hold:
+        # A held request may be turned down because of the hold; what it was waiting for lapses.
+        Decision.objects.filter(request=request, superseded_at__isnull=True).update(
+            superseded_at=now
+        )
+    elif request.status not in (S.IN_REVIEW, S.ESCALATED):
         raise Conflict(
             f"{request.reference} is {S(request.status).label.lower()}; only a request in review "
             "or escalated can be decided",

@@ -7,7 +7,8 @@ A NO_DATA decision closes from DECIDED; a PRESERVE decision (preservation reques
 DECIDED to PRESERVED once its snapshot is sealed. A package that expires undelivered returns the
 request from PRODUCED to APPROVED; a delivery made outside govreq goes from APPROVED to
 DELIVERED with its evidence. ON_HOLD is reachable from every open status and returns only to the
-status it came from (kept in ``status_before_hold``). WITHDRAWN (by the agency) ends a request
+status it came from (kept in ``status_before_hold``), unless it is rejected for the hold's sake
+(reason JURISDICTION_HOLD). WITHDRAWN (by the agency) ends a request
 early; REJECTED is a decision taken in review or escalation. CLOSED, WITHDRAWN and REJECTED are
 final.
 
@@ -39,8 +40,9 @@ TRANSITIONS: dict[S, frozenset[S]] = {
     S.PRODUCED: frozenset({S.DELIVERED, S.APPROVED, S.WITHDRAWN, S.ON_HOLD}),
     S.DELIVERED: frozenset({S.CLOSED, S.ON_HOLD}),
     S.PRESERVED: frozenset({S.CLOSED, S.WITHDRAWN, S.ON_HOLD}),
-    # Leaving ON_HOLD is checked separately: only back to the remembered status.
-    S.ON_HOLD: frozenset({S.WITHDRAWN}),
+    # Leaving ON_HOLD is checked separately: only back to the remembered status, or out: the
+    # agency withdraws, or a reviewer rejects it because of the hold (JURISDICTION_HOLD).
+    S.ON_HOLD: frozenset({S.WITHDRAWN, S.REJECTED}),
     S.CLOSED: frozenset(),
     S.WITHDRAWN: frozenset(),
     S.REJECTED: frozenset(),

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
-import argparse
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from django.utils import timezone
 
 from govreq.agencies.selectors import officer_get_by_email
 from govreq.api.staff_requests import StaffRequestOut, staff_request_detail
-from govreq.cli.commands import GovreqCommand, actor_for
+from govreq.cli.commands import GovreqCommand, actor_for, moment_argument
 from govreq.core.actors import Actor
 from govreq.core.errors import pydantic_errors
 from govreq.intake import selectors
@@ -56,8 +55,9 @@ class Command(GovreqCommand):
             parser.add_argument("--officer", required=True, metavar="EMAIL")
             parser.add_argument(
                 "--received-at",
-                type=_aware_datetime,
-                help="When the platform received it (ISO 8601 with time zone); default now.",
+                type=moment_argument,
+                help="When the platform received it: ISO 8601 with an offset, or "
+                "'YYYY-MM-DD HH:MM Area/City'; default now.",
             )
             parser.add_argument("--as", dest="as_email", help="The staff user keying it in.")
             parser.add_argument("--json", action="store_true", dest="as_json")
@@ -341,13 +341,3 @@ class Command(GovreqCommand):
         run = review.checks_run_manually(actor=actor, request=request, now=timezone.now())
         for result in sorted(run.results.all(), key=lambda r: -SEVERITY[r.outcome]):
             self.stdout.write(f"{result.outcome:5}  {result.code:22}  {result.message}")
-
-
-def _aware_datetime(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 date-time") from None
-    if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError("give a time zone, e.g. 2020-07-01T09:00:00+08:00")
-    return parsed

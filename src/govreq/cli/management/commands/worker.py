@@ -1,23 +1,12 @@
 from __future__ import annotations
 
-import argparse
-from datetime import datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from govreq.cli.commands import moment_argument
 from govreq.worker.runner import Worker
 from govreq.worker.schedule import SCHEDULE
-
-
-def moment(value: str) -> datetime:
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not an ISO 8601 date-time") from None
-    if parsed.tzinfo is None:
-        raise argparse.ArgumentTypeError("give a time zone, e.g. 2026-12-01T09:00:00+08:00 or Z")
-    return parsed
 
 
 class Command(BaseCommand):
@@ -32,7 +21,7 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--at",
-            type=moment,
+            type=moment_argument,
             help="With --once: the moment to run the jobs for (tests, demos, replaying history).",
         )
         parser.add_argument("--interval", type=float, default=1.0, help="Seconds between polls.")
