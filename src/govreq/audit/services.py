@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Generator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -92,6 +93,15 @@ class CheckpointWritten:
     created: bool
 
 
+def _events_between(after_seq: int, up_to_seq: int) -> Generator[AuditEvent]:
+    """The events after ``after_seq`` up to ``up_to_seq``, streamed in ``seq`` order."""
+    yield from (
+        AuditEvent.objects.filter(seq__gt=after_seq, seq__lte=up_to_seq)
+        .order_by("seq")
+        .iterator(chunk_size=2000)
+    )
+
+
 def _verified_since(last: AuditCheckpoint | None, head_seq: int) -> None:
     """Check the events after the last checkpoint (all of them, for the first), linking from the
     hash it signed: a checkpoint never vouches for a chain that is already broken, and the work
@@ -105,12 +115,13 @@ def _verified_since(last: AuditCheckpoint | None, head_seq: int) -> None:
                 f"{made_at_text(last.made_at)} signed it; nothing new is signed (run "
                 "govreq audit verify)"
             )
-    rows = (
-        AuditEvent.objects.filter(seq__gt=after_seq, seq__lte=head_seq)
-        .order_by("seq")
-        .iterator(chunk_size=2000)
-    )
-    result = verify_events(rows, after_seq=after_seq, after_hash=after_hash)
+    rows = _events_between(after_seq, head_seq)
+    try:
+        result = verify_events(rows, after_seq=after_seq, after_hash=after_hash)
+    finally:
+        # Close the (PostgreSQL server-side) cursor now, inside the transaction: left to the
+        # garbage collector, it would be closed after the rollback this error causes.
+        rows.close()
     if not result.ok or result.count != head_seq - after_seq:
         raise AuditChainBroken(
             f"the audit chain is broken at event #{result.first_bad_seq}: {result.problem}; "
