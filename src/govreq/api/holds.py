@@ -18,6 +18,7 @@ from govreq.holds import selectors
 from govreq.holds.models import HoldChange, JurisdictionHold
 from govreq.intake.models import LegalRequest, OffenceCategory, RequestKind
 from govreq.lifecycle import holding
+from govreq.transparency.services import reports_correct_for_hold
 
 router = Router()
 
@@ -110,6 +111,9 @@ class HoldChangeDoneOut(Schema):
     excepted: list[str] = []
     flagged_for_re_review: list[str] = []
     released: list[str] = []
+    corrected_reports: list[str] = Field(
+        default=[], description="Published reports re-published as corrections (period vN)."
+    )
 
 
 class ReReviewIn(Schema):
@@ -262,7 +266,14 @@ def confirm_change(request: HttpRequest, change_id: int) -> dict[str, Any]:
     change = selectors.hold_change_get(change_id)
     result = holding.hold_change_confirm(actor=actor, change=change, now=timezone.now())
     change.refresh_from_db()
-    done: dict[str, Any] = {"change": _change(change), "hold": result.hold}
+    corrected = []
+    if not isinstance(result, holding.HoldLifted):
+        corrected = reports_correct_for_hold(actor=actor, hold=result.hold, now=timezone.now())
+    done: dict[str, Any] = {
+        "change": _change(change),
+        "hold": result.hold,
+        "corrected_reports": [f"{r.period} v{r.version}" for r in corrected],
+    }
     if isinstance(result, holding.HoldPlaced):
         done |= {
             "put_on_hold": result.put_on_hold,

@@ -100,6 +100,7 @@ from govreq.review.selectors import (
     request_queue,
     review_record,
 )
+from govreq.transparency.services import reports_correct_for_hold
 from govreq.worker.models import JobRun
 from govreq.worker.runner import task_retry
 
@@ -1005,6 +1006,15 @@ def hold_change_decide(request: HttpRequest, change_id: int) -> HttpResponse:
                 messages.error(request, _("Confirm with a current authenticator code."))
                 return redirect("console:hold-change", change_id=change.pk)
             result = holding.hold_change_confirm(actor=_actor(request), change=change, now=now)
+            if not isinstance(result, holding.HoldLifted):
+                for report in reports_correct_for_hold(
+                    actor=_actor(request), hold=result.hold, now=now
+                ):
+                    messages.info(
+                        request,
+                        _("The published %(period)s report was corrected: version %(v)d.")
+                        % {"period": report.period, "v": report.version},
+                    )
             if isinstance(result, holding.HoldPlaced):
                 messages.success(
                     request,

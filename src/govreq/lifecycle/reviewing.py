@@ -183,11 +183,13 @@ def decision_make(
         approved_to=approved_to,
         letter=letter,
     )
+    lapsed: list[int] = []
     if rejected_for_hold:
-        # A held request may be turned down because of the hold; what it was waiting for lapses.
-        Decision.objects.filter(request=request, superseded_at__isnull=True).update(
-            superseded_at=now
-        )
+        # A held request may be turned down because of the hold; what it was waiting for lapses
+        # (recorded in the status change's event, as every lapse is, for reconcile).
+        current = Decision.objects.filter(request=request, superseded_at__isnull=True)
+        lapsed = list(current.values_list("pk", flat=True))
+        current.update(superseded_at=now)
     elif request.status not in (S.IN_REVIEW, S.ESCALATED):
         raise Conflict(
             f"{request.reference} is {S(request.status).label.lower()}; only a request in review "
@@ -211,7 +213,12 @@ def decision_make(
             actor=actor, request=request, to_status=S.DECIDED, reason="Decision: NO_DATA", now=now
         )
     request_transition(
-        actor=actor, request=request, to_status=to_status, reason=f"Decision: {outcome}", now=now
+        actor=actor,
+        request=request,
+        to_status=to_status,
+        reason=f"Decision: {outcome}",
+        now=now,
+        audit_data={"superseded_decisions": lapsed} if lapsed else None,
     )
     if draft.outcome == DecisionOutcome.PRESERVE:
         open_production(actor=actor, request=request, decision=decision, now=now)

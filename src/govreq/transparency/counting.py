@@ -29,8 +29,9 @@ The rules:
 * **National-security process** (offence category NATIONAL_SECURITY) from a jurisdiction whose
   law allows only bands (the US: 50 U.S.C. 1874) is taken out of every exact number of that
   jurisdiction and of the total, and reported as a band such as ``0-249``.
-* **Holds**: every hold placed before the cut-off and in force at some time in the period, with
-  its public reason; requests that were ON_HOLD at any time before the cut-off.
+* **Holds**: every hold in force at some time in the period, whenever it was recorded (one
+  recorded later says so), with its public reason; voided holds (placed by mistake) count
+  nowhere; requests that were ON_HOLD at any time before the cut-off.
 * **User notices** (counting rules 3): what happened to notices *during* the period, and where
   they stood at its end, whatever period their request was received in: notices **given** (sent
   in the period), found **not possible** in the period, and **delayed** at the cut-off by the
@@ -709,9 +710,10 @@ def _count_notices(
 
 
 def _holds_in_period(period: Period, cutoff: datetime) -> list[JurisdictionHold]:
-    """Holds placed before the cut-off and in force at some time in the period."""
+    """Holds in force at some time in the period, whenever they were recorded (a hold placed on
+    6 July with effect from 30 June belongs to the first half-year), except voided ones."""
     return list(
-        JurisdictionHold.objects.filter(created_at__lt=cutoff, effective_from__lt=period.end)
+        JurisdictionHold.objects.filter(effective_from__lt=period.end, voided_at__isnull=True)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=period.start))
         .order_by("jurisdiction_id", "effective_from", "id")
     )
@@ -751,6 +753,11 @@ def _hold_entry(
         "effective_from": _iso(hold.effective_from),
         "effective_to": _iso(effective_to),
         "lifted": lifted_by_cutoff,
+        # Recorded after the period (a hold placed later with effect from a moment within it):
+        # it could not have held anything at the time.
+        "recorded_at": _iso(hold.created_at),
+        "recorded_after_period": hold.created_at >= period.end,
+        "received_from_start": hold.received_from_start,
         "reason": hold.reason,
         "scope": {
             "kinds": sorted(hold.scope_kinds),

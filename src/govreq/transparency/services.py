@@ -14,6 +14,7 @@ from govreq.audit.selectors import audit_chain_head
 from govreq.audit.services import audit_chain_lock, audit_checkpoint_write, audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from govreq.holds.models import JurisdictionHold
 from govreq.transparency import signing
 from govreq.transparency.changes import body_changes
 from govreq.transparency.counting import report_compute
@@ -126,6 +127,36 @@ def report_publish(*, actor: Actor, period: str, now: datetime, note: str = "") 
     # checkpoint that outside copies of /transparency/audit-checkpoints.json pin.
     audit_checkpoint_write(now=now)
     return report
+
+
+def periods_touched_by_hold(hold: JurisdictionHold) -> list[str]:
+    """Published periods a hold was in force in: a hold placed or voided later changes them."""
+    touched = PublishedReport.objects.filter(period_end__gt=hold.effective_from)
+    if hold.effective_to is not None:
+        touched = touched.filter(period_start__lt=hold.effective_to)
+    return sorted(set(touched.values_list("period", flat=True)))
+
+
+def reports_correct_for_hold(
+    *, actor: Actor, hold: JurisdictionHold, now: datetime
+) -> list[PublishedReport]:
+    """A hold recorded for a period already published, or voided, corrects those reports: each
+    is published again as a new version saying why, its changes listed on the public page.
+    Periods whose numbers do not change are left as they are."""
+    state = "voided" if hold.voided_at is not None else "recorded"
+    note = (
+        f"Correction: hold #{hold.pk} on {hold.jurisdiction_id} (in force from "
+        f"{hold.effective_from.astimezone(UTC):%Y-%m-%d %H:%M} UTC) was {state} on "
+        f"{now.astimezone(UTC):%Y-%m-%d}."
+    )
+    corrected: list[PublishedReport] = []
+    for period in periods_touched_by_hold(hold):
+        try:
+            corrected.append(report_publish(actor=actor, period=period, now=now, note=note))
+        except Conflict as unchanged:
+            if unchanged.code != "report_unchanged":
+                raise
+    return corrected
 
 
 @dataclass(frozen=True, kw_only=True)

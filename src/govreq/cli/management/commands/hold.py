@@ -15,6 +15,7 @@ from govreq.holds import selectors
 from govreq.intake.models import OffenceCategory, RequestKind
 from govreq.jurisdictions.zones import jurisdiction_zone
 from govreq.lifecycle import holding
+from govreq.transparency.services import reports_correct_for_hold
 
 
 def _moment(value: str | None, field: str, jurisdiction: str) -> datetime | None:
@@ -188,11 +189,19 @@ class Command(GovreqCommand):
             )
 
     def handle_confirm(self, **options: Any) -> None:
+        actor = actor_for(options["as_email"], "cli")
         result = holding.hold_change_confirm(
-            actor=actor_for(options["as_email"], "cli"),
+            actor=actor,
             change=selectors.hold_change_get(options["change_id"]),
             now=timezone.now(),
         )
+        if not isinstance(result, holding.HoldLifted):
+            for report in reports_correct_for_hold(
+                actor=actor, hold=result.hold, now=timezone.now()
+            ):
+                self.stdout.write(
+                    f"Corrected the published {report.period} report: version {report.version}"
+                )
         if isinstance(result, holding.HoldPlaced):
             hold = result.hold
             self.stdout.write(
