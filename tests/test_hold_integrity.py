@@ -225,7 +225,11 @@ def test_a_voided_hold_releases_counts_nowhere_and_corrects_published_reports(ch
     )
     early.refresh_from_db()
     assert early.status == "ON_HOLD"
-    hk = next(j for j in report_compute(period=period, now=timezone.now())["jurisdictions"] if j["code"] == "HK")
+    hk = next(
+        j
+        for j in report_compute(period=period, now=timezone.now())["jurisdictions"]
+        if j["code"] == "HK"
+    )
     (entry,) = hk["holds"]
     assert entry["id"] == placed.hold.pk and entry["recorded_after_period"] is True
     change = holding.hold_void_propose(
@@ -236,7 +240,11 @@ def test_a_voided_hold_releases_counts_nowhere_and_corrects_published_reports(ch
     assert isinstance(result, holding.HoldVoided) and result.released == [early.reference]
     early.refresh_from_db()
     assert early.status == "RECEIVED"
-    hk = next(j for j in report_compute(period=period, now=timezone.now())["jurisdictions"] if j["code"] == "HK")
+    hk = next(
+        j
+        for j in report_compute(period=period, now=timezone.now())["jurisdictions"]
+        if j["code"] == "HK"
+    )
     assert hk["holds"] == []
     # Version 1 was published before the hold existed, so voiding it changes nothing there.
     corrected = reports_correct_for_hold(
