@@ -3,8 +3,9 @@
 1. An FBI officer signs in with the e-mailed code and submits a request with a PDF; the
    narrative carries a script tag. 2. A reviewer signs in with password and TOTP, finds it in
    the queue, reads the checks, decides FULL. 3. Two approvers approve; the officer sees the
-   outcome. 4. A policy admin places a hold on the officer's jurisdiction; the case shows the
-   banner and no approve button, and a direct POST of the approve form is refused.
+   outcome. 4. A policy admin proposes a hold on the officer's jurisdiction and a second one
+   confirms it; the case shows the banner and no approve button, and a direct POST of the
+   approve form is refused.
    5. The script tag rendered as text everywhere.
 """
 
@@ -190,8 +191,22 @@ def test_4_a_hold_shows_a_banner_hides_approve_and_refuses_a_direct_post(
     assert "would put" in page.get_by_test_id("hold-preview").inner_text()
     shot(page, "4-hold-preview")
     page.get_by_test_id("confirm-hold").click()
-    assert govreq_server.state["reference"] in page.content()
-    shot(page, "4-hold-placed")
+    # Four eyes: proposed, with its preview; nothing happens until a second admin confirms.
+    assert page.get_by_test_id("hold-change-state").inner_text().strip() == (
+        "Waiting for a second policy admin"
+    )
+    assert (
+        govreq_server.state["reference"] in page.get_by_test_id("hold-change-preview").inner_text()
+    )
+    assert page.get_by_test_id("confirm-change").count() == 0  # not by the one who proposed it
+    change_url = page.url
+    shot(page, "4-hold-proposed")
+    second = new_page()
+    staff_sign_in(govreq_server, second, "policy2@platform.example", "4-policy2")
+    second.goto(change_url)
+    second.get_by_test_id("confirm-change").click()
+    assert govreq_server.state["reference"] in second.content()
+    shot(second, "4-hold-placed")
 
     approver = new_page()
     staff_sign_in(govreq_server, approver, "hro@platform.example", "4-hro")
