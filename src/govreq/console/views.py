@@ -984,6 +984,9 @@ def hold_change(request: HttpRequest, change_id: int) -> HttpResponse:
         "console/hold_change.html",
         {
             "change": change,
+            "starts": datetime.fromisoformat(change.terms["effective_from"])
+            if change.terms.get("effective_from")
+            else None,
             "mine": change.proposed_by_id == request.user.pk,
             "form": HoldChangeConfirmForm(),
             "needs_reauth": not reauth_fresh(request),
