@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -16,9 +16,10 @@ from govreq.audit.models import AuditEvent
 from govreq.console import otp
 from govreq.console.auth import REAUTH_AT
 from govreq.console.models import TotpDevice
+from govreq.holds.models import JurisdictionHold
 from govreq.lifecycle import reviewing as review
 from govreq.web.middleware import LAST_SEEN
-from tests.hold_helpers import hold_place
+from tests.hold_helpers import hold_place, second_admin
 from tests.review_helpers import make_staff, submit
 
 pytestmark = pytest.mark.django_db
@@ -326,24 +327,71 @@ def test_security_headers_on_console_pages(staff):
 # --- holds, agencies, audit -------------------------------------------------------------------
 
 
-def test_hold_preview_then_confirm(staff, chan):
-    submit(chan)
+def test_hold_preview_propose_then_a_second_admin_confirms(staff, chan):
+    request = submit(chan)
     pat = signed_in(staff, "pat")
     form = {
         "jurisdiction": "HK",
-        "effective_from": "2020-06-30T15:00",
+        "effective_from": "2020-06-30T23:00",
+        "time_zone": "Asia/Hong_Kong",
         "reason": "NSL",
         "allow_emergency": "on",
     }
     preview = pat.post("/console/holds/new", {**form, "preview": "1"})
     assert "This hold would put 1 open request on hold." in preview.content.decode()
-    assert AuditEvent.objects.filter(action="hold.placed").count() == 0
-    placed = pat.post("/console/holds/new", {**form, "confirm": "1"})
+    proposed = pat.post("/console/holds/new", {**form, "confirm": "1"})
+    assert proposed.status_code == 302
+    change_url = proposed["Location"]
+    page = pat.get(change_url).content.decode()
+    assert "Waiting for a second policy admin" in page and request.reference in page
+    assert 'data-testid="confirm-change"' not in page  # not offered to the proposer
+    refused = pat.post(change_url + "/decide", {"confirm": "1"}, follow=True)
+    assert "second policy admin" in refused.content.decode()
+    assert not JurisdictionHold.objects.exists()
+
+    pam = signed_in(_second_admin_staff(staff), "second")
+    # A stale second factor: the confirmation asks for a current code first.
+    session = pam.session
+    session.pop(REAUTH_AT)
+    session.save()
+    stale = pam.post(change_url + "/decide", {"confirm": "1"}, follow=True)
+    assert "current authenticator code" in stale.content.decode()
+    assert not JurisdictionHold.objects.exists()
+    secret = enrol_secret(staff.users["second"])
+    placed = pam.post(
+        change_url + "/decide",
+        # The next step's code: the sign-in used this one, and a code is accepted only once.
+        {"confirm": "1", "code": otp.code_at(secret, timezone.now() + timedelta(seconds=30))},
+    )
     assert placed.status_code == 302
-    page = pat.get(placed["Location"]).content.decode()
+    hold = JurisdictionHold.objects.get()
+    assert hold.effective_from == datetime(2020, 6, 30, 15, 0, tzinfo=UTC)
+    page = pam.get(placed["Location"]).content.decode()
     assert "On hold (1)" in page
-    lifted = pat.post(placed["Location"] + "/lift", {"reason": "done"})
-    assert lifted.status_code == 302
+    lift = pat.post(placed["Location"] + "/lift", {"reason": "done"})
+    assert lift.status_code == 302
+    assert request.reference in pat.get(lift["Location"]).content.decode()  # what it releases
+    request.refresh_from_db()
+    assert request.status == "ON_HOLD"
+    done = pam.post(lift["Location"] + "/decide", {"confirm": "1"})
+    assert done.status_code == 302
+    request.refresh_from_db()
+    assert request.status == "RECEIVED"
+
+
+def _second_admin_staff(staff):
+    """A second policy admin with the console password, added to ``staff`` as "second"."""
+    user = second_admin().user
+    user.set_password(PASSWORD)
+    user.save()
+    staff.users["second"] = user
+    return staff
+
+
+def enrol_secret(user) -> bytes:
+    """The TOTP secret ``signed_in`` enrolled for ``user`` (stored on the device)."""
+    device = TotpDevice.objects.get(user=user)
+    return otp.device_secret(device)
 
 
 def test_access_request_is_verified_and_granted(staff):
