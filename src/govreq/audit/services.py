@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,6 +22,8 @@ from govreq.core.signing import key_id, public_key_b64, sign_payload, signing_ke
 
 # Arbitrary constant naming the PostgreSQL advisory lock that serialises chain appends.
 _CHAIN_LOCK_KEY = 0x67_6F_76_72_65_71
+# Events recorded inside ``audit_deferred()``: appended to the chain when the block ends.
+_deferred: ContextVar[list[dict[str, Any]] | None] = ContextVar("audit_deferred", default=None)
 
 
 def _jsonable(value: Any) -> Any:
@@ -62,12 +66,7 @@ def audit_record(
     """Append one event to the chain. Must run inside the caller's transaction."""
     if not connection.in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
-    audit_chain_lock()
-    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-    payload = _jsonable(data or {})
     fields = {
-        "seq": seq,
         "occurred_at": now,
         "actor_kind": actor.kind,
         "actor_id": actor.id,
@@ -75,10 +74,53 @@ def audit_record(
         "action": action,
         "object_type": object_type,
         "object_id": str(object_id),
-        "data": payload,
+        "data": _jsonable(data or {}),
     }
-    digest = event_hash(prev_hash=prev_hash, **fields)
-    return AuditEvent.objects.create(prev_hash=prev_hash, hash=digest, **fields)
+    pending = _deferred.get()
+    if pending is not None:
+        pending.append(fields)
+        return AuditEvent(**fields)  # not yet in the chain: written when the block ends
+    return _append([fields])[0]
+
+
+def _append(events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Append events to the chain, in order: the chain lock, one read of the head, one insert."""
+    audit_chain_lock()
+    head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
+    seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
+    rows = []
+    for offset, fields in enumerate(events):
+        digest = event_hash(prev_hash=prev_hash, seq=seq + offset, **fields)
+        rows.append(AuditEvent(seq=seq + offset, prev_hash=prev_hash, hash=digest, **fields))
+        prev_hash = digest
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+        return rows
+    return AuditEvent.objects.bulk_create(rows)
+
+
+@contextmanager
+def audit_deferred() -> Iterator[None]:
+    """Inside the block, ``audit_record`` queues its events (their data read at the call); when
+    the block ends without an error they are appended to the chain in the order recorded, and
+    only then is the chain lock taken (held, as ever, to the commit). Use it inside the
+    transaction, around work that records several events, so the one lock every writer shares
+    is held for the append and the commit only (README, "Lock order"). The events returned
+    inside the block are not saved yet (no ``seq`` or ``hash``). Not for work that rolls back a
+    savepoint and carries on: its queued events would outlive the rollback."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit_deferred must run inside the transaction of the change")
+    if _deferred.get() is not None:
+        yield  # already deferred by an enclosing block, which appends
+        return
+    pending: list[dict[str, Any]] = []
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    if pending:
+        _append(pending)
 
 
 @transaction.atomic

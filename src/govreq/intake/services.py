@@ -7,12 +7,12 @@ event in the caller's transaction, so a refused or failed operation leaves nothi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from govreq.accounts.models import StaffRole
@@ -36,7 +36,7 @@ from govreq.intake.models import (
 )
 from govreq.intake.schemas import RequestSubmission
 from govreq.intake.storage import document_path, store_document
-from govreq.intake.validation import submission_errors
+from govreq.intake.validation import NormalisedTarget, submission_errors
 
 DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
 _CHUNK = 64 * 1024
@@ -48,12 +48,23 @@ class SubmitResult:
     created: bool  # False when an Idempotency-Key replay returned the original request
 
 
-def _next_reference(year: int) -> str:
-    ReferenceCounter.objects.bulk_create([ReferenceCounter(year=year)], ignore_conflicts=True)
-    counter = ReferenceCounter.objects.select_for_update().get(year=year)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    return f"GR-{year}-{counter.last_number:06d}"
+def reference_take(year: int) -> str:
+    """The next reference of ``year`` (GR-2020-000123), in one statement that creates or bumps
+    the year's counter and returns the new number. The counter row stays locked until the
+    transaction it runs in ends, so ``lifecycle.receiving.request_submit`` runs it on PostgreSQL
+    in a short transaction of its own before the submission's (a submission that then fails
+    leaves a gap in the numbers: references are unique and increase, but may skip), and on
+    SQLite, where every write transaction is serialised anyway, inside the submission's."""
+    table = ReferenceCounter._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (year, last_number) VALUES (%s, 1) "  # noqa: S608 - our table
+            f"ON CONFLICT (year) DO UPDATE SET last_number = {table}.last_number + 1 "
+            "RETURNING last_number",
+            [year],
+        )
+        (number,) = cursor.fetchone()
+    return f"GR-{year}-{number:06d}"
 
 
 def submission_authorise(*, actor: Actor, officer: Officer) -> None:
@@ -91,7 +102,23 @@ def idempotent_replay(officer: Officer, key: str, body_hash: str) -> SubmitResul
     return SubmitResult(request=record.request, created=False)
 
 
-def request_record(
+@dataclass(frozen=True, kw_only=True)
+class PreparedSubmission:
+    """A submission that passed validation, with what its writes need (``request_prepare``)."""
+
+    actor: Actor
+    officer: Officer
+    submission: RequestSubmission
+    channel: Channel
+    now: datetime
+    received: datetime
+    targets: list[NormalisedTarget]
+    preservation: LegalRequest | None
+    idempotency_key: str | None
+    body_hash: str
+
+
+def request_prepare(
     *,
     actor: Actor,
     officer: Officer,
@@ -99,17 +126,13 @@ def request_record(
     channel: Channel,
     now: datetime,
     received_at: datetime | None,
-    respond_by: Callable[[datetime], datetime],
     idempotency_key: str | None,
     body_hash: str,
-) -> SubmitResult:
-    """Validate and store a new request (RECEIVED, with its targets and first history row), or
-    return the original one for a repeated Idempotency-Key. ``respond_by`` gives the response
-    target for the moment the request counts as received (the lifecycle reads the policy). Runs
-    inside the caller's transaction: the lifecycle then applies holds and runs the checks in
-    that same transaction.
-    """
-    _require_transaction("request_record")
+) -> PreparedSubmission | SubmitResult:
+    """Everything a submission needs before anything is written: the original request for a
+    repeated Idempotency-Key (a ``SubmitResult``; 409 for another body), or the validated
+    submission (``ValidationFailed`` names every problem). Reads only, so the lifecycle runs it
+    before the submission's transaction, which then only writes."""
     if idempotency_key is not None:
         if not 1 <= len(idempotency_key) <= 200:
             raise ValidationFailed.single("Idempotency-Key", "must be 1 to 200 characters")
@@ -128,15 +151,43 @@ def request_record(
     preservation = _preservation_followed(submission, agency, errors)
     if errors:
         raise ValidationFailed(errors)
+    return PreparedSubmission(
+        actor=actor,
+        officer=officer,
+        submission=submission,
+        channel=channel,
+        now=now,
+        received=received_at or now,
+        targets=targets,
+        preservation=preservation,
+        idempotency_key=idempotency_key,
+        body_hash=body_hash,
+    )
 
-    received = received_at or now
+
+def request_record(
+    prepared: PreparedSubmission, *, reference: str | None, respond_by: datetime
+) -> LegalRequest:
+    """Store a prepared submission: the request (RECEIVED, numbered ``reference``, or with the
+    next number of its year when None), its targets in one insert, its Idempotency-Key and
+    first history row, and the audit event ``request.received``. Runs inside the caller's
+    transaction: the lifecycle then applies holds and runs the checks in that same
+    transaction."""
+    _require_transaction("request_record")
+    actor, officer, submission = prepared.actor, prepared.officer, prepared.submission
+    agency, now, received, targets = (
+        officer.agency,
+        prepared.now,
+        prepared.received,
+        prepared.targets,
+    )
     gag, emergency, data_range = submission.gag_order, submission.emergency, submission.data_range
     request = LegalRequest.objects.create(
-        reference=_next_reference(received.year),
+        reference=reference or reference_take(received.year),
         agency=agency,
         officer=officer,
         entered_by=actor.user,
-        channel=channel,
+        channel=prepared.channel,
         jurisdiction_id=agency.jurisdiction_id,
         received_at=received,
         created_at=now,
@@ -151,23 +202,23 @@ def request_record(
         data_from=data_range.start if data_range else None,
         data_to=data_range.end if data_range else None,
         deadline_at=submission.deadline_at,
-        respond_by=respond_by(received),
+        respond_by=respond_by,
         gag_order=gag is not None,
         gag_legal_basis=gag.legal_basis.strip() if gag else "",
         gag_expires_on=gag.expires_on if gag else None,
         emergency_danger=emergency.danger.strip() if emergency else "",
         emergency_why_now=emergency.why_now.strip() if emergency else "",
-        preservation=preservation,
+        preservation=prepared.preservation,
         status=RequestStatus.RECEIVED,
     )
     Target.objects.bulk_create(
         Target(request=request, type=t.type, value=t.value, raw_value=t.raw_value) for t in targets
     )
-    if idempotency_key is not None:
+    if prepared.idempotency_key is not None:
         IdempotencyKey.objects.create(
             officer=officer,
-            key=idempotency_key,
-            body_sha256=body_hash,
+            key=prepared.idempotency_key,
+            body_sha256=prepared.body_hash,
             request=request,
             created_at=now,
         )
@@ -181,15 +232,15 @@ def request_record(
             "reference": request.reference,
             "agency": agency.pk,
             "officer": officer.pk,
-            "channel": channel,
+            "channel": prepared.channel,
             "kind": request.kind,
             "received_at": received,
             "targets": len(targets),
-            "body_sha256": body_hash,
+            "body_sha256": prepared.body_hash,
         },
         now=now,
     )
-    return SubmitResult(request=request, created=True)
+    return request
 
 
 def _preservation_followed(
@@ -260,7 +311,8 @@ def lock_request(request: LegalRequest) -> LegalRequest:
 
     Only the request's own row is locked (``of=("self",)``): the joined agency row is read, not
     locked, so two requests of one agency never wait on each other. Lock order everywhere: the
-    request row(s) first, in primary-key order, and the audit-chain lock last (README, "Lock order")."""
+    request row(s) first, in primary-key order, and the audit-chain lock last (README, "Lock
+    order")."""
     return (
         LegalRequest.objects.select_for_update(of=("self",))
         .select_related("agency")

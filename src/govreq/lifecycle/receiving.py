@@ -9,17 +9,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import IO
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
 from govreq.agencies.models import Officer
+from govreq.audit.services import audit_deferred
 from govreq.core.actors import Actor
 from govreq.core.errors import NotFound
 from govreq.intake import services as intake
 from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus
 from govreq.intake.schemas import RequestSubmission
-from govreq.intake.services import SubmitResult, lock_request
+from govreq.intake.services import SubmitResult
 from govreq.lifecycle.holding import hold_apply_to_new_request
 from govreq.lifecycle.transitions import request_transition
 from govreq.policy.selectors import policy_current
@@ -42,34 +43,45 @@ def request_submit(
 
     With an ``idempotency_key``, a repeat of the same body returns the original request and
     creates nothing; the same key with a different body is refused (409).
+
+    Submissions from many agencies at once share two things: the year's reference counter and
+    the audit chain. So the transaction that writes is kept short and takes them late: the
+    replay check, validation, the policy and the response target are read before it; on
+    PostgreSQL the reference is taken in a short transaction of its own just before it (a
+    submission failing after that leaves a gap in the numbers); the request, its targets (one
+    insert), history, hold and checks are written first, and the audit events last, in one
+    append (``audit_deferred``), so the chain lock is held only for that append and the commit.
     """
     intake.submission_authorise(actor=actor, officer=officer)
     body_hash = intake.submission_hash(submission, received_at)
     try:
-        with transaction.atomic():
-            recorded = intake.request_record(
-                actor=actor,
-                officer=officer,
-                submission=submission,
-                channel=channel,
-                now=now,
-                received_at=received_at,
-                respond_by=lambda received: deadlines.respond_by(
-                    kind=submission.kind,
-                    received_at=received,
-                    agency_deadline=submission.deadline_at,
-                    policy=policy_current()[1].deadlines,
-                ),
-                idempotency_key=idempotency_key,
-                body_hash=body_hash,
-            )
-            if not recorded.created:
-                return recorded
-            # Re-read under the row lock: the facts must come from the database, not from
-            # whatever instances the caller holds.
-            request = hold_apply_to_new_request(
-                actor=actor, request=lock_request(recorded.request), now=now
-            )
+        prepared = intake.request_prepare(
+            actor=actor,
+            officer=officer,
+            submission=submission,
+            channel=channel,
+            now=now,
+            received_at=received_at,
+            idempotency_key=idempotency_key,
+            body_hash=body_hash,
+        )
+        if isinstance(prepared, SubmitResult):
+            return prepared
+        respond_by = deadlines.respond_by(
+            kind=submission.kind,
+            received_at=prepared.received,
+            agency_deadline=submission.deadline_at,
+            policy=policy_current()[1].deadlines,
+        )
+        reference = None
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            with transaction.atomic():
+                reference = intake.reference_take(prepared.received.year)
+        with transaction.atomic(), audit_deferred():
+            recorded = intake.request_record(prepared, reference=reference, respond_by=respond_by)
+            # The row was written just now by this transaction and nobody else can see it
+            # before the commit: it needs no re-read and no lock.
+            request = hold_apply_to_new_request(actor=actor, request=recorded, now=now)
             checks_run(actor=actor, request=request, trigger=CheckTrigger.INTAKE, now=now)
             return SubmitResult(request=request, created=True)
     except IntegrityError:
