@@ -42,6 +42,10 @@ class Agency(models.Model):
     verification_method = models.TextField(
         blank=True, help_text="How the agency was verified, e.g. a call-back to a listed number."
     )
+    require_officer_totp = models.BooleanField(
+        default=False,
+        help_text="Officers also confirm each sign-in with an authenticator app (TOTP).",
+    )
 
     class Meta:
         verbose_name_plural = "agencies"
@@ -151,6 +155,12 @@ class AccessRequest(models.Model):
     officer = models.ForeignKey(
         Officer, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Verified agencies whose domains this request's address imitates (agencies.lookalike),
+    # found when it arrived: [{"agency": id, "name": ..., "domain": ..., "why": ...}].
+    lookalikes = models.JSONField(default=list, blank=True)
+    lookalike_override_reason = models.TextField(
+        blank=True, help_text="Why access was granted although the domain looks like another's."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -166,3 +176,86 @@ class AccessRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} for {self.agency_name}"
+
+
+class ContactKind(models.TextChoices):
+    SWITCHBOARD = "SWITCHBOARD", "Switchboard"
+    DUTY_OFFICE = "DUTY_OFFICE", "Duty office (24 hours)"
+    LIAISON = "LIAISON", "Liaison unit"
+
+
+class AgencyContact(models.Model):
+    """A number staff may call to check that a request really comes from the agency.
+
+    It comes from an official directory found independently (a government's published
+    directory, a treaty partner's list), never from a request or its e-mail; who verified it
+    and when is recorded. A call-back is made only to one of these (``review.CallBack``)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="contacts")
+    kind = models.CharField(max_length=12, choices=ContactKind.choices)
+    label = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=40, help_text="E.164, e.g. +85228600000.")
+    directory = models.CharField(
+        max_length=300, help_text="The official directory the number was taken from."
+    )
+    directory_url = models.URLField(blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField()
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["agency_id", "kind", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ContactKind.values), name="agency_contact_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(directory=""), name="agency_contact_has_directory"
+            ),
+            models.UniqueConstraint(
+                fields=["agency", "phone"],
+                condition=models.Q(retired_at__isnull=True),
+                name="agency_contact_phone_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.phone} of {self.agency_id}"
+
+
+class FraudFlagKind(models.TextChoices):
+    CALLBACK_NOT_CONFIRMED = "CALLBACK_NOT_CONFIRMED", "The agency did not confirm the request"
+    FOLLOW_UP_MISSED = "FOLLOW_UP_MISSED", "No legal process followed an emergency disclosure"
+    LOOKALIKE = "LOOKALIKE", "Look-alike of a verified agency"
+    OTHER = "OTHER", "Other"
+
+
+class FraudFlag(models.Model):
+    """Something that lowers trust in an agency or one of its officers (each explains itself
+    on the confidence record, ``agencies.confidence``)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="fraud_flags")
+    officer = models.ForeignKey(
+        Officer, null=True, blank=True, on_delete=models.PROTECT, related_name="fraud_flags"
+    )
+    kind = models.CharField(max_length=24, choices=FraudFlagKind.choices)
+    request_reference = models.CharField(max_length=32, blank=True)
+    note = models.TextField(blank=True)
+    raised_at = models.DateTimeField()
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [models.Index(fields=["agency", "raised_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind__in=FraudFlagKind.values), name="fraud_flag_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on agency {self.agency_id}"

@@ -168,6 +168,50 @@ class UserNoticePolicy(BaseModel):
     text: NoticeText
 
 
+class Trust(BaseModel):
+    """Trust in the requester: the second-level check of emergencies, the risk signals on an
+    officer, the follow-up process an emergency disclosure obliges, and re-verification."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Emergencies need a CONFIRMED call-back to a verified agency contact before approval.
+    callback_required_kinds: list[RequestKind] = [RequestKind.EMERGENCY]
+    # An officer account or API token younger than this is a risk signal.
+    new_officer_days: int = Field(default=7, ge=0, le=3650)
+    # Words that press for speed, in English and Traditional Chinese (matched case-insensitively;
+    # Chinese as substrings). Urgency alone is normal in an emergency; with other signals it is
+    # the pattern of the fake emergency.
+    urgency_keywords: list[str] = Field(
+        default=[
+            "urgent",
+            "urgently",
+            "immediately",
+            "asap",
+            "right now",
+            "within the hour",
+            "without delay",
+            "time-sensitive",
+            "time sensitive",
+            "life or death",
+            "緊急",
+            "立即",
+            "馬上",
+            "即時",
+            "刻不容緩",
+            "火速",
+        ]
+    )
+    # How many risk signals make a WARN, and how many a BLOCK that only a confirmed call-back
+    # clears.
+    signals_to_block: int = Field(default=3, ge=1, le=10)
+    # Fraud flags on the agency (any officer) in this many days count as a signal.
+    fraud_flag_window_days: int = Field(default=365, ge=1, le=3650)
+    # An emergency disclosure obliges formal legal process within this many days.
+    follow_up_days: int = Field(default=30, ge=1, le=365)
+    # Agencies are verified again this often; the worker flags the overdue ones.
+    reverify_days: int = Field(default=365, ge=30, le=3650)
+
+
 class Deadlines(BaseModel):
     """Response targets (SLAs) and when staff are reminded. Keys are request kinds or
     ``default``. For the kinds in ``fixed_kinds`` the policy's target holds (an earlier deadline
@@ -216,6 +260,7 @@ class PolicyDocument(BaseModel):
     # Letters to agencies (editable policy data; a reviewer adjusts them per case).
     letters: Letters = Letters.model_validate(DEFAULT_LETTERS)
     deadlines: Deadlines = Deadlines()
+    trust: Trust = Trust()
     user_notice: UserNoticePolicy = UserNoticePolicy.model_validate(
         json.loads((Path(__file__).parent / "user_notice.json").read_text(encoding="utf-8"))
     )

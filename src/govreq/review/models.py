@@ -250,3 +250,66 @@ class DeadlineAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.request_id}"
+
+
+class CallBackOutcome(models.TextChoices):
+    CONFIRMED = "CONFIRMED", "Confirmed: the agency sent this request"
+    NOT_CONFIRMED = "NOT_CONFIRMED", "Not confirmed: the agency knows nothing of it"
+    NO_ANSWER = "NO_ANSWER", "No answer"
+
+
+class CallBack(models.Model):
+    """The second-level check of an emergency: a staff member called the agency on a number
+    from its verified contacts (never one from the request) and asked whether it sent this."""
+
+    request = models.ForeignKey(
+        "intake.LegalRequest", on_delete=models.CASCADE, related_name="call_backs"
+    )
+    contact = models.ForeignKey(
+        "agencies.AgencyContact", on_delete=models.PROTECT, related_name="call_backs"
+    )
+    phone = models.CharField(max_length=40, help_text="The number dialled, as verified then.")
+    called_at = models.DateTimeField()
+    called_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    person_reached = models.CharField(max_length=200, blank=True)
+    outcome = models.CharField(max_length=14, choices=CallBackOutcome.choices)
+    notes = models.TextField(blank=True)
+    recorded_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-called_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=CallBackOutcome.values),
+                name="call_back_outcome_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"call-back {self.outcome} for {self.request_id}"
+
+
+class FollowUpObligation(models.Model):
+    """An emergency disclosure obliges the agency to send formal legal process in time."""
+
+    emergency = models.OneToOneField(
+        "intake.LegalRequest", on_delete=models.CASCADE, related_name="follow_up_obligation"
+    )
+    due_at = models.DateTimeField()
+    fulfilled_by = models.ForeignKey(
+        "intake.LegalRequest",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fulfils_obligations",
+    )
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    missed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["fulfilled_at", "missed_at", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"follow-up of {self.emergency_id} due {self.due_at:%Y-%m-%d}"
