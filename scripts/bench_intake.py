@@ -9,7 +9,7 @@ same server, for SECONDS against a bare Django endpoint that inserts one row per
 gunicorn configuration and database). Prints throughput, p50/p95/p99 and errors side by side
 with their ratio, then checks that every acknowledged request is in the database exactly once.
 
-    .venv/bin/python scripts/bench_intake.py [--seconds 60] [--clients 50] \
+    .venv/bin/python scripts/bench_intake.py [--seconds 60] [--clients 50] [--keep-alive] \
         [--databases sqlite,postgresql] [--workers 2] [--postgres postgres://postgres@127.0.0.1:5432]
 
 Exits 1 when a check fails (a missing or duplicated acknowledged request). Everything runs on
@@ -197,6 +197,7 @@ def _client(
     deadline: float,
     outcome: Outcome,
     lock: threading.Lock,
+    keep_alive: bool,
 ) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
     number = 0
@@ -207,6 +208,11 @@ def _client(
         headers = {"Content-Type": "application/json", "Idempotency-Key": key}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if not keep_alive:
+            # As an agency's script with urllib does: a connection per request.
+            headers["Connection"] = "close"
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
         started = time.monotonic()
         try:
             connection.request("POST", path, body=body, headers=headers)
@@ -232,7 +238,15 @@ def _client(
     connection.close()
 
 
-def load(*, port: int, path: str, tokens: list[str | None], name: str, seconds: float) -> Outcome:
+def load(
+    *,
+    port: int,
+    path: str,
+    tokens: list[str | None],
+    name: str,
+    seconds: float,
+    keep_alive: bool = False,
+) -> Outcome:
     outcome, lock = Outcome(), threading.Lock()
     started = time.monotonic()
     deadline = started + seconds
@@ -247,6 +261,7 @@ def load(*, port: int, path: str, tokens: list[str | None], name: str, seconds: 
                 "deadline": deadline,
                 "outcome": outcome,
                 "lock": lock,
+                "keep_alive": keep_alive,
             },
             daemon=True,
         )
@@ -319,36 +334,75 @@ def _postgres(admin_url: str, sql: str) -> None:
         connection.execute(sql)
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the server's own process group (gunicorn, its workers, `govreq worker`)."""
+    for sig, wait in ((signal.SIGTERM, 60), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     data_dir = Path(tempfile.mkdtemp(prefix=f"govreq-bench-{kind}-"))
     database = f"govreq_bench_{os.getpid()}_{secrets.token_hex(3)}"
     database_url = f"{args.postgres}/{database}" if kind == "postgresql" else None
     if database_url:
         _postgres(args.postgres, f'CREATE DATABASE "{database}"')
-    process: subprocess.Popen[bytes] | None = None
     try:
-        env = _env(data_dir, database_url)
-        print(f"[{kind}] setting up {args.clients} agencies, officers and tokens...", flush=True)
-        tokens: list[str | None] = list(_helper(env, "_setup", {"clients": args.clients}))
-        port = _free_port()
-        log = data_dir / "serve.log"
-        with log.open("wb") as handle:
-            command = [sys.executable, "-m", "govreq", "serve", "--port", str(port)]
-            command += ["--workers", str(args.workers)]
-            process = subprocess.Popen(
-                command, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-            )
+        return _measure(kind, args, _env(data_dir, database_url), data_dir)
+    finally:
+        if database_url:
+            _postgres(args.postgres, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _measure(
+    kind: str, args: argparse.Namespace, env: dict[str, str], data_dir: Path
+) -> dict[str, Any]:
+    print(f"[{kind}] setting up {args.clients} agencies, officers and tokens...", flush=True)
+    tokens: list[str | None] = list(_helper(env, "_setup", {"clients": args.clients}))
+    port = _free_port()
+    log = data_dir / "serve.log"
+    with log.open("wb") as handle:
+        command = [sys.executable, "-m", "govreq", "serve", "--port", str(port)]
+        command += ["--workers", str(args.workers)]
+        process = subprocess.Popen(
+            command, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
         _wait_ready(port, process, log)
         # A short warm-up of both endpoints (every worker imports and connects), not measured.
         warm_govreq = load(
-            port=port, path="/api/v1/requests", tokens=tokens[:8], name="warm-g", seconds=2
+            port=port,
+            path="/api/v1/requests",
+            tokens=tokens[:8],
+            name="warm-g",
+            seconds=2,
+            keep_alive=args.keep_alive,
         )
         warm_bare = load(
-            port=port, path="/bench/insert", tokens=[None] * 8, name="warm-b", seconds=2
+            port=port,
+            path="/bench/insert",
+            tokens=[None] * 8,
+            name="warm-b",
+            seconds=2,
+            keep_alive=args.keep_alive,
         )
         print(f"[{kind}] govreq: {args.clients} clients for {args.seconds} s...", flush=True)
         govreq = load(
-            port=port, path="/api/v1/requests", tokens=tokens, name="g", seconds=args.seconds
+            port=port,
+            path="/api/v1/requests",
+            tokens=tokens,
+            name="g",
+            seconds=args.seconds,
+            keep_alive=args.keep_alive,
         )
         print(f"[{kind}] bare endpoint: {args.clients} clients for {args.seconds} s...", flush=True)
         bare = load(
@@ -357,31 +411,20 @@ def run_database(kind: str, args: argparse.Namespace) -> dict[str, Any]:
             tokens=[None] * args.clients,
             name="b",
             seconds=args.seconds,
+            keep_alive=args.keep_alive,
         )
     finally:
-        if process is not None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-    try:
-        # The warm-up's acknowledgements are checked too: what is stored is exactly what was
-        # acknowledged, nothing lost and nothing extra.
-        checked = _helper(
-            env,
-            "_verify",
-            {
-                "govreq": {**warm_govreq.acknowledged, **govreq.acknowledged},
-                "bare": {**warm_bare.acknowledged, **bare.acknowledged},
-            },
-        )
-    finally:
-        if database_url:
-            _postgres(args.postgres, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        if not args.keep:
-            shutil.rmtree(data_dir, ignore_errors=True)
+        _stop(process)
+    # The warm-up's acknowledgements are checked too: what is stored is exactly what was
+    # acknowledged, nothing lost and nothing extra.
+    checked = _helper(
+        env,
+        "_verify",
+        {
+            "govreq": {**warm_govreq.acknowledged, **govreq.acknowledged},
+            "bare": {**warm_bare.acknowledged, **bare.acknowledged},
+        },
+    )
     return {"kind": kind, "govreq": govreq, "bare": bare, "checked": checked}
 
 
@@ -421,7 +464,8 @@ def report(result: dict[str, Any], args: argparse.Namespace) -> bool:
     print()
     print(
         f"== {result['kind']}: {args.clients} clients, {args.seconds} s each, "
-        f"{args.workers} gunicorn workers x 4 threads"
+        f"{args.workers} gunicorn workers x 4 threads, "
+        + ("one connection per client" if args.keep_alive else "a connection per request")
     )
     print(f"{'':22}{'govreq':>12}{'bare':>12}{'govreq/bare':>14}")
     for label, key, fmt in rows:
@@ -468,6 +512,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("GOVREQ_WORKERS", "2")))
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--keep", action="store_true", help="keep the data directories")
+    parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="each client keeps one connection open (default: a connection per request); "
+        "gunicorn then binds each client to one worker for the whole run",
+    )
     args = parser.parse_args()
     ok = True
     for kind in args.databases.split(","):

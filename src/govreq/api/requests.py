@@ -207,16 +207,19 @@ class RequestOut(Schema):
     decision: AgencyDecisionOut | None
     productions: list[ProductionOut]
 
+    # A request just submitted (intake.selectors.request_detail_of_new) has none of these yet.
     @staticmethod
     def resolve_gag_extensions(obj: LegalRequest) -> list[GagExtension]:
-        return list(gag_extensions_of(obj))
+        return [] if obj.just_submitted else list(gag_extensions_of(obj))
 
     @staticmethod
     def resolve_decision(obj: LegalRequest) -> AgencyDecision | None:
-        return agency_decision(obj)
+        return None if obj.just_submitted else agency_decision(obj)
 
     @staticmethod
     def resolve_productions(obj: LegalRequest) -> list[Production]:
+        if obj.just_submitted:
+            return []
         return list(productions_released(obj).select_related("request"))
 
     @staticmethod
@@ -302,10 +305,12 @@ def submit_request(
         now=timezone.now(),
         idempotency_key=idempotency_key,
     )
+    if result.created:
+        return Status(201, selectors.request_detail_of_new(result.request))
     detail = selectors.request_get_for_agency(
         agency=officer.agency, public_id=result.request.public_id
     )
-    return Status(201 if result.created else 200, detail)
+    return Status(200, detail)
 
 
 @router.get("", response={200: RequestPage, **ERRORS}, summary="List your agency's requests")

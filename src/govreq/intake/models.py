@@ -78,6 +78,10 @@ class TargetType(models.TextChoices):
 class LegalRequest(models.Model):
     """One request for user data from one agency, under one legal process."""
 
+    # Not a field: True on the instance ``selectors.request_detail_of_new`` returns to the
+    # submission that created it (it has no decision, production or document yet).
+    just_submitted = False
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     reference = models.CharField(max_length=20, unique=True)
     agency = models.ForeignKey(

@@ -58,6 +58,28 @@ def request_get_for_agency(*, agency: Agency, public_id: uuid.UUID | str) -> Leg
     return request
 
 
+def request_detail_of_new(request: LegalRequest) -> LegalRequest:
+    """A request the caller's own submission has just created, read as
+    ``request_get_for_agency`` reads it, but without asking for what a request cannot have at
+    birth (documents, clarifications: answered empty without a query; ``just_submitted`` tells
+    the API's schema the same of its decision, productions and gag extensions). Three queries,
+    not eight, on the path every submission takes."""
+    clarifications = LegalRequest._meta.get_field("clarifications").related_model
+    found = (
+        LegalRequest.objects.filter(pk=request.pk)
+        .select_related("agency", "jurisdiction", "officer")
+        .prefetch_related(
+            Prefetch("targets", queryset=Target.objects.order_by("id")),
+            Prefetch("documents", queryset=Document.objects.none()),
+            Prefetch("status_changes", queryset=StatusChange.objects.order_by("occurred_at", "id")),
+            Prefetch("clarifications", queryset=clarifications._default_manager.none()),
+        )
+        .get()
+    )
+    found.just_submitted = True
+    return found
+
+
 def request_get(*, public_id: uuid.UUID | str) -> LegalRequest:
     try:
         key = uuid.UUID(str(public_id))
