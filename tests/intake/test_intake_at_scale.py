@@ -5,6 +5,9 @@ are appended last in one insert, and the reference counter is one statement."""
 from __future__ import annotations
 
 import re
+import threading
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +19,7 @@ from govreq.audit.models import AuditEvent
 from govreq.audit.selectors import audit_chain_verify
 from govreq.audit.services import audit_deferred, audit_record
 from govreq.core.actors import Actor
+from govreq.core.writeturn import write_turn
 from govreq.intake.models import Channel, LegalRequest, ReferenceCounter
 from govreq.intake.schemas import RequestSubmission
 from govreq.lifecycle.receiving import request_submit
@@ -159,3 +163,42 @@ def test_the_answer_to_a_submission_is_the_request_as_read_back_in_few_queries(a
     assert len(answer) == 3, "\n".join(answer)
     replay = api.post("/requests", submitted, **{"Idempotency-Key": "new"})
     assert replay.status_code == 200 and replay.json() == body
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sqlite_writers_wait_their_turn_in_a_queue(chan):
+    """On SQLite a second writer waits for the first's turn to end (and a submission takes its
+    turn); on PostgreSQL, and inside a transaction, the turn is no wait at all."""
+    order: list[str] = []
+    holding, release = threading.Event(), threading.Event()
+
+    def first() -> None:
+        with write_turn():
+            order.append("first in")
+            holding.set()
+            release.wait(5)
+            order.append("first out")
+        connection.close()
+
+    def second() -> None:
+        holding.wait(5)
+        with write_turn():
+            order.append("second in")
+        connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    holding.wait(5)
+    time.sleep(0.3)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    if connection.vendor == "sqlite":
+        assert order == ["first in", "first out", "second in"]
+        turn = Path(f"{connection.settings_dict['NAME']}.write-turn")
+        turn.unlink()
+        _submit(chan, "turn")
+        assert turn.exists()
+    else:
+        assert order == ["first in", "second in", "first out"]

@@ -17,6 +17,7 @@ from govreq.agencies.models import Officer
 from govreq.audit.services import audit_deferred
 from govreq.core.actors import Actor
 from govreq.core.errors import NotFound
+from govreq.core.writeturn import write_turn
 from govreq.intake import services as intake
 from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus
 from govreq.intake.schemas import RequestSubmission
@@ -51,6 +52,7 @@ def request_submit(
     submission failing after that leaves a gap in the numbers); the request, its targets (one
     insert), history, hold and checks are written first, and the audit events last, in one
     append (``audit_deferred``), so the chain lock is held only for that append and the commit.
+    On SQLite, submissions wait for their turn to write in a fair queue (``write_turn``).
     """
     intake.submission_authorise(actor=actor, officer=officer)
     body_hash = intake.submission_hash(submission, received_at)
@@ -77,7 +79,7 @@ def request_submit(
         if connection.vendor == "postgresql" and not connection.in_atomic_block:
             with transaction.atomic():
                 reference = intake.reference_take(prepared.received.year)
-        with transaction.atomic(), audit_deferred():
+        with write_turn(), transaction.atomic(), audit_deferred():
             recorded = intake.request_record(prepared, reference=reference, respond_by=respond_by)
             # The row was written just now by this transaction and nobody else can see it
             # before the commit: it needs no re-read and no lock.
