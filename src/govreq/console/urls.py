@@ -28,6 +28,11 @@ urlpatterns = [
     path("agencies/<int:agency_id>", views.agency_detail, name="agency"),
     path("agencies/<int:agency_id>/verify", views.agency_verify, name="agency-verify"),
     path("agencies/<int:agency_id>/suspend", views.agency_suspend, name="agency-suspend"),
+    path(
+        "agencies/<int:agency_id>/officer-totp",
+        views.agency_officer_totp,
+        name="agency-officer-totp",
+    ),
     path("access-requests", views.access_requests, name="access-requests"),
     path("audit", views.audit, name="audit"),
     path("tasks", views.tasks, name="tasks"),

@@ -31,6 +31,7 @@ from govreq.accounts.models import StaffRole, User
 from govreq.accounts.services import staff_time_zone_set
 from govreq.agencies import services as agency_services
 from govreq.agencies.models import AccessRequest, AccessRequestStatus, Agency
+from govreq.agencies.second_factor import agency_officer_totp_set
 from govreq.audit.models import AuditEvent
 from govreq.audit.selectors import audit_chain_verify
 from govreq.audit.services import audit_record_standalone
@@ -1143,6 +1144,25 @@ def agency_suspend(request: HttpRequest, agency_id: int) -> HttpResponse:
             now=_now(),  # type: ignore[attr-defined]
         )
         messages.success(request, _("Agency suspended."))
+    except DomainError as refused:
+        messages.error(request, refused.message)
+    return redirect("console:agency", agency_id=agency.pk)
+
+
+@staff_page(StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+@require_POST
+def agency_officer_totp(request: HttpRequest, agency_id: int) -> HttpResponse:
+    """Require (or stop requiring) an authenticator app of the agency's officers."""
+    agency = Agency.objects.filter(pk=agency_id).first()
+    if agency is None:
+        raise Http404
+    required = request.POST.get("required") == "1"
+    try:
+        agency_officer_totp_set(actor=_actor(request), agency=agency, required=required, now=_now())
+        if required:
+            messages.success(request, _("Officers now need an authenticator app to sign in."))
+        else:
+            messages.success(request, _("Officers no longer need an authenticator app."))
     except DomainError as refused:
         messages.error(request, refused.message)
     return redirect("console:agency", agency_id=agency.pk)

@@ -1,7 +1,11 @@
 """Officer sessions in the portal. Officers are not Django users: the session holds their id.
 
 Every request re-reads the officer, so one suspended (or whose agency is suspended, or whose
-address is no longer at an official domain) after signing in is treated as signed out.
+address is no longer at an official domain) after signing in is treated as signed out; so is one
+signed in without an authenticator code once their agency requires one.
+
+An officer whose agency requires an authenticator is, between the e-mailed code and the
+authenticator's, only *pending* (``second_factor_pending``): no portal page lets them in.
 """
 
 from __future__ import annotations
@@ -26,21 +30,60 @@ from govreq.portal.services import officer_may_sign_in, sign_out_record
 
 SESSION_OFFICER = "govreq_portal_officer"
 SESSION_LAST_SEEN = "govreq_portal_last_seen"
+SESSION_SECOND_FACTOR = "govreq_portal_second_factor"
+SESSION_PENDING_SECOND_FACTOR = "govreq_portal_pending_second_factor"
+# The e-mailed code's own lifetime: the authenticator's code must follow within it.
+PENDING_SECOND_FACTOR_SECONDS = 10 * 60
 # An officer's session ends after this much inactivity (the session cookie lasts 8 hours).
 IDLE_MINUTES = int(getattr(settings, "PORTAL_IDLE_MINUTES", 60))
 PORTAL_PREFIX = "/portal/"
 
 
-def sign_in(request: HttpRequest, officer: Officer) -> None:
+def sign_in(request: HttpRequest, officer: Officer, *, second_factor: bool = False) -> None:
     """Start the officer's session under a new session key (no session fixation).
 
     Nothing prepared in the browser before (a draft, a sent-request marker) carries over.
+    ``second_factor``: the officer also gave an authenticator code.
     """
     staging.draft_discard(request.session)
     request.session.pop(staging.SESSION_SENT, None)
+    request.session.pop(SESSION_PENDING_SECOND_FACTOR, None)
     request.session.cycle_key()
     request.session[SESSION_OFFICER] = officer.pk
     request.session[SESSION_LAST_SEEN] = time.time()
+    request.session[SESSION_SECOND_FACTOR] = second_factor
+
+
+def second_factor_pending(request: HttpRequest, officer: Officer, next_path: str | None) -> None:
+    """The officer gave the e-mailed code; their agency wants an authenticator code too.
+
+    Under a new session key, as for signing in; nobody is signed in yet."""
+    staging.draft_discard(request.session)
+    request.session.pop(SESSION_OFFICER, None)
+    request.session.cycle_key()
+    request.session[SESSION_PENDING_SECOND_FACTOR] = {
+        "officer": officer.pk,
+        "next": next_path or "",
+        "at": time.time(),
+    }
+
+
+def pending_officer(request: HttpRequest) -> tuple[Officer, str] | None:
+    """The officer waiting to give an authenticator code, and where they were going; None if
+    nobody is, or the wait outlived the e-mailed code, or they may no longer sign in."""
+    pending = request.session.get(SESSION_PENDING_SECOND_FACTOR)
+    if not pending or time.time() - pending.get("at", 0) > PENDING_SECOND_FACTOR_SECONDS:
+        request.session.pop(SESSION_PENDING_SECOND_FACTOR, None)
+        return None
+    officer = (
+        Officer.objects.select_related("agency", "agency__jurisdiction")
+        .filter(pk=pending.get("officer"))
+        .first()
+    )
+    if officer is None or not officer_may_sign_in(officer):
+        request.session.pop(SESSION_PENDING_SECOND_FACTOR, None)
+        return None
+    return officer, pending.get("next", "")
 
 
 def sign_out(request: HttpRequest) -> None:
@@ -67,10 +110,12 @@ def current_officer(request: HttpRequest) -> Officer | None:
         officer is None
         or time.time() - last_seen > IDLE_MINUTES * 60
         or not officer_may_sign_in(officer)
+        or (officer.agency.require_officer_totp and not request.session.get(SESSION_SECOND_FACTOR))
     ):
         staging.draft_discard(request.session)
         request.session.pop(SESSION_OFFICER, None)
         request.session.pop(SESSION_LAST_SEEN, None)
+        request.session.pop(SESSION_SECOND_FACTOR, None)
         return None
     request.session[SESSION_LAST_SEEN] = time.time()
     return officer

@@ -202,6 +202,19 @@ class CodeForm(forms.Form):
     )
 
 
+class AuthenticatorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Authenticator code"),
+        max_length=20,
+        help_text=_(
+            "The 6-digit code your authenticator app shows now, or one of your recovery codes."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
 @functools.cache
 def _jurisdiction_choices() -> list[tuple[str, str]]:
     return [

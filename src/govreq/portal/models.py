@@ -1,4 +1,5 @@
-"""Sign-in codes for agency officers, and the events the portal's rate limits count."""
+"""Sign-in codes and authenticators of agency officers, and the events the portal's rate limits
+count."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ class RateLimitScope(models.TextChoices):
     CODE_FROM_CLIENT = "CODE_CLIENT", "Sign-in code requested from a client address"
     VERIFY_FROM_CLIENT = "VERIFY_CLIENT", "Sign-in code tried from a client address"
     ACCESS_FROM_CLIENT = "ACCESS_CLIENT", "Access requested from a client address"
+    SECOND_FACTOR_FOR_OFFICER = "TOTP_OFFICER", "Authenticator code tried for an officer"
 
 
 class RateLimitEvent(models.Model):
@@ -69,3 +71,42 @@ class RateLimitEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class OfficerTotpDevice(models.Model):
+    """An officer's authenticator app (TOTP), asked for after the e-mailed code when their
+    agency requires it (``Agency.require_officer_totp``). The secret is stored encrypted
+    (``core.totp``); unconfirmed until the officer enters a first code from it."""
+
+    officer = models.OneToOneField(
+        "agencies.Officer", on_delete=models.CASCADE, related_name="totp_device"
+    )
+    secret_encrypted = models.BinaryField()
+    created_at = models.DateTimeField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The last time step accepted: a code can be used once (no replay within its window).
+    last_counter = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"authenticator of officer {self.officer_id}"
+
+
+class OfficerRecoveryCode(models.Model):
+    """A single-use code that stands in for the authenticator once (only a keyed hash)."""
+
+    officer = models.ForeignKey(
+        "agencies.Officer", on_delete=models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["officer", "code_hash"], name="officer_recovery_code_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"recovery code of officer {self.officer_id}"

@@ -104,7 +104,7 @@ def _eligible_officer(email: str) -> Officer | None:
     return officer
 
 
-def _within_limits(limits: list[tuple[RateLimit, str]], now: datetime) -> bool:
+def within_limits(limits: list[tuple[RateLimit, str]], now: datetime) -> bool:
     """Whether every limit still allows one more attempt; if so, that attempt is counted.
 
     Must run inside a transaction. Refused attempts are not counted, so a refused client is
@@ -138,7 +138,7 @@ def login_code_request(*, email: str, client_ip: str, language: str, now: dateti
     """
     email = normalise_email(email)
     with transaction.atomic():
-        allowed = _within_limits([(CODES_PER_ADDRESS, email), (CODES_PER_CLIENT, client_ip)], now)
+        allowed = within_limits([(CODES_PER_ADDRESS, email), (CODES_PER_CLIENT, client_ip)], now)
         if not allowed:
             raise RateLimited("too many sign-in codes requested; try again later")
         asked = {"email": email, "client_ip": client_ip, "language": language}
@@ -198,12 +198,14 @@ def login_code_verify(*, email: str, code: str, client_ip: str, now: datetime) -
 
     A right code is used up; a wrong one counts against the code, which dies at the fifth wrong
     guess. Success and failure are both audited (``portal.signed_in``, ``portal.sign_in_failed``).
+    For an officer whose agency requires an authenticator this is only the first step
+    (``portal.sign_in_code_accepted``; then ``portal.second_factor``).
     """
     email = normalise_email(email)
     code = normalise_code(code)
     officer: Officer | None = None
     with transaction.atomic():
-        if not _within_limits([(VERIFICATIONS_PER_CLIENT, client_ip)], now):
+        if not within_limits([(VERIFICATIONS_PER_CLIENT, client_ip)], now):
             reason = "rate_limited"
         else:
             login = (
@@ -225,9 +227,12 @@ def login_code_verify(*, email: str, code: str, client_ip: str, now: datetime) -
                 else:
                     reason = "not_allowed"
         if officer is not None:
+            # An agency that requires an authenticator: signed in only once its code is given
+            # too (portal.second_factor).
+            second_factor = officer.agency.require_officer_totp
             audit_record(
                 actor=Actor.for_officer(officer),
-                action="portal.signed_in",
+                action="portal.sign_in_code_accepted" if second_factor else "portal.signed_in",
                 object_type="officer",
                 object_id=officer.pk,
                 data={"client_ip": client_ip},
@@ -268,7 +273,7 @@ def _refusal(login: LoginCode | None, code: str, now: datetime) -> str:
 def access_request_allowed(*, client_ip: str, now: datetime) -> bool:
     """Whether this client may file another access request (10 an hour); counts it if so."""
     with transaction.atomic():
-        return _within_limits([(ACCESS_REQUESTS_PER_CLIENT, client_ip)], now)
+        return within_limits([(ACCESS_REQUESTS_PER_CLIENT, client_ip)], now)
 
 
 def sign_out_record(*, officer: Officer, now: datetime) -> None:

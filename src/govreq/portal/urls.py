@@ -8,6 +8,12 @@ urlpatterns = [
     path("", views.request_list_view, name="requests"),
     path("sign-in", views.sign_in_view, name="sign-in"),
     path("sign-in/code", views.verify_view, name="verify"),
+    path("sign-in/authenticator", views.authenticator_view, name="authenticator"),
+    path(
+        "sign-in/authenticator/set-up",
+        views.authenticator_set_up_view,
+        name="authenticator-set-up",
+    ),
     path("sign-out", views.sign_out_view, name="sign-out"),
     path("request-access", views.request_access_view, name="request-access"),
     path("request-access/sent", views.request_access_sent_view, name="request-access-sent"),

@@ -6,10 +6,12 @@ exactly like a missing one), writes through the intake, review, agencies and por
 
 from __future__ import annotations
 
+import io
 import uuid
 from typing import Any
 
 import pydantic
+import segno
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import (
@@ -46,11 +48,20 @@ from govreq.lifecycle.notifying import gag_extension_file
 from govreq.lifecycle.receiving import request_withdraw
 from govreq.lifecycle.reviewing import clarification_answer
 from govreq.notices.selectors import gag_extension_open, gag_extensions_of
-from govreq.portal import services, staging
-from govreq.portal.auth import current_officer, officer_required, safe_next, sign_in, sign_out
+from govreq.portal import second_factor, services, staging
+from govreq.portal.auth import (
+    current_officer,
+    officer_required,
+    pending_officer,
+    safe_next,
+    second_factor_pending,
+    sign_in,
+    sign_out,
+)
 from govreq.portal.forms import (
     AccessRequestForm,
     AnswerForm,
+    AuthenticatorCodeForm,
     CodeForm,
     GagExtensionForm,
     RequestForm,
@@ -139,9 +150,96 @@ def verify_view(request: HttpRequest) -> HttpResponse:
         else:
             next_path = safe_next(request, pending.get("next"))
             request.session.pop(SESSION_PENDING_SIGN_IN, None)
+            if second_factor.officer_totp_required(officer):
+                second_factor_pending(request, officer, next_path)
+                if second_factor.officer_has_authenticator(officer):
+                    return redirect("portal:authenticator")
+                return redirect("portal:authenticator-set-up")
             sign_in(request, officer)
             return HttpResponseRedirect(next_path or reverse("portal:requests"))
     return render(request, "portal/verify.html", {"form": form, "pending": pending}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def authenticator_view(request: HttpRequest) -> HttpResponse:
+    """After the e-mailed code, for an agency that requires it: the authenticator's code."""
+    pending = pending_officer(request)
+    if pending is None:
+        return redirect("portal:sign-in")
+    officer, next_path = pending
+    if not second_factor.officer_has_authenticator(officer):
+        return redirect("portal:authenticator-set-up")
+    form = AuthenticatorCodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            second_factor.officer_second_factor_verify(
+                officer=officer,
+                code=form.cleaned_data["code"],
+                client_ip=_client_ip(request),
+                now=timezone.now(),
+            )
+        except services.RateLimited:
+            form.add_error(None, gettext("Too many attempts. Wait 15 minutes and try again."))
+            status = 429
+        except services.SignInFailed:
+            form.add_error(
+                "code",
+                gettext(
+                    "This code is not valid. Enter the code your app shows now; each code "
+                    "works once."
+                ),
+            )
+        else:
+            sign_in(request, officer, second_factor=True)
+            return HttpResponseRedirect(safe_next(request, next_path) or reverse("portal:requests"))
+    return render(request, "portal/authenticator.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def authenticator_set_up_view(request: HttpRequest) -> HttpResponse:
+    """First sign-in since the agency required an authenticator: set one up, confirm it with
+    its first code (which completes the sign-in), see the recovery codes once."""
+    pending = pending_officer(request)
+    if pending is None:
+        return redirect("portal:sign-in")
+    officer, next_path = pending
+    if second_factor.officer_has_authenticator(officer):
+        return redirect("portal:authenticator")
+    form = AuthenticatorCodeForm(request.POST or None)
+    status = 200
+    enrolment = second_factor.officer_totp_enrolment(officer)
+    if request.method == "POST" and form.is_valid() and enrolment is not None:
+        try:
+            codes = second_factor.officer_totp_confirm(
+                officer=officer,
+                code=form.cleaned_data["code"],
+                client_ip=_client_ip(request),
+                now=timezone.now(),
+            )
+        except services.RateLimited:
+            form.add_error(None, gettext("Too many attempts. Wait 15 minutes and try again."))
+            status = 429
+        except services.SignInFailed:
+            form.add_error(
+                "code", gettext("This code is not valid. Check your device's clock and try again.")
+            )
+        else:
+            sign_in(request, officer, second_factor=True)
+            next_url = safe_next(request, next_path) or reverse("portal:requests")
+            return render(request, "portal/recovery_codes.html", {"codes": codes, "next": next_url})
+    if request.method == "GET" or enrolment is None:
+        enrolment = second_factor.officer_totp_enrol_start(officer=officer, now=timezone.now())
+    buffer = io.BytesIO()
+    segno.make(enrolment.uri, error="m").save(
+        buffer, kind="svg", scale=5, xmldecl=False, svgns=True
+    )
+    context = {
+        "form": form,
+        "secret": enrolment.secret_base32,
+        "qr_svg": buffer.getvalue().decode(),
+    }
+    return render(request, "portal/authenticator_set_up.html", context, status=status)
 
 
 @require_POST

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from govreq.agencies import selectors, services
 from govreq.agencies.models import AgencyKind
+from govreq.agencies.second_factor import agency_officer_totp_set
 from govreq.cli.commands import GovreqCommand, actor_for
 from govreq.lifecycle import rechecking
 
@@ -18,6 +19,8 @@ class Command(GovreqCommand):
         "list": "List agencies.",
         "verify": "Record that the agency was verified as genuine, and how.",
         "suspend": "Suspend an agency: its officers' tokens stop working.",
+        "officer-totp": "Require (--require) or stop requiring (--waive) the agency's officers "
+        "to confirm each portal sign-in with an authenticator app.",
     }
 
     def add_subcommand_arguments(self, name: str, parser: CommandParser) -> None:
@@ -51,6 +54,11 @@ class Command(GovreqCommand):
                 )
             else:
                 parser.add_argument("--reason", required=True)
+        elif name == "officer-totp":
+            parser.add_argument("agency_id", type=int, metavar="ID")
+            choice = parser.add_mutually_exclusive_group(required=True)
+            choice.add_argument("--require", action="store_true")
+            choice.add_argument("--waive", action="store_true")
         if name != "list":
             parser.add_argument("--as", dest="as_email", help="Act as this staff user.")
 
@@ -101,6 +109,16 @@ class Command(GovreqCommand):
         )
         self.stdout.write(f"Suspended agency {agency.pk}: {agency}")
 
+    def handle_officer_totp(self, **options: Any) -> None:
+        agency = agency_officer_totp_set(
+            actor=actor_for(options["as_email"], "cli"),
+            agency=selectors.agency_get(options["agency_id"]),
+            required=options["require"],
+            now=timezone.now(),
+        )
+        state = "requires" if agency.require_officer_totp else "no longer requires"
+        self.stdout.write(f"Agency {agency.pk} {state} an authenticator app of its officers")
+
 
 def _agency_json(agency: Any, domains: list[str]) -> dict[str, Any]:
     return {
@@ -111,5 +129,6 @@ def _agency_json(agency: Any, domains: list[str]) -> dict[str, Any]:
         "status": agency.status,
         "domains": sorted(d.lower() for d in domains),
         "allow_subdomains": agency.allow_subdomains,
+        "require_officer_totp": agency.require_officer_totp,
         "verified_at": agency.verified_at.isoformat() if agency.verified_at else None,
     }
