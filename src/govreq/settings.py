@@ -218,6 +218,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 STAFF_IDLE_MINUTES = int(os.environ.get("GOVREQ_STAFF_IDLE_MINUTES", "30"))
 REAUTH_MINUTES = int(os.environ.get("GOVREQ_REAUTH_MINUTES", "5"))
 PORTAL_IDLE_MINUTES = int(os.environ.get("GOVREQ_PORTAL_IDLE_MINUTES", "60"))
+# An officer's API token expires this many days after it is issued unless another lifetime is
+# given when issuing it (staff tokens expire only when asked for).
+OFFICER_TOKEN_DAYS = int(os.environ.get("GOVREQ_OFFICER_TOKEN_DAYS", "90"))
 LOGIN_URL = "/console/sign-in"
 LANGUAGE_COOKIE_SECURE = True
 LANGUAGE_COOKIE_HTTPONLY = True

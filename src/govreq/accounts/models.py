@@ -107,9 +107,21 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField()
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Officers' tokens always expire (settings.OFFICER_TOKEN_DAYS unless given); a staff token
+    # only when asked for.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(officer__isnull=True) | models.Q(expires_at__isnull=False),
+                name="api_token_of_officer_expires",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__isnull=True)
+                | models.Q(expires_at__gt=models.F("created_at")),
+                name="api_token_expires_after_creation",
+            ),
             models.CheckConstraint(
                 condition=(
                     models.Q(officer__isnull=False, user__isnull=True)

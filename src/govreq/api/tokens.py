@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 
 from govreq.accounts.models import ApiToken, StaffRole, User
@@ -19,7 +20,7 @@ from govreq.agencies.models import AgencyStatus, Officer, OfficerStatus
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.canonical import sha256_hex
-from govreq.core.errors import Conflict
+from govreq.core.errors import Conflict, DomainError, ValidationFailed
 
 TOKEN_SCHEME = "grq"  # noqa: S105 - a prefix, not a secret
 # Writing last_used_at on every call would turn reads into writes; once a minute is enough.
@@ -30,6 +31,18 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 class IssuedToken:
     token: ApiToken
     secret: str  # the full bearer token; shown once, never stored
+
+
+class TokenExpired(DomainError):
+    """A real token past its end: the API answers 401 saying so, not a bare "unauthorized"."""
+
+    code = "token_expired"
+    http_status = 401
+
+
+def officer_token_expiry(now: datetime) -> datetime:
+    """When an officer's token issued ``now`` expires by default (settings.OFFICER_TOKEN_DAYS)."""
+    return now + timedelta(days=settings.OFFICER_TOKEN_DAYS)
 
 
 def _hash(raw: str) -> str:
@@ -43,9 +56,13 @@ def api_token_issue(
     officer: Officer | None = None,
     user: User | None = None,
     label: str = "",
+    expires_at: datetime | None = None,
     now: datetime,
 ) -> IssuedToken:
-    """Create a personal token for an officer or a staff user. The secret is returned once."""
+    """Create a personal token for an officer or a staff user. The secret is returned once.
+
+    An officer's token always expires: at ``expires_at``, or by default after
+    settings.OFFICER_TOKEN_DAYS; a staff token only if ``expires_at`` is given."""
     if (officer is None) == (user is None):
         raise ValueError("a token belongs to exactly one officer or one user")
     # Officers' tokens are issued by intake or policy admins; staff tokens by policy admins.
@@ -57,6 +74,10 @@ def api_token_issue(
         raise Conflict("the officer is suspended", code="officer_suspended")
     if user is not None and not user.is_active:
         raise Conflict("the user is deactivated", code="user_inactive")
+    if expires_at is None and officer is not None:
+        expires_at = officer_token_expiry(now)
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed.single("expires_at", "must be in the future")
     prefix = secrets.token_hex(6)
     raw = f"{TOKEN_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(
@@ -66,6 +87,7 @@ def api_token_issue(
         user=user,
         label=label,
         created_at=now,
+        expires_at=expires_at,
     )
     owner = ("officer", officer.pk) if officer is not None else ("user", user.pk)  # type: ignore[union-attr]
     audit_record(
@@ -73,7 +95,13 @@ def api_token_issue(
         action="token.issued",
         object_type="api_token",
         object_id=token.pk,
-        data={"owner_type": owner[0], "owner_id": owner[1], "prefix": prefix, "label": label},
+        data={
+            "owner_type": owner[0],
+            "owner_id": owner[1],
+            "prefix": prefix,
+            "label": label,
+            "expires_at": expires_at.isoformat() if expires_at is not None else None,
+        },
         now=now,
     )
     return IssuedToken(token=token, secret=raw)
@@ -98,7 +126,9 @@ def api_token_revoke(*, actor: Actor, token: ApiToken, now: datetime) -> ApiToke
 
 
 def api_token_authenticate(raw: str, *, now: datetime) -> ApiToken | None:
-    """The live token for a presented bearer string, or None (unknown, revoked, owner disabled)."""
+    """The live token for a presented bearer string, or None (unknown, revoked, owner disabled).
+
+    Raises TokenExpired for a genuine, unrevoked token past its ``expires_at``."""
     parts = raw.split("_")
     if len(parts) < 3 or parts[0] != TOKEN_SCHEME:
         return None
@@ -111,6 +141,11 @@ def api_token_authenticate(raw: str, *, now: datetime) -> ApiToken | None:
         return None
     if token.revoked_at is not None:
         return None
+    if token.expires_at is not None and token.expires_at <= now:
+        raise TokenExpired(
+            f"this API token expired on {token.expires_at:%Y-%m-%d %H:%M} UTC; "
+            "ask the platform for a new one"
+        )
     if token.officer is not None and (
         token.officer.status != OfficerStatus.ACTIVE
         or token.officer.agency.status == AgencyStatus.SUSPENDED
