@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from govreq.accounts.models import User
 from govreq.accounts.services import staff_add
-from govreq.agencies.models import Officer
+from govreq.agencies.models import AgencyContact, Officer
+from govreq.agencies.trust import agency_contact_add
 from govreq.api.tokens import api_token_issue
 from govreq.core.actors import Actor
 from govreq.demo.pdf import tiny_pdf
@@ -96,10 +97,39 @@ EMERGENCY = {
 }
 
 
+def verified_contact(request: LegalRequest, staff: Staff) -> AgencyContact:
+    """The agency's switchboard, from its government's directory (added once)."""
+    existing = AgencyContact.objects.filter(agency=request.agency, retired_at__isnull=True).first()
+    return existing or agency_contact_add(
+        actor=staff.actor("ivy"),
+        agency=request.agency,
+        kind="SWITCHBOARD",
+        phone="+852 2860 2000",
+        directory="Government telephone directory",
+        now=timezone.now(),
+    )
+
+
+def confirm_by_call_back(request: LegalRequest, staff: Staff) -> None:
+    """The second-level check of an emergency: the agency confirms it on a verified number."""
+    reviewing.call_back(
+        actor=staff.actor("rita"),
+        request=request,
+        contact_id=verified_contact(request, staff).pk,
+        called_at=timezone.now(),
+        outcome="CONFIRMED",
+        person_reached="Duty inspector",
+        now=timezone.now(),
+    )
+
+
 def approve(request: LegalRequest, staff: Staff, **decision: Any) -> LegalRequest:
-    """Review, decide (FULL unless ``decision`` says otherwise) and approve twice."""
+    """Review, decide (FULL unless ``decision`` says otherwise) and approve twice (an emergency
+    after the agency confirmed it on a call-back)."""
     now = timezone.now()
     reviewing.request_start_review(actor=staff.actor("rita"), request=request, now=now)
+    if request.kind == "EMERGENCY":
+        confirm_by_call_back(request, staff)
     reviewing.decision_make(
         actor=staff.actor("rita"),
         request=request,

@@ -537,7 +537,7 @@ def test_no_duplicate_passes() -> None:
 def test_run_checks_gives_one_finding_per_check() -> None:
     findings = run_checks(facts(), POLICY)
     codes = [f.code for f in findings]
-    assert len(findings) == len(CHECKS) == 9
+    assert len(findings) == len(CHECKS) == 10
     assert len(set(codes)) == len(codes)
     assert set(codes) == {
         "JURISDICTION_HOLD",
@@ -546,6 +546,7 @@ def test_run_checks_gives_one_finding_per_check() -> None:
         "PROCESS_INSUFFICIENT",
         "OVERBROAD",
         "EMERGENCY_UNSUPPORTED",
+        "CALL_BACK",
         "GAG_ORDER_REVIEW",
         "HUMAN_RIGHTS_RISK",
         "DUPLICATE",

@@ -20,7 +20,7 @@ from govreq.lifecycle import reviewing
 from govreq.review.models import Approval, CheckRun
 from tests.conftest import field_errors
 from tests.hold_helpers import hold_lift, hold_place, second_admin
-from tests.review_helpers import EMERGENCY, deliver, make_staff, submit
+from tests.review_helpers import EMERGENCY, confirm_by_call_back, deliver, make_staff, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -485,6 +485,10 @@ def test_emergency_exception_needs_the_human_rights_officer(chan, staff):
         rationale="Danger to life",
         now=timezone.now(),
     )
+    with pytest.raises(Conflict) as unconfirmed:  # is this really the agency?
+        reviewing.approval_give(actor=staff.actor("alex"), request=request, now=timezone.now())
+    assert unconfirmed.value.code == "callback_required"
+    confirm_by_call_back(request, staff)
     for name in ("alex", "ana"):
         reviewing.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
     request.refresh_from_db()

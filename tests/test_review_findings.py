@@ -18,7 +18,7 @@ from govreq.lifecycle import reviewing
 from govreq.lifecycle.rechecking import agency_suspend
 from tests.conftest import valid_submission
 from tests.hold_helpers import hold_place
-from tests.review_helpers import EMERGENCY, make_staff, submit
+from tests.review_helpers import EMERGENCY, confirm_by_call_back, make_staff, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +53,7 @@ def test_hold_exception_placed_after_a_decision_still_needs_the_hr_officer(staff
     )
     request.refresh_from_db()
     assert request.status == "DECIDED" and request.needs_human_rights_approval
+    confirm_by_call_back(request, staff)
     for name in ("alex", "ana"):
         reviewing.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
     request.refresh_from_db()

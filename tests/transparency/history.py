@@ -27,6 +27,7 @@ from govreq.lifecycle import disclosing
 from govreq.lifecycle.receiving import request_withdraw
 from govreq.lifecycle.reviewing import (
     approval_give,
+    call_back,
     decision_make,
     request_close,
     request_escalate,
@@ -34,7 +35,7 @@ from govreq.lifecycle.reviewing import (
     request_start_review,
 )
 from tests.hold_helpers import hold_place
-from tests.review_helpers import EMERGENCY, Staff, submit
+from tests.review_helpers import EMERGENCY, Staff, submit, verified_contact
 
 HOLD_AT = datetime(2020, 6, 30, 15, 0, tzinfo=UTC)
 HOLD_REASON = (
@@ -88,6 +89,16 @@ class History:
             rationale="Valid and narrow.",
             now=start + timedelta(hours=3),
         )
+        if request.kind == "EMERGENCY":  # the second-level check: the agency confirms it
+            call_back(
+                actor=rita,
+                request=request,
+                contact_id=verified_contact(request, self.staff).pk,
+                called_at=start + timedelta(hours=3, minutes=30),
+                outcome="CONFIRMED",
+                person_reached="Duty inspector",
+                now=start + timedelta(hours=3, minutes=30),
+            )
         approvers = (["hana"] if escalate else []) + ["alex", "ana"]
         for index, name in enumerate(approvers):
             approval_give(

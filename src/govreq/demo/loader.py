@@ -20,8 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from govreq.accounts.services import staff_add
-from govreq.agencies.models import Agency, Officer
+from govreq.agencies.models import Agency, AgencyContact, Officer
 from govreq.agencies.services import agency_add, officer_add
+from govreq.agencies.trust import agency_contact_add
 from govreq.core.actors import Actor
 from govreq.demo import platform as demo_platform
 from govreq.demo.pdf import tiny_pdf
@@ -39,6 +40,7 @@ from govreq.lifecycle.receiving import document_attach, request_submit, request_
 from govreq.lifecycle.rechecking import agency_verify
 from govreq.lifecycle.reviewing import (
     approval_give,
+    call_back,
     clarification_ask,
     decision_make,
     request_escalate,
@@ -377,6 +379,7 @@ def demo_load() -> int:
         )
         for email, name, roles in STAFF
     }
+    _verified_contacts(staff, setup_at)
 
     plan: list[tuple[datetime, str, Scenario | None]] = []
     for jurisdiction, scenario_list in SCENARIOS.items():
@@ -607,6 +610,49 @@ REJECT_FOR = {
 }
 
 
+# Demo switchboards: invented numbers (555 exchanges), from each government's directory.
+DEMO_PHONES = {
+    "HK": "+852 5550 0001",
+    "US": "+1 202 555 0100",
+    "GB": "+44 20 5550 0101",
+    "DE": "+49 611 5550 0102",
+    "AU": "+61 2 5550 0103",
+    "IN": "+91 11 5550 0104",
+    "BR": "+55 61 5550 0105",
+}
+
+
+def _verified_contacts(staff: dict[str, Any], at: datetime) -> None:
+    """Each verified agency's switchboard, found in its government's directory by intake staff:
+    the only numbers a call-back may use."""
+    intake = Actor.for_user(staff["intake@platform.example"])
+    for agency in Agency.objects.filter(status="VERIFIED").order_by("pk"):
+        agency_contact_add(
+            actor=intake,
+            agency=agency,
+            kind="SWITCHBOARD",
+            phone=DEMO_PHONES[agency.jurisdiction_id],
+            directory=f"Government telephone directory, {agency.jurisdiction.name} (demo)",
+            now=at,
+        )
+
+
+def _call_back(request: LegalRequest, reviewer: Actor, at: datetime) -> None:
+    """The second-level check of an emergency: the agency confirms it on its switchboard."""
+    call_back(
+        actor=reviewer,
+        request=request,
+        contact_id=AgencyContact.objects.filter(agency=request.agency).values_list("pk", flat=True)[
+            0
+        ],
+        called_at=at,
+        outcome="CONFIRMED",
+        person_reached="Duty officer, command and control centre",
+        notes="Confirmed the request and the officer's identity.",
+        now=at,
+    )
+
+
 def _review(
     request: LegalRequest, received_at: datetime, staff: dict[str, Any], rng: random.Random
 ) -> None:
@@ -711,6 +757,9 @@ def _review(
         else "Exception to the hold: danger to life / trafficking victims; narrowly drawn.",
         now=at,
     )
+    if request.kind == "EMERGENCY":
+        at += timedelta(minutes=20)
+        _call_back(request, reviewer, at)
     for approver in ([hro] if request.needs_human_rights_approval else []) + approvers:
         at += timedelta(hours=1 if request.kind == "EMERGENCY" else 8)
         approval_give(actor=approver, request=request, now=at)
@@ -836,4 +885,6 @@ def _leave_open(
     )
     if roll > 0.8:
         _platform_accounts(request)
+        if request.kind == "EMERGENCY":
+            _call_back(request, reviewer, at + timedelta(hours=2))
         approval_give(actor=approver, request=request, now=at + timedelta(hours=3))

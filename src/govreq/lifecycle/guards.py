@@ -17,7 +17,7 @@ from govreq.holds.rules import holding
 from govreq.holds.selectors import holds_possibly_in_force, request_scope
 from govreq.intake.models import LegalRequest, RequestStatus
 from govreq.review.models import DISCLOSING_OUTCOMES, Decision, DecisionOutcome
-from govreq.review.services import approvals_missing
+from govreq.review.services import approvals_missing, refuse_without_call_back
 
 S = RequestStatus
 
@@ -81,6 +81,8 @@ def transition_guard(request: LegalRequest, to_status: str, *, now: datetime) ->
     decision = Decision.objects.filter(request=request, superseded_at__isnull=True).first()
     if to_status == S.DECIDED and decision is None:
         raise Conflict(f"{request.reference} has no decision", code="no_decision")
+    if to_status == S.APPROVED and request.status != S.PRODUCED:
+        refuse_without_call_back(request)
     if to_status == S.APPROVED:
         if decision is None or decision.outcome not in DISCLOSING_OUTCOMES:
             raise Conflict(f"{request.reference} has no decision to approve", code="no_decision")

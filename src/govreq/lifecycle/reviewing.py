@@ -14,6 +14,8 @@ from django.db import transaction
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
+from govreq.agencies.models import FraudFlagKind
+from govreq.agencies.trust import contact_for_call_back, fraud_flag_raise
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, ValidationFailed
 from govreq.intake.models import LegalRequest, RequestStatus
@@ -27,6 +29,8 @@ from govreq.review import services as review
 from govreq.review.models import (
     DISCLOSING_OUTCOMES,
     Approval,
+    CallBack,
+    CallBackOutcome,
     CheckTrigger,
     Clarification,
     Decision,
@@ -117,6 +121,47 @@ def clarification_answer(
         actor=actor, request=locked, trigger=CheckTrigger.CLARIFICATION_ANSWERED, now=now
     )
     return clarification
+
+
+@transaction.atomic
+def call_back(
+    *,
+    actor: Actor,
+    request: LegalRequest,
+    contact_id: int,
+    called_at: datetime,
+    outcome: str,
+    now: datetime,
+    person_reached: str = "",
+    notes: str = "",
+) -> CallBack:
+    """The second-level check: staff called the agency on a number from its verified contacts
+    and asked whether it sent this request. NOT_CONFIRMED blocks the request (its CALL_BACK
+    check) and raises a fraud flag on the officer; the checks run again."""
+    request = lock_request(request)
+    contact = contact_for_call_back(request.agency, contact_id)
+    call = review.call_back_record(
+        actor=actor,
+        request=request,
+        contact=contact,
+        called_at=called_at,
+        outcome=outcome,
+        person_reached=person_reached,
+        notes=notes,
+        now=now,
+    )
+    if call.outcome == CallBackOutcome.NOT_CONFIRMED:
+        fraud_flag_raise(
+            actor=actor,
+            agency=request.agency,
+            officer=request.officer,
+            kind=FraudFlagKind.CALLBACK_NOT_CONFIRMED,
+            request_reference=request.reference,
+            note=f"Called {call.phone} ({contact.directory}): {call.notes}",
+            now=now,
+        )
+    review.checks_run(actor=actor, request=request, trigger=CheckTrigger.CALL_BACK, now=now)
+    return call
 
 
 @transaction.atomic
@@ -255,6 +300,7 @@ def approval_give(
             "decision awaiting approval",
             code="nothing_to_approve",
         )
+    review.refuse_without_call_back(request)
     review.checks_run(actor=actor, request=request, trigger=CheckTrigger.DECISION, now=now)
     review.refuse_if_blocked(request)
     approval = review.approval_record(

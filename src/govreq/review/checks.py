@@ -40,6 +40,16 @@ class DuplicateFact:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CallBackFact:
+    """A call-back staff made to the agency on a verified number (oldest first)."""
+
+    outcome: str  # CONFIRMED, NOT_CONFIRMED, NO_ANSWER
+    called_on: date
+    phone: str
+    directory: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class RequestFacts:
     jurisdiction: str
     agency_name: str
@@ -61,6 +71,7 @@ class RequestFacts:
     emergency_why_now: str
     holds: tuple[HoldFact, ...] = ()
     duplicates: tuple[DuplicateFact, ...] = ()
+    call_backs: tuple[CallBackFact, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -244,6 +255,56 @@ def emergency_unsupported(facts: RequestFacts, policy: PolicyDocument) -> Findin
     )
 
 
+def call_back(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    """Is this really that agency? For an emergency, only a call-back to a number from the
+    agency's verified contacts answers it. The latest call-back that reached someone decides."""
+    code = "CALL_BACK"
+    reached = [c for c in facts.call_backs if c.outcome != "NO_ANSWER"]
+    latest = reached[-1] if reached else None
+    required = facts.kind in policy.trust.callback_required_kinds
+    if latest is not None and latest.outcome == "NOT_CONFIRMED":
+        return Finding(
+            code=code,
+            outcome=BLOCK,
+            message=(
+                f"The agency did not confirm this request when called back on {latest.phone} "
+                f"({latest.directory}) on {latest.called_on:%Y-%m-%d}: treat it as a possible "
+                "fake request. Nothing may be disclosed."
+            ),
+            details={"phone": latest.phone},
+        )
+    if latest is not None:
+        return Finding(
+            code=code,
+            outcome=PASS,
+            message=(
+                f"Confirmed by a call-back to {latest.phone} ({latest.directory}) on "
+                f"{latest.called_on:%Y-%m-%d}."
+            ),
+            details={"phone": latest.phone},
+        )
+    if not required:
+        return Finding(code=code, outcome=PASS, message="No call-back is needed for this kind.")
+    if facts.call_backs:
+        return Finding(
+            code=code,
+            outcome=WARN,
+            message=(
+                f"No answer on {facts.call_backs[-1].phone} yet: call the agency again on a "
+                "verified number; nothing can be approved until it confirms the request."
+            ),
+        )
+    return Finding(
+        code=code,
+        outcome=WARN,
+        message=(
+            "Call the agency back on a number from its verified contacts (never one from the "
+            "request or its e-mail) and record whether it confirms sending this request; nothing "
+            "can be approved before it does."
+        ),
+    )
+
+
 def gag_order_review(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     code = "GAG_ORDER_REVIEW"
     if not facts.gag_order:
@@ -337,6 +398,7 @@ CHECKS: tuple[Check, ...] = (
     process_insufficient,
     overbroad,
     emergency_unsupported,
+    call_back,
     gag_order_review,
     human_rights_risk,
     duplicate,

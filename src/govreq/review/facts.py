@@ -8,7 +8,8 @@ from govreq.holds.rules import excepted, in_force, in_scope
 from govreq.holds.selectors import holds_possibly_in_force, request_scope
 from govreq.intake.models import LegalRequest, RequestStatus, Target
 from govreq.policy.document import PolicyDocument
-from govreq.review.checks import DuplicateFact, HoldFact, RequestFacts
+from govreq.review.checks import CallBackFact, DuplicateFact, HoldFact, RequestFacts
+from govreq.review.models import CallBack
 
 _CHUNK = 500
 _LIMIT = 200
@@ -49,6 +50,14 @@ def request_facts(request: LegalRequest, policy: PolicyDocument, *, now: datetim
         emergency_why_now=request.emergency_why_now,
         holds=holds,
         duplicates=_duplicates(request, targets, policy.thresholds.duplicate_window_days),
+        call_backs=tuple(
+            CallBackFact(
+                outcome=outcome, called_on=called_at.date(), phone=phone, directory=directory
+            )
+            for outcome, called_at, phone, directory in CallBack.objects.filter(request=request)
+            .order_by("called_at", "id")
+            .values_list("outcome", "called_at", "phone", "contact__directory")
+        ),
     )
 
 

@@ -23,6 +23,7 @@ class CheckTrigger(models.TextChoices):
     MANUAL = "MANUAL", "Run by staff"
     DECISION = "DECISION", "Before a decision or approval"
     AGENCY_CHANGED = "AGENCY_CHANGED", "Agency verified or suspended"
+    CALL_BACK = "CALL_BACK", "Call-back recorded"
 
 
 class CheckRun(models.Model):

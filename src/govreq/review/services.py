@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 
 from govreq.accounts.models import StaffRole, User
 from govreq.accounts.permissions import actor_roles, require_role
+from govreq.agencies.models import AgencyContact
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
@@ -28,6 +29,8 @@ from govreq.review.models import (
     DISCLOSING_OUTCOMES,
     Approval,
     ApprovalKind,
+    CallBack,
+    CallBackOutcome,
     CheckResult,
     CheckRun,
     CheckTrigger,
@@ -123,6 +126,108 @@ def refuse_if_blocked(request: LegalRequest, *, ignore: frozenset[str] = frozens
             + "; ".join(f"{f.code}: {f.message}" for f in blocks),
             code="blocked_by_checks",
         )
+
+
+def call_back_confirmed(request: LegalRequest) -> CallBack | None:
+    """The call-back that confirms the request: the latest one that reached someone, if it
+    said CONFIRMED."""
+    latest = (
+        CallBack.objects.filter(request=request)
+        .exclude(outcome=CallBackOutcome.NO_ANSWER)
+        .select_related("contact")
+        .order_by("-called_at", "-id")
+        .first()
+    )
+    return latest if latest is not None and latest.outcome == CallBackOutcome.CONFIRMED else None
+
+
+def refuse_without_call_back(request: LegalRequest) -> None:
+    """The second-level check: a request of a kind the policy names (emergencies) is approved
+    only after the agency confirmed it on a call-back to a verified number."""
+    _, policy = policy_current()
+    if (
+        request.kind in policy.trust.callback_required_kinds
+        and call_back_confirmed(request) is None
+    ):
+        raise Conflict(
+            f"{request.reference} is {RequestKind(request.kind).label.lower()}: before it can be "
+            "approved, call the agency back on a number from its verified contacts and record "
+            "that it confirms sending this request",
+            code="callback_required",
+        )
+
+
+def call_back_record(
+    *,
+    actor: Actor,
+    request: LegalRequest,
+    contact: AgencyContact,
+    called_at: datetime,
+    outcome: str,
+    now: datetime,
+    person_reached: str = "",
+    notes: str = "",
+) -> CallBack:
+    """Record a call-back on a verified contact of the request's agency (the lifecycle then
+    checks the request again, and a NOT_CONFIRMED raises a fraud flag)."""
+    require_role(actor, StaffRole.INTAKE, StaffRole.REVIEWER)
+    if actor.user is None:
+        raise PermissionDenied(
+            "a call-back is recorded by the person who called", code="role_required"
+        )
+    errors: list[FieldError] = []
+    if outcome not in CallBackOutcome.values:
+        errors.append(
+            FieldError(
+                field="outcome", message=f"{outcome!r} is not one of {', '.join(CallBackOutcome)}"
+            )
+        )
+    if called_at.tzinfo is None:
+        errors.append(FieldError(field="called_at", message="needs a time zone"))
+    elif called_at > now:
+        errors.append(FieldError(field="called_at", message="lies in the future"))
+    elif called_at < request.received_at:
+        errors.append(FieldError(field="called_at", message="is before the request arrived"))
+    if contact.agency_id != request.agency_id or contact.retired_at is not None:
+        errors.append(
+            FieldError(field="contact", message="is not a current verified contact of the agency")
+        )
+    if outcome == CallBackOutcome.CONFIRMED and not person_reached.strip():
+        errors.append(
+            FieldError(field="person_reached", message="say who at the agency confirmed it")
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    if request.status in FINAL_STATUSES:
+        raise Conflict(f"{request.reference} is closed", code="request_closed")
+    call = CallBack.objects.create(
+        request=request,
+        contact=contact,
+        phone=contact.phone,
+        called_at=called_at,
+        called_by=actor.user,
+        person_reached=person_reached.strip(),
+        outcome=outcome,
+        notes=notes.strip(),
+        recorded_at=now,
+    )
+    audit_record(
+        actor=actor,
+        action="request.called_back",
+        object_type="legal_request",
+        object_id=request.public_id,
+        data={
+            "call_back": call.pk,
+            "contact": contact.pk,
+            "phone": contact.phone,
+            "directory": contact.directory,
+            "called_at": called_at,
+            "outcome": outcome,
+            "person_reached": call.person_reached,
+        },
+        now=now,
+    )
+    return call
 
 
 def current_decision(request: LegalRequest) -> Decision | None:
