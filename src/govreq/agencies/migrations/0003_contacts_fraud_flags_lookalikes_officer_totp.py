@@ -6,63 +6,180 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0002_accessrequest'),
+        ("agencies", "0002_accessrequest"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='accessrequest',
-            name='lookalike_override_reason',
-            field=models.TextField(blank=True, help_text="Why access was granted although the domain looks like another's."),
+            model_name="accessrequest",
+            name="lookalike_override_reason",
+            field=models.TextField(
+                blank=True,
+                help_text="Why access was granted although the domain looks like another's.",
+            ),
         ),
         migrations.AddField(
-            model_name='accessrequest',
-            name='lookalikes',
+            model_name="accessrequest",
+            name="lookalikes",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='agency',
-            name='require_officer_totp',
-            field=models.BooleanField(default=False, help_text='Officers also confirm each sign-in with an authenticator app (TOTP).'),
+            model_name="agency",
+            name="require_officer_totp",
+            field=models.BooleanField(
+                default=False,
+                help_text="Officers also confirm each sign-in with an authenticator app (TOTP).",
+            ),
         ),
         migrations.CreateModel(
-            name='AgencyContact',
+            name="AgencyContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('SWITCHBOARD', 'Switchboard'), ('DUTY_OFFICE', 'Duty office (24 hours)'), ('LIAISON', 'Liaison unit')], max_length=12)),
-                ('label', models.CharField(blank=True, max_length=200)),
-                ('phone', models.CharField(help_text='E.164, e.g. +85228600000.', max_length=40)),
-                ('directory', models.CharField(help_text='The official directory the number was taken from.', max_length=300)),
-                ('directory_url', models.URLField(blank=True)),
-                ('verified_at', models.DateTimeField()),
-                ('retired_at', models.DateTimeField(blank=True, null=True)),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='contacts', to='agencies.agency')),
-                ('verified_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("SWITCHBOARD", "Switchboard"),
+                            ("DUTY_OFFICE", "Duty office (24 hours)"),
+                            ("LIAISON", "Liaison unit"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("label", models.CharField(blank=True, max_length=200)),
+                ("phone", models.CharField(help_text="E.164, e.g. +85228600000.", max_length=40)),
+                (
+                    "directory",
+                    models.CharField(
+                        help_text="The official directory the number was taken from.",
+                        max_length=300,
+                    ),
+                ),
+                ("directory_url", models.URLField(blank=True)),
+                ("verified_at", models.DateTimeField()),
+                ("retired_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="contacts",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['agency_id', 'kind', 'id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['SWITCHBOARD', 'DUTY_OFFICE', 'LIAISON'])), name='agency_contact_kind_valid'), models.CheckConstraint(condition=models.Q(('directory', ''), _negated=True), name='agency_contact_has_directory'), models.UniqueConstraint(condition=models.Q(('retired_at__isnull', True)), fields=('agency', 'phone'), name='agency_contact_phone_unique')],
+                "ordering": ["agency_id", "kind", "id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["SWITCHBOARD", "DUTY_OFFICE", "LIAISON"])),
+                        name="agency_contact_kind_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("directory", ""), _negated=True),
+                        name="agency_contact_has_directory",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("retired_at__isnull", True)),
+                        fields=("agency", "phone"),
+                        name="agency_contact_phone_unique",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FraudFlag',
+            name="FraudFlag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('CALLBACK_NOT_CONFIRMED', 'The agency did not confirm the request'), ('FOLLOW_UP_MISSED', 'No legal process followed an emergency disclosure'), ('LOOKALIKE', 'Look-alike of a verified agency'), ('OTHER', 'Other')], max_length=24)),
-                ('request_reference', models.CharField(blank=True, max_length=32)),
-                ('note', models.TextField(blank=True)),
-                ('raised_at', models.DateTimeField()),
-                ('agency', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='fraud_flags', to='agencies.agency')),
-                ('officer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='fraud_flags', to='agencies.officer')),
-                ('raised_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("CALLBACK_NOT_CONFIRMED", "The agency did not confirm the request"),
+                            (
+                                "FOLLOW_UP_MISSED",
+                                "No legal process followed an emergency disclosure",
+                            ),
+                            ("LOOKALIKE", "Look-alike of a verified agency"),
+                            ("OTHER", "Other"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("request_reference", models.CharField(blank=True, max_length=32)),
+                ("note", models.TextField(blank=True)),
+                ("raised_at", models.DateTimeField()),
+                (
+                    "agency",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="fraud_flags",
+                        to="agencies.agency",
+                    ),
+                ),
+                (
+                    "officer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="fraud_flags",
+                        to="agencies.officer",
+                    ),
+                ),
+                (
+                    "raised_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-raised_at', '-id'],
-                'indexes': [models.Index(fields=['agency', 'raised_at'], name='agencies_fr_agency__eba809_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['CALLBACK_NOT_CONFIRMED', 'FOLLOW_UP_MISSED', 'LOOKALIKE', 'OTHER'])), name='fraud_flag_kind_valid')],
+                "ordering": ["-raised_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["agency", "raised_at"], name="agencies_fr_agency__eba809_idx"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "kind__in",
+                                [
+                                    "CALLBACK_NOT_CONFIRMED",
+                                    "FOLLOW_UP_MISSED",
+                                    "LOOKALIKE",
+                                    "OTHER",
+                                ],
+                            )
+                        ),
+                        name="fraud_flag_kind_valid",
+                    )
+                ],
             },
         ),
     ]

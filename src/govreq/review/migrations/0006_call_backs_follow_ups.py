@@ -6,46 +6,119 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0003_contacts_fraud_flags_lookalikes_officer_totp'),
-        ('intake', '0004_legalrequest_respond_by'),
-        ('review', '0005_deadline_alerts_at_upgrade'),
+        ("agencies", "0003_contacts_fraud_flags_lookalikes_officer_totp"),
+        ("intake", "0004_legalrequest_respond_by"),
+        ("review", "0005_deadline_alerts_at_upgrade"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CallBack',
+            name="CallBack",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('phone', models.CharField(help_text='The number dialled, as verified then.', max_length=40)),
-                ('called_at', models.DateTimeField()),
-                ('person_reached', models.CharField(blank=True, max_length=200)),
-                ('outcome', models.CharField(choices=[('CONFIRMED', 'Confirmed: the agency sent this request'), ('NOT_CONFIRMED', 'Not confirmed: the agency knows nothing of it'), ('NO_ANSWER', 'No answer')], max_length=14)),
-                ('notes', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField()),
-                ('called_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('contact', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='call_backs', to='agencies.agencycontact')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='call_backs', to='intake.legalrequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "phone",
+                    models.CharField(
+                        help_text="The number dialled, as verified then.", max_length=40
+                    ),
+                ),
+                ("called_at", models.DateTimeField()),
+                ("person_reached", models.CharField(blank=True, max_length=200)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("CONFIRMED", "Confirmed: the agency sent this request"),
+                            ("NOT_CONFIRMED", "Not confirmed: the agency knows nothing of it"),
+                            ("NO_ANSWER", "No answer"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField()),
+                (
+                    "called_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="call_backs",
+                        to="agencies.agencycontact",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="call_backs",
+                        to="intake.legalrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-called_at', '-id'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('outcome__in', ['CONFIRMED', 'NOT_CONFIRMED', 'NO_ANSWER'])), name='call_back_outcome_valid')],
+                "ordering": ["-called_at", "-id"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("outcome__in", ["CONFIRMED", "NOT_CONFIRMED", "NO_ANSWER"])
+                        ),
+                        name="call_back_outcome_valid",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='FollowUpObligation',
+            name="FollowUpObligation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('due_at', models.DateTimeField()),
-                ('fulfilled_at', models.DateTimeField(blank=True, null=True)),
-                ('missed_at', models.DateTimeField(blank=True, null=True)),
-                ('emergency', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='follow_up_obligation', to='intake.legalrequest')),
-                ('fulfilled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='fulfils_obligations', to='intake.legalrequest')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("due_at", models.DateTimeField()),
+                ("fulfilled_at", models.DateTimeField(blank=True, null=True)),
+                ("missed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "emergency",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="follow_up_obligation",
+                        to="intake.legalrequest",
+                    ),
+                ),
+                (
+                    "fulfilled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="fulfils_obligations",
+                        to="intake.legalrequest",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['fulfilled_at', 'missed_at', 'due_at'], name='review_foll_fulfill_c0df4b_idx')],
+                "indexes": [
+                    models.Index(
+                        fields=["fulfilled_at", "missed_at", "due_at"],
+                        name="review_foll_fulfill_c0df4b_idx",
+                    )
+                ],
             },
         ),
     ]
