@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import re
-
-_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+from govreq.core.domains import canonical_domain
 
 
 def normalise_domain(raw: str) -> str | None:
-    """The lower-case, IDNA-encoded domain, or None if it is not a plausible domain name."""
-    candidate = raw.strip().rstrip(".").lower()
-    if candidate.startswith("@"):
-        candidate = candidate[1:]
-    try:
-        candidate = candidate.encode("idna").decode("ascii")
-    except UnicodeError:
-        return None
-    labels = candidate.split(".")
-    if len(labels) < 2 or len(candidate) > 253:
-        return None
-    if not all(_DOMAIN_LABEL.match(label) for label in labels):
-        return None
-    if labels[-1].isdigit():
-        return None
-    return candidate
+    """The canonical (lower-case ASCII, punycode) domain, or None if it is not a plausible
+    domain name (``core.domains``)."""
+    return canonical_domain(raw)
 
 
 def email_domain_allowed(email: str, domains: list[str], *, allow_subdomains: bool) -> bool:
-    """Whether ``email`` is at one of ``domains`` (or a subdomain of one, if allowed)."""
+    """Whether ``email`` is at one of ``domains`` (or a subdomain of one, if allowed); the
+    address's domain is compared in its canonical form, so Unicode and punycode are one."""
     _, _, host = email.rpartition("@")
-    host = host.lower()
+    host = canonical_domain(host) or host.lower()
     for domain in domains:
         if host == domain:
             return True

@@ -10,6 +10,7 @@ import phonenumbers
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
+from govreq.core.domains import canonical_domain
 from govreq.intake.models import TargetType
 
 MAX_VALUE_LENGTH = 500
@@ -24,9 +25,11 @@ class TargetInvalid(ValueError):
 def normalise_target(target_type: str, raw: str, *, region: str | None = None) -> str:
     """The canonical form of ``raw`` for its type, or raise TargetInvalid.
 
-    Emails are lower-cased, phones become E.164 (national numbers read in ``region``, the
-    requesting jurisdiction), IP addresses take their canonical (compressed) form, usernames lose
-    a leading "@" and case, URLs keep their path but lose fragments and host case.
+    Emails are lower-cased with an internationalised domain in its punycode form (so
+    ``user@bücher.example`` and ``user@xn--bcher-kva.example`` are one account), phones become
+    E.164 (national numbers read in ``region``, the requesting jurisdiction), IP addresses take
+    their canonical (compressed) form, usernames lose a leading "@" and case, URLs keep their
+    path but lose fragments and host case.
     """
     value = raw.strip()
     if not value:
@@ -54,11 +57,15 @@ def normalise_target(target_type: str, raw: str, *, region: str | None = None) -
 
 def _email(value: str) -> str:
     lowered = value.lower()
+    local, _, host = lowered.rpartition("@")
+    # A domain that has no canonical form (an address literal, a single label) stays as typed.
+    domain = canonical_domain(host) if local else None
+    address = f"{local}@{domain}" if domain else lowered
     try:
-        validate_email(lowered)
+        validate_email(address)
     except DjangoValidationError:
         raise TargetInvalid(f"{value!r} is not an e-mail address") from None
-    return lowered
+    return address
 
 
 def _phone(value: str, region: str | None) -> str:
