@@ -76,6 +76,9 @@ class AgencyDomain(models.Model):
 
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="domains")
     domain = models.CharField(max_length=253, unique=True)
+    # Set when the domain looks like another verified agency's (agencies.lookalike) and staff
+    # added it anyway: why they know it is genuine. Officers at it need no further override.
+    lookalike_override_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["domain"]

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
+from govreq.agencies.lookalike import Lookalike
 from govreq.agencies.models import (
     AccessRequest,
     AccessRequestStatus,
@@ -25,14 +26,39 @@ from govreq.agencies.models import (
     OfficerStatus,
 )
 from govreq.agencies.rules import email_domain_allowed, normalise_domain
+from govreq.agencies.selectors import (
+    access_request_lookalikes,
+    domain_lookalikes,
+    verified_domains,
+)
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
+from govreq.core.domains import canonical_email
 from govreq.core.errors import Conflict, FieldError, ValidationFailed
 from govreq.jurisdictions.models import Jurisdiction
 
 
 def _require_agency_admin(actor: Actor) -> None:
     require_role(actor, StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+
+
+LOOKALIKE_OVERRIDE_REQUIRED = "lookalike_override_required"
+
+
+def _imitated(records: list[dict[str, object]]) -> str:
+    return "; ".join(
+        f"{record['domain']} of {record['name']} (agency {record['agency']}): {record['why']}"
+        for record in records
+    )
+
+
+def _lookalike_refused(field: str, shown: str, findings: list[Lookalike]) -> FieldError:
+    return FieldError(
+        field=field,
+        message=f"{shown} looks like a verified agency's domain: "
+        f"{_imitated([finding.as_record() for finding in findings])}. "
+        "If it is genuine, give the reason as an override",
+    )
 
 
 @transaction.atomic
@@ -44,9 +70,14 @@ def agency_add(
     kind: str,
     domains: list[str],
     allow_subdomains: bool = False,
+    lookalike_override: str = "",
     now: datetime,
 ) -> Agency:
-    """Register an agency (PENDING until staff verify it)."""
+    """Register an agency (PENDING until staff verify it).
+
+    A domain that looks like a verified agency's (``agencies.lookalike``) is refused
+    (``lookalike_override_required``) unless ``lookalike_override`` says why it is genuine;
+    the reason is kept on the domain and audited."""
     _require_agency_admin(actor)
     errors: list[FieldError] = []
     name = name.strip()
@@ -83,6 +114,7 @@ def agency_add(
         errors.append(FieldError(field="name", message="an agency of that name exists there"))
     if errors:
         raise ValidationFailed(errors)
+    lookalikes = _domains_lookalikes(normalised, lookalike_override)
     assert jurisdiction is not None
     agency = Agency.objects.create(
         name=name,
@@ -91,22 +123,96 @@ def agency_add(
         allow_subdomains=allow_subdomains,
         created_at=now,
     )
-    AgencyDomain.objects.bulk_create(AgencyDomain(agency=agency, domain=d) for d in normalised)
+    AgencyDomain.objects.bulk_create(
+        AgencyDomain(
+            agency=agency,
+            domain=d,
+            lookalike_override_reason=lookalike_override.strip() if d in lookalikes else "",
+        )
+        for d in normalised
+    )
+    data: dict[str, object] = {
+        "name": name,
+        "jurisdiction": code,
+        "kind": kind,
+        "domains": normalised,
+        "allow_subdomains": allow_subdomains,
+    }
+    if lookalikes:
+        data["lookalikes"] = lookalikes
+        data["lookalike_override"] = lookalike_override.strip()
     audit_record(
         actor=actor,
         action="agency.added",
         object_type="agency",
         object_id=agency.pk,
-        data={
-            "name": name,
-            "jurisdiction": code,
-            "kind": kind,
-            "domains": normalised,
-            "allow_subdomains": allow_subdomains,
-        },
+        data=data,
         now=now,
     )
     return agency
+
+
+def _domains_lookalikes(
+    domains: list[str], override: str, *, field: str = "domains"
+) -> dict[str, list[dict[str, object]]]:
+    """The look-alike findings of each domain; refused unless an override reason is given."""
+    findings = {domain: domain_lookalikes(domain) for domain in domains}
+    findings = {domain: found for domain, found in findings.items() if found}
+    if findings and not override.strip():
+        raise ValidationFailed(
+            [
+                _lookalike_refused(
+                    f"{field}[{domains.index(domain)}]" if field == "domains" else field,
+                    domain,
+                    found,
+                )
+                for domain, found in findings.items()
+            ],
+            code=LOOKALIKE_OVERRIDE_REQUIRED,
+        )
+    return {
+        domain: [finding.as_record() for finding in found] for domain, found in findings.items()
+    }
+
+
+@transaction.atomic
+def agency_domain_add(
+    *, actor: Actor, agency: Agency, domain: str, lookalike_override: str = "", now: datetime
+) -> AgencyDomain:
+    """Add an official e-mail domain to an agency. One that looks like another verified
+    agency's is refused unless ``lookalike_override`` says why it is genuine (as in
+    ``agency_add``); one like the agency's own domains is not a look-alike."""
+    _require_agency_admin(actor)
+    agency = Agency.objects.select_for_update().get(pk=agency.pk)
+    normalised = normalise_domain(domain)
+    if normalised is None:
+        raise ValidationFailed.single("domain", f"{domain!r} is not a domain")
+    if AgencyDomain.objects.filter(domain=normalised).exists():
+        raise ValidationFailed.single("domain", f"{normalised} belongs to an agency already")
+    others = [v for v in verified_domains() if v.agency_id != agency.pk]
+    findings = domain_lookalikes(normalised, verified=others)
+    if findings and not lookalike_override.strip():
+        raise ValidationFailed(
+            [_lookalike_refused("domain", normalised, findings)], code=LOOKALIKE_OVERRIDE_REQUIRED
+        )
+    added = AgencyDomain.objects.create(
+        agency=agency,
+        domain=normalised,
+        lookalike_override_reason=lookalike_override.strip() if findings else "",
+    )
+    data: dict[str, object] = {"domain": normalised}
+    if findings:
+        data["lookalikes"] = [finding.as_record() for finding in findings]
+        data["lookalike_override"] = lookalike_override.strip()
+    audit_record(
+        actor=actor,
+        action="agency.domain_added",
+        object_type="agency",
+        object_id=agency.pk,
+        data=data,
+        now=now,
+    )
+    return added
 
 
 @transaction.atomic
@@ -167,12 +273,18 @@ def officer_add(
     email: str,
     name: str,
     badge_number: str = "",
+    lookalike_override: str = "",
     now: datetime,
 ) -> Officer:
-    """Add an officer whose address is at one of the agency's official domains."""
+    """Add an officer whose address is at one of the agency's official domains.
+
+    An address whose domain looks like another verified agency's is refused
+    (``lookalike_override_required``) unless staff recorded why that domain is genuine when it
+    was added, or give ``lookalike_override`` now."""
     _require_agency_admin(actor)
     errors: list[FieldError] = []
-    email = email.strip().lower()
+    email = canonical_email(email) or email.strip().lower()
+    lookalikes: list[dict[str, object]] = []
     try:
         validate_email(email)
     except DjangoValidationError:
@@ -188,6 +300,15 @@ def officer_add(
             )
         elif Officer.objects.filter(email=email).exists():
             errors.append(FieldError(field="email", message="an officer with it exists"))
+        else:
+            host = email.rpartition("@")[2]
+            findings = domain_lookalikes(host)
+            if findings and not (lookalike_override.strip() or _override_on_record(agency, host)):
+                raise ValidationFailed(
+                    [_lookalike_refused("email", email, findings)],
+                    code=LOOKALIKE_OVERRIDE_REQUIRED,
+                )
+            lookalikes = [finding.as_record() for finding in findings]
     if not name.strip():
         errors.append(FieldError(field="name", message="must not be empty"))
     if agency.status == AgencyStatus.SUSPENDED:
@@ -206,10 +327,29 @@ def officer_add(
         action="officer.added",
         object_type="officer",
         object_id=officer.pk,
-        data={"agency": agency.pk, "email": email, "badge_number": officer.badge_number},
+        data={
+            "agency": agency.pk,
+            "email": email,
+            "badge_number": officer.badge_number,
+            **(
+                {"lookalikes": lookalikes, "lookalike_override": lookalike_override.strip()}
+                if lookalikes
+                else {}
+            ),
+        },
         now=now,
     )
     return officer
+
+
+def _override_on_record(agency: Agency, host: str) -> bool:
+    """Whether staff recorded why the agency's domain covering ``host`` is genuine."""
+    for official in agency.domains.exclude(lookalike_override_reason=""):
+        if host == official.domain or (
+            agency.allow_subdomains and host.endswith("." + official.domain)
+        ):
+            return True
+    return False
 
 
 @transaction.atomic
@@ -244,9 +384,12 @@ def access_request_submit(
     note: str = "",
     now: datetime,
 ) -> AccessRequest:
-    """Record an officer's request for access. Nothing is granted until staff verify."""
+    """Record an officer's request for access. Nothing is granted until staff verify.
+
+    The address's domain is compared with every verified agency's: what it imitates is kept
+    on the request for staff to see (the requester is not told)."""
     errors: list[FieldError] = []
-    email = email.strip().lower()
+    email = canonical_email(email) or email.strip().lower()
     try:
         validate_email(email)
     except DjangoValidationError:
@@ -262,6 +405,7 @@ def access_request_submit(
         errors.append(FieldError(field="agency_kind", message="choose a kind of agency"))
     if errors or jurisdiction is None:
         raise ValidationFailed(errors)
+    lookalikes = [finding.as_record() for finding in domain_lookalikes(email.rpartition("@")[2])]
     access = AccessRequest.objects.create(
         name=name.strip(),
         email=email,
@@ -271,13 +415,19 @@ def access_request_submit(
         agency_kind=agency_kind,
         note=note.strip(),
         created_at=now,
+        lookalikes=lookalikes,
     )
     audit_record(
         actor=Actor.system("portal"),
         action="access.requested",
         object_type="access_request",
         object_id=access.pk,
-        data={"email": email, "agency_name": access.agency_name, "jurisdiction": jurisdiction_code},
+        data={
+            "email": email,
+            "agency_name": access.agency_name,
+            "jurisdiction": jurisdiction_code,
+            "lookalikes": [record["agency"] for record in lookalikes],
+        },
         now=now,
     )
     return access
@@ -285,12 +435,21 @@ def access_request_submit(
 
 @transaction.atomic
 def access_request_approve(
-    *, actor: Actor, access: AccessRequest, agency: Agency, method: str, now: datetime
+    *,
+    actor: Actor,
+    access: AccessRequest,
+    agency: Agency,
+    method: str,
+    lookalike_override: str = "",
+    now: datetime,
 ) -> Officer:
     """Grant access: the agency must be verified (here, or already), then the officer is added.
 
     ``method`` records how the agency and the officer were verified (for example, a call-back to
-    a number from an independent directory); it is required.
+    a number from an independent directory); it is required. When the requester's domain looks
+    like a verified agency's (found on arrival or now), access is refused
+    (``lookalike_override_required``, naming the agency imitated) unless ``lookalike_override``
+    says why it is genuine; the reason is kept on the request and audited.
     """
     _require_agency_admin(actor)
     access = AccessRequest.objects.select_for_update().get(pk=access.pk)
@@ -298,6 +457,18 @@ def access_request_approve(
         raise Conflict("this access request was already decided", code="already_decided")
     if not method.strip():
         raise ValidationFailed.single("method", "say how the agency and officer were verified")
+    lookalikes = access_request_lookalikes(access)
+    if lookalikes and not lookalike_override.strip():
+        raise ValidationFailed(
+            [
+                FieldError(
+                    field="lookalike_override",
+                    message=f"{access.email} looks like a verified agency's domain: "
+                    f"{_imitated(lookalikes)}. If it is genuine, give the reason as an override",
+                )
+            ],
+            code=LOOKALIKE_OVERRIDE_REQUIRED,
+        )
     if agency.status == AgencyStatus.PENDING:
         agency = agency_verify(actor=actor, agency=agency, method=method, now=now)
     elif agency.status == AgencyStatus.SUSPENDED:
@@ -308,6 +479,7 @@ def access_request_approve(
         email=access.email,
         name=access.name,
         badge_number=access.badge_number,
+        lookalike_override=lookalike_override if lookalikes else "",
         now=now,
     )
     access.status = AccessRequestStatus.APPROVED
@@ -315,13 +487,29 @@ def access_request_approve(
     access.decided_by = actor.user
     access.decision_note = method.strip()
     access.officer = officer
-    access.save(update_fields=["status", "decided_at", "decided_by", "decision_note", "officer"])
+    access.lookalikes = lookalikes
+    access.lookalike_override_reason = lookalike_override.strip() if lookalikes else ""
+    access.save(
+        update_fields=[
+            "status",
+            "decided_at",
+            "decided_by",
+            "decision_note",
+            "officer",
+            "lookalikes",
+            "lookalike_override_reason",
+        ]
+    )
+    data: dict[str, object] = {"agency": agency.pk, "officer": officer.pk, "method": method.strip()}
+    if lookalikes:
+        data["lookalikes"] = lookalikes
+        data["lookalike_override"] = access.lookalike_override_reason
     audit_record(
         actor=actor,
         action="access.approved",
         object_type="access_request",
         object_id=access.pk,
-        data={"agency": agency.pk, "officer": officer.pk, "method": method.strip()},
+        data=data,
         now=now,
     )
     return officer
@@ -347,7 +535,10 @@ def access_request_refuse(
         action="access.refused",
         object_type="access_request",
         object_id=access.pk,
-        data={"reason": reason.strip()},
+        data={
+            "reason": reason.strip(),
+            "lookalikes": [record.get("agency") for record in access.lookalikes],
+        },
         now=now,
     )
     return access

@@ -466,6 +466,8 @@ def _setup() -> tuple[dict[str, tuple[int, int]], dict[str, User]]:
                 jurisdiction_code=code,
                 kind="POLICE",
                 domains=[domain],
+                # synthetic-hk.example and synthetic-hu.example are one letter apart.
+                lookalike_override="synthetic data set: one made-up agency per jurisdiction",
                 now=SETUP_AT,
             )
             agency = agency_verify(

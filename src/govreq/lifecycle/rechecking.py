@@ -15,6 +15,7 @@ from django.db import transaction
 from govreq.agencies import services as agencies
 from govreq.agencies.models import AccessRequest, Agency, AgencyStatus, Officer
 from govreq.core.actors import Actor
+from govreq.core.errors import ValidationFailed
 from govreq.intake.models import FINAL_STATUSES, LegalRequest
 from govreq.policy.models import PolicyVersion
 from govreq.policy.services import policy_version_add
@@ -54,13 +55,24 @@ def agency_suspend(*, actor: Actor, agency: Agency, reason: str, now: datetime) 
 
 @transaction.atomic
 def access_request_approve(
-    *, actor: Actor, access: AccessRequest, agency: Agency, method: str, now: datetime
+    *,
+    actor: Actor,
+    access: AccessRequest,
+    agency: Agency,
+    method: str,
+    lookalike_override: str = "",
+    now: datetime,
 ) -> Officer:
     """Grant access (verifying a pending agency on the way); a newly verified agency's open
-    requests are checked again."""
+    requests are checked again. A look-alike domain needs ``lookalike_override``."""
     was_pending = agency.status == AgencyStatus.PENDING
     officer = agencies.access_request_approve(
-        actor=actor, access=access, agency=agency, method=method, now=now
+        actor=actor,
+        access=access,
+        agency=agency,
+        method=method,
+        lookalike_override=lookalike_override,
+        now=now,
     )
     if was_pending:
         _recheck_open_requests(actor, officer.agency, now)
@@ -76,20 +88,38 @@ def access_request_grant(
     new_agency_kind: str,
     new_agency_domain: str,
     method: str,
+    lookalike_override: str = "",
     now: datetime,
 ) -> Officer:
     """Grant access for an existing agency, or register the requester's agency first (from the
-    access request's name and jurisdiction, with the domain and kind staff confirmed)."""
+    access request's name and jurisdiction, with the domain and kind staff confirmed).
+
+    A new agency's domain is the one staff found in the directory they verified it with, typed
+    by them: never taken from the request by default. One override reason covers a look-alike
+    domain of the new agency and the requester's address."""
     if agency is None:
+        if not new_agency_domain.strip():
+            raise ValidationFailed.single(
+                "new_agency_domain",
+                "give the new agency's official domain, as listed where you verified it",
+            )
         agency = agencies.agency_add(
             actor=actor,
             name=access.agency_name,
             jurisdiction_code=access.jurisdiction_id,
             kind=new_agency_kind or access.agency_kind,
-            domains=[new_agency_domain or access.email.rpartition("@")[2]],
+            domains=[new_agency_domain],
+            lookalike_override=lookalike_override,
             now=now,
         )
-    return access_request_approve(actor=actor, access=access, agency=agency, method=method, now=now)
+    return access_request_approve(
+        actor=actor,
+        access=access,
+        agency=agency,
+        method=method,
+        lookalike_override=lookalike_override,
+        now=now,
+    )
 
 
 @transaction.atomic

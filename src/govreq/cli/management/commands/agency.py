@@ -19,6 +19,7 @@ class Command(GovreqCommand):
         "list": "List agencies.",
         "verify": "Record that the agency was verified as genuine, and how.",
         "suspend": "Suspend an agency: its officers' tokens stop working.",
+        "domain-add": "Add an official e-mail domain to an agency.",
         "officer-totp": "Require (--require) or stop requiring (--waive) the agency's officers "
         "to confirm each portal sign-in with an authenticator app.",
     }
@@ -59,6 +60,17 @@ class Command(GovreqCommand):
             choice = parser.add_mutually_exclusive_group(required=True)
             choice.add_argument("--require", action="store_true")
             choice.add_argument("--waive", action="store_true")
+        if name == "domain-add":
+            parser.add_argument("agency_id", type=int, metavar="ID")
+            parser.add_argument("--domain", required=True)
+        if name in ("add", "domain-add"):
+            parser.add_argument(
+                "--override-lookalike",
+                default="",
+                metavar="REASON",
+                help="Add a domain that looks like another verified agency's anyway, saying why "
+                "it is genuine (recorded and audited).",
+            )
         if name != "list":
             parser.add_argument("--as", dest="as_email", help="Act as this staff user.")
 
@@ -70,12 +82,23 @@ class Command(GovreqCommand):
             kind=options["kind"],
             domains=options["domains"],
             allow_subdomains=options["allow_subdomains"],
+            lookalike_override=options["override_lookalike"],
             now=timezone.now(),
         )
         if options["as_json"]:
             self.print_json(_agency_json(selectors.agency_get(agency.pk), options["domains"]))
         else:
             self.stdout.write(f"Added agency {agency.pk}: {agency} ({agency.status})")
+
+    def handle_domain_add(self, **options: Any) -> None:
+        added = services.agency_domain_add(
+            actor=actor_for(options["as_email"], "cli"),
+            agency=selectors.agency_get(options["agency_id"]),
+            domain=options["domain"],
+            lookalike_override=options["override_lookalike"],
+            now=timezone.now(),
+        )
+        self.stdout.write(f"Added domain {added.domain} to agency {added.agency_id}")
 
     def handle_list(self, **options: Any) -> None:
         agencies = selectors.agency_list()
