@@ -29,6 +29,7 @@ from django_tasks_db.models import DBTaskResult
 
 from govreq.accounts.models import StaffRole, User
 from govreq.accounts.services import staff_time_zone_set
+from govreq.agencies import selectors as agency_selectors
 from govreq.agencies import services as agency_services
 from govreq.agencies.models import AccessRequest, AccessRequestStatus, Agency
 from govreq.agencies.second_factor import agency_officer_totp_set
@@ -1181,6 +1182,12 @@ def access_requests(request: HttpRequest) -> HttpResponse:
         jurisdiction_id__in={a.jurisdiction_id for a in pending}
     ).order_by("name"):
         agencies_by_jurisdiction.setdefault(agency.jurisdiction_id, []).append(agency)
+    # What each address imitates, compared with the agencies verified now (not only on arrival).
+    verified = agency_selectors.verified_domains()
+    lookalikes = {
+        access.pk: agency_selectors.access_request_lookalikes(access, verified=verified)
+        for access in pending
+    }
     forms = {}
     for access in pending:
         form = AccessDecisionForm(prefix=f"a{access.pk}")
@@ -1188,7 +1195,8 @@ def access_requests(request: HttpRequest) -> HttpResponse:
             (a.pk, f"{a.name} ({a.status})")
             for a in agencies_by_jurisdiction.get(access.jurisdiction_id, [])
         ]
-        form.initial["new_agency_domain"] = access.email.rpartition("@")[2]
+        # The official domain is not pre-filled from the requester's address: staff type the
+        # one listed where they verified the agency (a look-alike would otherwise be one click).
         form.initial["new_agency_kind"] = access.agency_kind
         forms[access.pk] = form
     if request.method == "POST":
@@ -1219,17 +1227,25 @@ def access_requests(request: HttpRequest) -> HttpResponse:
                 new_agency_kind=data["new_agency_kind"],
                 new_agency_domain=data["new_agency_domain"],
                 method=data["method"],
+                lookalike_override=request.POST.get(f"a{access.pk}-lookalike_override", ""),
                 now=_now(),
             )
             messages.success(request, _("Access granted; the officer can now sign in."))
             return redirect("console:access-requests")
+        except ValidationFailed as refused:
+            if refused.code == agency_services.LOOKALIKE_OVERRIDE_REQUIRED:
+                # The sentences naming the imitated agency, without the field paths.
+                messages.error(request, " ".join(f"{e.message}." for e in refused.errors))
+            else:
+                messages.error(request, refused.message)
+            forms[access.pk] = form
         except DomainError as refused:
             messages.error(request, refused.message)
             forms[access.pk] = form
     return render(
         request,
         "console/access_requests.html",
-        {"pending": [(a, forms[a.pk]) for a in pending]},
+        {"pending": [(a, forms[a.pk], lookalikes[a.pk]) for a in pending]},
     )
 
 
