@@ -347,3 +347,12 @@ def test_a_target_email_and_its_punycode_form_count_as_one_account(chan):
     duplicate = second.check_runs.first().results.get(code="DUPLICATE")
     assert duplicate.outcome == "WARN"
     assert first.reference in duplicate.message
+
+
+def test_cli_officer_add_needs_an_override_at_a_lookalike_domain(hkpf):
+    legacy = make_agency("Legacy", "HK", "example.net", verified=False)
+    AgencyDomain.objects.create(agency=legacy, domain="p0lice.gov.hk")  # added before the check
+    add = ["officer", "add", "--agency", str(legacy.pk), "--email", "a@p0lice.gov.hk"]
+    with pytest.raises(CommandError, match="Hong Kong Police Force"):
+        run(*add, "--name", "A")
+    assert "Added officer" in run(*add, "--name", "A", "--override-lookalike", "checked")

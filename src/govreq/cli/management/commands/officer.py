@@ -32,6 +32,13 @@ class Command(GovreqCommand):
             parser.add_argument("--email", required=True)
             parser.add_argument("--name", required=True)
             parser.add_argument("--badge", default="", help="Badge or staff number.")
+            parser.add_argument(
+                "--override-lookalike",
+                default="",
+                metavar="REASON",
+                help="Add an officer at a domain that looks like another verified agency's "
+                "anyway, saying why it is genuine (recorded and audited).",
+            )
         elif name == "list":
             parser.add_argument("--agency", type=int, metavar="ID")
         else:
@@ -58,6 +65,7 @@ class Command(GovreqCommand):
             email=options["email"],
             name=options["name"],
             badge_number=options["badge"],
+            lookalike_override=options["override_lookalike"],
             now=timezone.now(),
         )
         self.stdout.write(f"Added officer {officer.pk}: {officer}")
