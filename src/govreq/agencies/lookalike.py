@@ -88,10 +88,10 @@ _LOOKS_LIKE: dict[str, str] = {
     "\u0280": "r",  # latin letter small capital r
     "\u028f": "y",  # latin letter small capital y
 }
-# Letter pairs that read as one letter, replaced before the digit and letter swaps below.
-_PAIRS = (("rn", "m"), ("vv", "w"))
-# Digits and letters read for each other: 0/o, 1/l/i.
-_SWAPS = str.maketrans({"0": "o", "1": "l", "i": "l"})
+# Digits and letters read for each other (0/o, 1/l/i), and letters that read as a pair (m/rn,
+# w/vv). A letter becomes its pair rather than a pair its letter: character by character, the
+# skeleton of a string is then the skeletons of its parts joined ("vvv" and "vw" are alike).
+_SWAPS = str.maketrans({"0": "o", "1": "l", "i": "l", "m": "rn", "w": "vv"})
 
 # Second-level labels under which a country hands out names (police.gov.hk, met.police.uk,
 # bka.bund.de): without the Public Suffix List (no network, no dependency) this is enough to
@@ -177,14 +177,11 @@ class Lookalike:
 
 
 def skeleton(text: str) -> str:
-    """What ``text`` looks like: accents dropped, look-alike characters and pairs replaced by
-    the Latin letters they pass for, 0/o and 1/l/i made one."""
+    """What ``text`` looks like: accents dropped, look-alike characters replaced by the Latin
+    letters they pass for, 0/o and 1/l/i made one, m and w written as rn and vv."""
     decomposed = unicodedata.normalize("NFD", text.lower())
     letters = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    mapped = "".join(_LOOKS_LIKE.get(ch, ch) for ch in letters)
-    for pair, letter in _PAIRS:
-        mapped = mapped.replace(pair, letter)
-    return mapped.translate(_SWAPS)
+    return "".join(_LOOKS_LIKE.get(ch, ch) for ch in letters).translate(_SWAPS)
 
 
 def damerau_levenshtein(first: str, second: str) -> int:
