@@ -4,9 +4,11 @@ address (agencies, officers, targets)."""
 
 from __future__ import annotations
 
+from importlib import import_module
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
@@ -356,3 +358,17 @@ def test_cli_officer_add_needs_an_override_at_a_lookalike_domain(hkpf):
     with pytest.raises(CommandError, match="Hong Kong Police Force"):
         run(*add, "--name", "A")
     assert "Added officer" in run(*add, "--name", "A", "--override-lookalike", "checked")
+
+
+def test_the_migration_gives_existing_addresses_their_punycode_form(hkpf):
+    migration = import_module("govreq.agencies.migrations.0004_agency_domain_lookalike_override")
+    old = Officer.objects.create(
+        agency=hkpf, email="anna@b\u00fccher.example", name="Anna", created_at=timezone.now()
+    )
+    access = ask("Lee@B\u00fccher.example")
+    AccessRequest.objects.filter(pk=access.pk).update(email="lee@b\u00fccher.example")
+    migration.canonical_addresses(apps, None)
+    old.refresh_from_db()
+    access.refresh_from_db()
+    assert old.email == "anna@xn--bcher-kva.example"
+    assert access.email == "lee@xn--bcher-kva.example"
