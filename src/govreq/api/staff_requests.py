@@ -12,11 +12,13 @@ from typing import Any, Literal
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from govreq.accounts.models import User
 from govreq.accounts.permissions import actor_roles
+from govreq.agencies.confidence import Confidence
+from govreq.agencies.models import AgencyContact
 from govreq.api.auth import caller_staff
 from govreq.api.pagination import PageParams, paginate, reject_unknown_query_parameters
 from govreq.api.productions import StaffProductionOut
@@ -34,11 +36,19 @@ from govreq.core.errors import ValidationFailed
 from govreq.core.moments import Moment
 from govreq.disclosure.selectors import productions_of
 from govreq.intake import selectors as intake_selectors
-from govreq.intake.models import RequestKind, RequestStatus
-from govreq.lifecycle import reviewing
+from govreq.intake.models import LegalRequest, RequestKind, RequestStatus
+from govreq.lifecycle import reviewing, trusting
 from govreq.review import services
+from govreq.review.confidence import agency_confidence_now, officer_confidence_now
 from govreq.review.deadlines import clock_at
-from govreq.review.models import ApprovalKind, DecisionOutcome, RejectionReason
+from govreq.review.models import (
+    AgencyConfidence,
+    ApprovalKind,
+    CallBack,
+    DecisionOutcome,
+    FollowUpObligation,
+    RejectionReason,
+)
 from govreq.review.selectors import (
     Inbox,
     ReviewRecord,
@@ -68,6 +78,14 @@ class QueueItemOut(Schema):
     needs_human_rights_approval: bool
     assigned_to: str | None
     target_count: int
+    agency_confidence: int | None = Field(
+        default=None, description="The agency's confidence score (0-100) as last computed."
+    )
+
+    @staticmethod
+    def resolve_agency_confidence(obj: Any) -> int | None:
+        stored = getattr(obj.agency, "confidence", None) if _has_confidence(obj.agency) else None
+        return stored.score if stored is not None else None
 
     @staticmethod
     def resolve_overdue(obj: Any) -> bool:
@@ -80,6 +98,14 @@ class QueueItemOut(Schema):
     @staticmethod
     def resolve_assigned_to(obj: Any) -> str | None:
         return obj.assigned_to.email if obj.assigned_to else None
+
+
+def _has_confidence(agency: Any) -> bool:
+    try:
+        agency.confidence  # noqa: B018 - the reverse one-to-one raises when absent
+    except AgencyConfidence.DoesNotExist:
+        return False
+    return True
 
 
 class QueuePage(Schema):
@@ -103,6 +129,11 @@ class QueueFilters(PageParams):
         description="Only requests whose response target (respond_by) is before this moment.",
     )
     assigned_to_me: bool = False
+    order: Literal["urgency", "confidence"] = Field(
+        default="urgency",
+        description="urgency: emergencies, then the nearest response target; confidence: the "
+        "least trusted agencies first.",
+    )
     inbox: Inbox | None = Field(
         default=None,
         description="approval: decisions you may still approve; human_rights: awaiting the "
@@ -177,6 +208,45 @@ class StaffTargetOut(Schema):
     value: str
 
 
+class ReasonOut(Schema):
+    points: int
+    text: str
+
+
+class ConfidenceOut(Schema):
+    score: int
+    level: str
+    reasons: list[ReasonOut]
+
+
+class ContactOut(Schema):
+    id: int
+    kind: str
+    phone: str
+    directory: str
+    directory_url: str
+    verified_by: str
+    verified_at: datetime
+
+
+class CallBackOut(Schema):
+    id: int
+    phone: str
+    directory: str
+    called_at: datetime
+    called_by: str
+    person_reached: str
+    outcome: str
+    notes: str
+
+
+class FollowUpOut(Schema):
+    due_at: datetime
+    fulfilled_by: str | None
+    fulfilled_at: datetime | None
+    missed_at: datetime | None
+
+
 class StaffRequestOut(Schema):
     """Everything the agency sees (RequestOut), plus the review record."""
 
@@ -216,6 +286,15 @@ class StaffRequestOut(Schema):
     holds: list[CoveringHoldOut]
     re_reviews: list[ReReviewOut]
     productions: list[StaffProductionOut]
+    agency_confidence: ConfidenceOut
+    officer_confidence: ConfidenceOut
+    agency_contacts: list[ContactOut] = Field(
+        description="The agency's verified numbers: the only ones a call-back may use."
+    )
+    call_backs: list[CallBackOut]
+    follow_up: FollowUpOut | None = Field(
+        description="For an approved emergency: the legal process the agency owes, and when."
+    )
 
 
 def staff_request_detail(record: ReviewRecord) -> dict[str, Any]:
@@ -308,7 +387,78 @@ def staff_request_detail(record: ReviewRecord) -> dict[str, Any]:
             for r in record.re_reviews
         ],
         "productions": list(productions_of(request).select_related("request", "released_by")),
+        **trust_detail(request),
     }
+
+
+def _confidence(confidence: Confidence) -> dict[str, Any]:
+    return {
+        "score": confidence.score,
+        "level": confidence.level,
+        "reasons": [{"points": r.points, "text": r.text} for r in confidence.reasons],
+    }
+
+
+def trust_detail(request: LegalRequest) -> dict[str, Any]:
+    """Is this really that agency? Its confidence, the officer's, its verified numbers, the
+    call-backs made and the follow-up owed."""
+    now = timezone.now()
+    obligation = FollowUpObligation.objects.filter(emergency=request).first()
+    return {
+        "agency_confidence": _confidence(agency_confidence_now(request.agency, now=now)),
+        "officer_confidence": _confidence(officer_confidence_now(request.officer, now=now)),
+        "agency_contacts": [
+            {
+                "id": c.pk,
+                "kind": c.kind,
+                "phone": c.phone,
+                "directory": c.directory,
+                "directory_url": c.directory_url,
+                "verified_by": c.verified_by.email,
+                "verified_at": c.verified_at,
+            }
+            for c in AgencyContact.objects.filter(agency=request.agency, retired_at__isnull=True)
+            .select_related("verified_by")
+            .order_by("kind", "pk")
+        ],
+        "call_backs": [
+            {
+                "id": c.pk,
+                "phone": c.phone,
+                "directory": c.contact.directory,
+                "called_at": c.called_at,
+                "called_by": c.called_by.email,
+                "person_reached": c.person_reached,
+                "outcome": c.outcome,
+                "notes": c.notes,
+            }
+            for c in CallBack.objects.filter(request=request)
+            .select_related("contact", "called_by")
+            .order_by("called_at", "pk")
+        ],
+        "follow_up": {
+            "due_at": obligation.due_at,
+            "fulfilled_by": obligation.fulfilled_by.reference if obligation.fulfilled_by else None,
+            "fulfilled_at": obligation.fulfilled_at,
+            "missed_at": obligation.missed_at,
+        }
+        if obligation is not None
+        else None,
+    }
+
+
+class CallBackIn(Schema):
+    contact_id: int = Field(ge=1, le=2**63 - 1, description="One of agency_contacts.")
+    called_at: Moment
+    outcome: Literal["CONFIRMED", "NOT_CONFIRMED", "NO_ANSWER"]
+    person_reached: str = Field(default="", max_length=200)
+    notes: str = Field(default="", max_length=5000)
+
+
+class FollowUpIn(Schema):
+    follow_up: str = Field(
+        min_length=1, max_length=64, description="The follow-up request's reference or id."
+    )
 
 
 def _record(request_id: str) -> ReviewRecord:
@@ -337,6 +487,7 @@ def queue(request: HttpRequest, filters: Query[QueueFilters]) -> dict[str, Any]:
             due_before=filters.due_before,
             assigned_to=actor.user if filters.assigned_to_me else None,
             inbox=_inbox(filters.inbox, actor),
+            order=filters.order,
         ),
         filters,
     )
@@ -491,5 +642,48 @@ def rerun_checks(request: HttpRequest, request_id: str) -> dict[str, Any]:
     actor = caller_staff(request)
     services.checks_run_manually(
         actor=actor, request=intake_selectors.request_get(public_id=request_id), now=timezone.now()
+    )
+    return staff_request_detail(_record(request_id))
+
+
+@router.post(
+    "/{request_id}/call-backs",
+    response={201: StaffRequestOut, **ERRORS},
+    summary="Record a call-back to the agency on a verified number",
+)
+def record_call_back(
+    request: HttpRequest, request_id: str, payload: CallBackIn
+) -> Status[dict[str, Any]]:
+    actor = caller_staff(request)
+    legal_request = intake_selectors.request_get(public_id=request_id)
+    reviewing.call_back(
+        actor=actor,
+        request=legal_request,
+        contact_id=payload.contact_id,
+        called_at=payload.called_at,
+        outcome=payload.outcome,
+        person_reached=payload.person_reached,
+        notes=payload.notes,
+        now=timezone.now(),
+    )
+    return Status(201, staff_request_detail(_record(request_id)))
+
+
+@router.post(
+    "/{request_id}/follow-up",
+    response={200: StaffRequestOut, **ERRORS},
+    summary="Link the legal process that followed an emergency disclosure",
+)
+def link_follow_up(request: HttpRequest, request_id: str, payload: FollowUpIn) -> dict[str, Any]:
+    actor = caller_staff(request)
+    emergency = intake_selectors.request_get(public_id=request_id)
+    named = payload.follow_up.strip()
+    follow_up = (
+        intake_selectors.request_get_by_reference(named)
+        if named.upper().startswith("GR-")
+        else intake_selectors.request_get(public_id=named)
+    )
+    trusting.follow_up_link(
+        actor=actor, emergency=emergency, follow_up=follow_up, now=timezone.now()
     )
     return staff_request_detail(_record(request_id))

@@ -25,7 +25,9 @@ from govreq.lifecycle.disclosing import open_production
 from govreq.lifecycle.guards import refuse_if_held
 from govreq.lifecycle.notifying import notices_for_named
 from govreq.lifecycle.transitions import request_transition
+from govreq.lifecycle.trusting import follow_up_oblige
 from govreq.review import services as review
+from govreq.review.confidence import confidence_refresh
 from govreq.review.models import (
     DISCLOSING_OUTCOMES,
     Approval,
@@ -161,6 +163,7 @@ def call_back(
             now=now,
         )
     review.checks_run(actor=actor, request=request, trigger=CheckTrigger.CALL_BACK, now=now)
+    confidence_refresh(request.agency, now=now)
     return call
 
 
@@ -315,6 +318,7 @@ def approval_give(
             now=now,
         )
         open_production(actor=actor, request=request, decision=decision, now=now)
+        follow_up_oblige(actor=actor, request=request, now=now)
         tell_officer(request, "decision")
     return approval
 

@@ -314,3 +314,24 @@ class FollowUpObligation(models.Model):
 
     def __str__(self) -> str:
         return f"follow-up of {self.emergency_id} due {self.due_at:%Y-%m-%d}"
+
+
+class AgencyConfidence(models.Model):
+    """The agency's confidence score as last computed (``review.confidence``), kept so the queue
+    can sort by it; the case page and the API compute it afresh with its reasons."""
+
+    agency = models.OneToOneField(
+        "agencies.Agency", on_delete=models.CASCADE, related_name="confidence"
+    )
+    score = models.PositiveSmallIntegerField()
+    level = models.CharField(max_length=6)
+    reasons = models.JSONField(default=list)
+    reverify_due = models.DateTimeField(null=True, blank=True)
+    reverify_overdue = models.BooleanField(default=False)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["score"])]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}: {self.score} ({self.level})"

@@ -10,6 +10,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -45,10 +46,14 @@ def request_queue(
     due_before: datetime | None = None,
     assigned_to: User | None = None,
     inbox: Q | None = None,
+    order: str = "urgency",
 ) -> QuerySet[LegalRequest]:
     """Open requests (or those in ``statuses``, or in an ``inbox_filter``): emergencies first,
-    then the nearest response target (``respond_by``)."""
-    queryset = LegalRequest.objects.select_related("agency", "jurisdiction", "assigned_to")
+    then the nearest response target (``respond_by``); with ``order="confidence"`` the least
+    trusted agencies first (no score yet counts as least)."""
+    queryset = LegalRequest.objects.select_related(
+        "agency", "agency__confidence", "jurisdiction", "assigned_to"
+    )
     if inbox is not None:
         queryset = queryset.filter(inbox)
     queryset = queryset.filter(status__in=statuses or [str(s) for s in OPEN_STATUSES])
@@ -62,14 +67,19 @@ def request_queue(
         queryset = queryset.filter(respond_by__lt=due_before)
     if assigned_to is not None:
         queryset = queryset.filter(assigned_to=assigned_to)
-    return queryset.annotate(
+    queryset = queryset.annotate(
         target_count=Count("targets"),
         emergency_first=Case(
             When(kind=RequestKind.EMERGENCY, then=Value(0)),
             default=Value(1),
             output_field=IntegerField(),
         ),
-    ).order_by("emergency_first", "respond_by", "received_at", "id")
+    )
+    if order == "confidence":
+        return queryset.order_by(
+            F("agency__confidence__score").asc(nulls_first=True), "respond_by", "id"
+        )
+    return queryset.order_by("emergency_first", "respond_by", "received_at", "id")
 
 
 def queue_counts() -> dict[str, int]:

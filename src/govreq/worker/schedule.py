@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from govreq.audit.services import audit_checkpoint_write
 from govreq.core.actors import Actor
-from govreq.lifecycle import disclosing, holding, notifying, reminding
+from govreq.lifecycle import disclosing, holding, notifying, reminding, trusting
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -75,6 +75,14 @@ def _checkpoint(actor: Actor, now: datetime) -> str:
     return f"audit chain head #{written.checkpoint.seq} {verb}"
 
 
+def _trust(actor: Actor, now: datetime) -> str:
+    swept = trusting.trust_sweep(actor=actor, now=now)
+    return (
+        f"{len(swept.missed)} follow-up(s) missed, {len(swept.reverify)} agency(ies) due for "
+        f"re-verification, {swept.refreshed} confidence score(s) computed"
+    )
+
+
 SCHEDULE: tuple[Job, ...] = (
     Job(
         name="notices",
@@ -115,5 +123,13 @@ SCHEDULE: tuple[Job, ...] = (
         run=_checkpoint,
         what="The audit chain's head is signed as a checkpoint (when it moved), for "
         "/transparency/audit-checkpoints.json; a broken chain is never signed.",
+    ),
+    Job(
+        name="trust",
+        every=timedelta(hours=1),
+        run=_trust,
+        what="Emergencies whose legal process did not follow in time lower the agency's "
+        "confidence and staff are told; confidence scores are computed again; agencies due for "
+        "re-verification are flagged.",
     ),
 )

@@ -17,10 +17,10 @@ from govreq.core.errors import pydantic_errors
 from govreq.intake import selectors
 from govreq.intake.models import Channel, DataCategory, RequestStatus
 from govreq.intake.schemas import RequestSubmission
-from govreq.lifecycle import receiving, reviewing
+from govreq.lifecycle import receiving, reviewing, trusting
 from govreq.review import services as review
 from govreq.review.checks import SEVERITY
-from govreq.review.models import ApprovalKind, DecisionOutcome, RejectionReason
+from govreq.review.models import ApprovalKind, CallBackOutcome, DecisionOutcome, RejectionReason
 from govreq.review.selectors import review_record
 
 LIST_LIMIT_MAX = 1000
@@ -47,6 +47,8 @@ class Command(GovreqCommand):
         "return": "Send a request back to review (its current decision lapses).",
         "close": "Close an approved request after its disclosure was delivered.",
         "checks": "Run the legitimacy checks again and print them.",
+        "call-back": "Record a call-back to the agency on one of its verified numbers.",
+        "follow-up": "Link the legal process that followed an emergency disclosure.",
     }
 
     def add_subcommand_arguments(self, name: str, parser: CommandParser) -> None:
@@ -129,6 +131,22 @@ class Command(GovreqCommand):
             elif name == "approve":
                 parser.add_argument("--kind", choices=ApprovalKind.values)
                 parser.add_argument("--note", default="")
+            elif name == "call-back":
+                parser.add_argument(
+                    "--contact",
+                    type=int,
+                    required=True,
+                    metavar="ID",
+                    help="The verified contact dialled (govreq trust show AGENCY lists them).",
+                )
+                parser.add_argument("--outcome", required=True, choices=CallBackOutcome.values)
+                parser.add_argument("--person", default="", help="Who answered at the agency.")
+                parser.add_argument("--notes", default="")
+                parser.add_argument(
+                    "--at", type=moment_argument, help="When the call was made; default now."
+                )
+            elif name == "follow-up":
+                parser.add_argument("follow_up", metavar="FOLLOW_UP_REF")
 
     def handle_submit(self, **options: Any) -> None:
         path: Path = options["file"]
@@ -273,6 +291,34 @@ class Command(GovreqCommand):
     def _done(self, request: Any) -> None:
         request.refresh_from_db()
         self.stdout.write(f"{request.reference} is now {request.status}")
+
+    def handle_call_back(self, **options: Any) -> None:
+        actor, request = self._staff(options)
+        now = timezone.now()
+        call = reviewing.call_back(
+            actor=actor,
+            request=request,
+            contact_id=options["contact"],
+            called_at=options["at"] or now,
+            outcome=options["outcome"],
+            person_reached=options["person"],
+            notes=options["notes"],
+            now=now,
+        )
+        self.stdout.write(f"Call-back to {call.phone} recorded: {call.outcome}")
+        self._done(request)
+
+    def handle_follow_up(self, **options: Any) -> None:
+        actor, request = self._staff(options)
+        obligation = trusting.follow_up_link(
+            actor=actor,
+            emergency=request,
+            follow_up=selectors.request_get_by_reference(options["follow_up"]),
+            now=timezone.now(),
+        )
+        self.stdout.write(
+            f"{request.reference}: legal process received as {obligation.fulfilled_by}"
+        )
 
     def handle_review(self, **options: Any) -> None:
         actor, request = self._staff(options)
