@@ -43,6 +43,14 @@ class QueueFilterForm(forms.Form):
         label=_("Answer due before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
+    order = forms.ChoiceField(
+        label=_("Order"),
+        choices=[
+            ("urgency", _("Most urgent first")),
+            ("confidence", _("Least trusted agency first")),
+        ],
+        required=False,
+    )
 
 
 class PreferencesForm(forms.Form):
@@ -314,3 +322,57 @@ class GagExtensionDecisionForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class CallBackForm(forms.Form):
+    """A call-back to the agency: only on one of its verified numbers."""
+
+    contact = forms.TypedChoiceField(
+        label=_("Number called (from the agency's verified contacts)"), coerce=int
+    )
+    called_at = forms.DateTimeField(
+        label=_("Called at (your time zone)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        choices=[
+            ("CONFIRMED", _("Confirmed: the agency sent this request")),
+            ("NOT_CONFIRMED", _("Not confirmed: the agency knows nothing of it")),
+            ("NO_ANSWER", _("No answer")),
+        ],
+    )
+    person_reached = forms.CharField(label=_("Who answered"), required=False, max_length=200)
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, contacts: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["contact"]
+        assert isinstance(field, forms.TypedChoiceField)
+        field.choices = contacts
+
+
+class FollowUpForm(forms.Form):
+    follow_up = forms.CharField(
+        label=_("Reference of the legal process that followed (GR-...)"), max_length=32
+    )
+
+
+class ContactForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            ("SWITCHBOARD", _("Switchboard")),
+            ("DUTY_OFFICE", _("Duty office (24 hours)")),
+            ("LIAISON", _("Liaison unit")),
+        ],
+    )
+    phone = forms.CharField(label=_("Number (international form, +852...)"), max_length=40)
+    directory = forms.CharField(
+        label=_("Official directory it comes from"),
+        help_text=_("Never a number from a request or its e-mail."),
+        max_length=300,
+    )
+    directory_url = forms.URLField(label=_("Directory address (optional)"), required=False)

@@ -27,6 +27,8 @@ urlpatterns = [
     path("agencies", views.agencies, name="agencies"),
     path("agencies/<int:agency_id>", views.agency_detail, name="agency"),
     path("agencies/<int:agency_id>/verify", views.agency_verify, name="agency-verify"),
+    path("agencies/<int:agency_id>/reverify", views.agency_reverify, name="agency-reverify"),
+    path("agencies/<int:agency_id>/contacts", views.agency_contact_add, name="agency-contact-add"),
     path("agencies/<int:agency_id>/suspend", views.agency_suspend, name="agency-suspend"),
     path(
         "agencies/<int:agency_id>/officer-totp",

@@ -31,7 +31,7 @@ from govreq.accounts.models import StaffRole, User
 from govreq.accounts.services import staff_time_zone_set
 from govreq.agencies import selectors as agency_selectors
 from govreq.agencies import services as agency_services
-from govreq.agencies.models import AccessRequest, AccessRequestStatus, Agency
+from govreq.agencies.models import AccessRequest, AccessRequestStatus, Agency, AgencyContact
 from govreq.agencies.second_factor import agency_officer_totp_set
 from govreq.audit.models import AuditEvent
 from govreq.audit.selectors import audit_chain_verify
@@ -49,7 +49,10 @@ from govreq.console.forms import (
     AccessDecisionForm,
     ApprovalForm,
     AuditFilterForm,
+    CallBackForm,
+    ContactForm,
     DecisionForm,
+    FollowUpForm,
     GagExtensionDecisionForm,
     HoldChangeConfirmForm,
     HoldChangeReasonForm,
@@ -81,7 +84,7 @@ from govreq.intake import selectors as intake_selectors
 from govreq.intake.documents import download_content_type, download_name
 from govreq.intake.models import FINAL_STATUSES, Document, LegalRequest, RequestStatus
 from govreq.intake.services import document_open
-from govreq.lifecycle import disclosing, holding, notifying, rechecking, reviewing
+from govreq.lifecycle import disclosing, holding, notifying, rechecking, reviewing, trusting
 from govreq.notices.models import (
     DelayReason,
     ExtensionStatus,
@@ -91,8 +94,9 @@ from govreq.notices.models import (
 )
 from govreq.notices.selectors import gag_extensions_of, notices_of
 from govreq.review import services as review
+from govreq.review.confidence import agency_confidence_now, officer_confidence_now
 from govreq.review.deadlines import clock_at
-from govreq.review.models import DISCLOSING_OUTCOMES, Decision
+from govreq.review.models import DISCLOSING_OUTCOMES, CallBack, Decision, FollowUpObligation
 from govreq.review.selectors import (
     Inbox,
     inbox_counts,
@@ -321,6 +325,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             else None,
             "assigned_to": request.user if data.get("mine") else None,
             "inbox": filters["inbox"],
+            "order": data.get("order") or "urgency",
         }
     page = Paginator(request_queue(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
     clocks = [(r, clock_at(status=r.status, respond_by=r.respond_by, now=now)) for r in page]
@@ -430,6 +435,29 @@ def _available(request: HttpRequest, legal: LegalRequest, record: Any) -> dict[s
     }
 
 
+def _trust(legal: LegalRequest) -> dict[str, Any]:
+    """Is this really that agency? Shown beside the request."""
+    now = _now()
+    return {
+        "agency": agency_confidence_now(legal.agency, now=now),
+        "officer": officer_confidence_now(legal.officer, now=now),
+        "contacts": list(
+            AgencyContact.objects.filter(agency=legal.agency, retired_at__isnull=True)
+            .select_related("verified_by")
+            .order_by("kind", "pk")
+        ),
+        "call_backs": list(
+            CallBack.objects.filter(request=legal)
+            .select_related("contact", "called_by")
+            .order_by("called_at", "pk")
+        ),
+        "follow_up": FollowUpObligation.objects.filter(emergency=legal)
+        .select_related("fulfilled_by")
+        .first(),
+        "callback_required": legal.kind == "EMERGENCY",
+    }
+
+
 def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> dict[str, Any]:
     record = review_record(legal, now=_now())
     targets = list(legal.targets.all())
@@ -456,6 +484,9 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
             preservation=legal.kind == "PRESERVATION",
         ),
         "approval_form": forms.get("approval_form") or ApprovalForm(),
+        "call_back_form": forms.get("call_back_form") or _call_back_form(legal),
+        "follow_up_form": forms.get("follow_up_form") or FollowUpForm(),
+        "trust": _trust(legal),
         "release_form": forms.get("release_form") or ReleaseForm(),
         "other_delivery_form": forms.get("other_delivery_form") or OtherDeliveryForm(),
         "productions": [
@@ -775,7 +806,51 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
+def _call_back_form(legal: LegalRequest, data: Any = None) -> CallBackForm:
+    contacts = [
+        (c.pk, f"{c.phone} — {c.get_kind_display()}, {c.directory}")
+        for c in AgencyContact.objects.filter(agency=legal.agency, retired_at__isnull=True)
+    ]
+    return CallBackForm(data, contacts=contacts, initial={"called_at": timezone.localtime(_now())})
+
+
+def _call_back(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
+    form = _call_back_form(legal, request.POST)
+    if not form.is_valid():
+        return _("Say which verified number you called, when, and what the agency said."), {
+            "call_back_form": form
+        }
+    data = form.cleaned_data
+    try:
+        reviewing.call_back(
+            actor=actor,
+            request=legal,
+            contact_id=data["contact"],
+            called_at=data["called_at"],
+            outcome=data["outcome"],
+            person_reached=data["person_reached"],
+            notes=data["notes"],
+            now=now,
+        )
+    except ValidationFailed as invalid:
+        for error in invalid.errors:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        return _("The call-back was not recorded."), {"call_back_form": form}
+    return None
+
+
+def _follow_up(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
+    form = FollowUpForm(request.POST)
+    if not form.is_valid():
+        return _("Give the follow-up request's reference."), {"follow_up_form": form}
+    follow_up = intake_selectors.request_get_by_reference(form.cleaned_data["follow_up"])
+    trusting.follow_up_link(actor=actor, emergency=legal, follow_up=follow_up, now=now)
+    return None
+
+
 CASE_ACTIONS: dict[str, CaseAction] = {
+    "call_back": _call_back,
+    "follow_up": _follow_up,
     "start_review": _start_review,
     "assign_me": _assign_me,
     "rerun_checks": _rerun_checks,
@@ -1101,9 +1176,57 @@ def agency_detail(request: HttpRequest, agency_id: int) -> HttpResponse:
             "domains": agency.domains.all(),
             "verify_form": VerifyAgencyForm(),
             "reason_form": ReasonForm(),
+            "contact_form": ContactForm(),
+            "confidence": agency_confidence_now(agency, now=_now()),
+            "contacts": AgencyContact.objects.filter(agency=agency, retired_at__isnull=True)
+            .select_related("verified_by")
+            .order_by("kind", "pk"),
+            "flags": agency.fraud_flags.select_related("officer")[:100],
             "can_manage": bool(request.roles & {StaffRole.INTAKE, StaffRole.POLICY_ADMIN}),  # type: ignore[attr-defined]
         },
     )
+
+
+@staff_page(StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+@require_POST
+def agency_contact_add(request: HttpRequest, agency_id: int) -> HttpResponse:
+    agency = Agency.objects.filter(pk=agency_id).first()
+    if agency is None:
+        raise Http404
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the number and the official directory it comes from."))
+        return redirect("console:agency", agency_id=agency.pk)
+    try:
+        trusting.agency_contact_verify(
+            actor=_actor(request), agency=agency, now=_now(), **form.cleaned_data
+        )
+    except DomainError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Verified number recorded."))
+    return redirect("console:agency", agency_id=agency.pk)
+
+
+@staff_page(StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+@require_POST
+def agency_reverify(request: HttpRequest, agency_id: int) -> HttpResponse:
+    agency = Agency.objects.filter(pk=agency_id).first()
+    if agency is None:
+        raise Http404
+    form = VerifyAgencyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Say how the agency was verified again."))
+        return redirect("console:agency", agency_id=agency.pk)
+    try:
+        trusting.agency_verify_again(
+            actor=_actor(request), agency=agency, method=form.cleaned_data["method"], now=_now()
+        )
+    except DomainError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Verification renewed."))
+    return redirect("console:agency", agency_id=agency.pk)
 
 
 @staff_page(StaffRole.INTAKE, StaffRole.POLICY_ADMIN)

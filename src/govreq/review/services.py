@@ -186,7 +186,7 @@ def call_back_record(
         errors.append(FieldError(field="called_at", message="needs a time zone"))
     elif called_at > now:
         errors.append(FieldError(field="called_at", message="lies in the future"))
-    elif called_at < request.received_at:
+    elif called_at < request.received_at.replace(second=0, microsecond=0):  # typed to the minute
         errors.append(FieldError(field="called_at", message="is before the request arrived"))
     if contact.agency_id != request.agency_id or contact.retired_at is not None:
         errors.append(
