@@ -22,6 +22,7 @@ from govreq.agencies.models import AgencyStatus, Officer, OfficerStatus
 from govreq.agencies.rules import email_domain_allowed
 from govreq.audit.services import audit_record, audit_record_standalone
 from govreq.core.actors import Actor
+from govreq.core.domains import canonical_email
 from govreq.core.errors import Conflict, DomainError, FieldError, ValidationFailed
 from govreq.core.mail import mail_on_commit
 from govreq.core.queue import enqueue_with_transaction, seal, unseal
@@ -72,7 +73,9 @@ class RateLimited(DomainError):
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """The stored form: an internationalised domain in its ASCII (punycode) form, as officers'
+    addresses are stored (core.domains), so either spelling signs the same officer in."""
+    return canonical_email(email) or email.strip().lower()
 
 
 def normalise_code(code: str) -> str:
