@@ -22,9 +22,11 @@ from govreq.review.checks import (
     INFO,
     PASS,
     WARN,
+    CallBackFact,
     DuplicateFact,
     Finding,
     HoldFact,
+    RequesterFact,
     RequestFacts,
     agency_not_verified,
     compellable,
@@ -37,7 +39,9 @@ from govreq.review.checks import (
     no_legal_document,
     overbroad,
     process_insufficient,
+    requester_risk,
     run_checks,
+    urgency_words,
     worst,
 )
 
@@ -81,6 +85,18 @@ def facts(**overrides: Any) -> RequestFacts:
         gag_expires_on=None,
         emergency_danger="",
         emergency_why_now="",
+        requester=requester(),
+    )
+    return replace(base, **overrides)
+
+
+def requester(**overrides: Any) -> RequesterFact:
+    """An officer of two years who sends everything through the API, with no fraud flag."""
+    base = RequesterFact(
+        officer_created_on=RECEIVED - timedelta(days=730),
+        token_created_on=RECEIVED - timedelta(days=60),
+        channel="API",
+        earlier_by_channel={"API": 12},
     )
     return replace(base, **overrides)
 
@@ -390,6 +406,246 @@ def test_short_chinese_emergency_passes() -> None:
     assert finding.outcome == PASS
 
 
+# --- REQUESTER_RISK ----------------------------------------------------------------------------
+
+
+def risk(**overrides: Any) -> Finding:
+    """REQUESTER_RISK of the baseline with the requester's facts changed by ``overrides``."""
+    return requester_risk(facts(requester=requester(**overrides)), POLICY)
+
+
+def test_seasoned_requester_passes() -> None:
+    finding = requester_risk(facts(), POLICY)
+    assert finding.code == "REQUESTER_RISK"
+    assert finding.outcome == PASS
+
+
+def test_unknown_requester_passes() -> None:
+    assert requester_risk(facts(requester=None), POLICY).outcome == PASS
+
+
+@pytest.mark.parametrize(("days", "outcome"), [(0, WARN), (6, WARN), (7, PASS), (30, PASS)])
+def test_new_officer_account_warns_below_the_policy_days(days: int, outcome: str) -> None:
+    finding = risk(officer_created_on=RECEIVED - timedelta(days=days))
+    assert finding.outcome == outcome
+    if outcome == WARN:
+        assert f"officer account created {days} days before the request" in finding.message
+        assert finding.details["signals"] == ["NEW_CREDENTIALS"]
+
+
+@pytest.mark.parametrize(("days", "outcome"), [(0, WARN), (6, WARN), (7, PASS)])
+def test_new_api_token_warns_below_the_policy_days(days: int, outcome: str) -> None:
+    finding = risk(token_created_on=RECEIVED - timedelta(days=days))
+    assert finding.outcome == outcome
+    if outcome == WARN:
+        assert f"API token created {days} days before the request" in finding.message
+
+
+def test_new_officer_and_new_token_are_one_signal() -> None:
+    finding = risk(officer_created_on=RECEIVED, token_created_on=RECEIVED)
+    assert finding.outcome == WARN
+    assert finding.details["signals"] == ["NEW_CREDENTIALS"]
+    assert "officer account created 0 days" in finding.message
+    assert "API token created 0 days" in finding.message
+
+
+def test_new_officer_threshold_is_policy() -> None:
+    lenient = policy_with(lambda d: d.setdefault("trust", {}).update(new_officer_days=0))
+    new = facts(requester=requester(officer_created_on=RECEIVED))
+    assert requester_risk(new, lenient).outcome == PASS
+    strict = policy_with(lambda d: d.setdefault("trust", {}).update(new_officer_days=60))
+    old = facts(requester=requester(officer_created_on=RECEIVED - timedelta(days=30)))
+    assert requester_risk(old, strict).outcome == WARN
+
+
+def test_first_request_being_an_emergency_warns() -> None:
+    finding = requester_risk(
+        facts(kind="EMERGENCY", requester=requester(earlier_by_channel={})), POLICY
+    )
+    assert finding.outcome == WARN
+    assert finding.details["signals"] == ["FIRST_REQUEST_EMERGENCY"]
+    assert "first request is an emergency" in finding.message
+
+
+def test_first_request_of_another_kind_or_a_later_emergency_passes() -> None:
+    assert risk(earlier_by_channel={}).outcome == PASS
+    later = facts(kind="EMERGENCY", requester=requester(earlier_by_channel={"API": 1}))
+    assert requester_risk(later, POLICY).outcome == PASS
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("URGENT: reply immediately", ["urgent", "immediately"]),
+        ("Please answer ASAP, it is a matter of life  or\ndeath.", ["asap", "life or death"]),
+        ("請立即提供資料，情況緊急", ["緊急", "立即"]),
+        ("Time-sensitive request", ["time-sensitive"]),
+    ],
+)
+def test_urgency_words_english_on_word_boundaries_chinese_as_substrings(
+    text: str, found: list[str]
+) -> None:
+    assert urgency_words(text, POLICY.trust.urgency_keywords) == found
+
+
+@pytest.mark.parametrize(
+    "text", ["A non-urgent request", "the insurgents", "pasta", "nowhere right", "", "緊張的情況"]
+)
+def test_no_urgency_words_in_ordinary_text(text: str) -> None:
+    assert urgency_words(text, POLICY.trust.urgency_keywords) == []
+
+
+def test_urgency_words_warn_and_are_named() -> None:
+    finding = requester_risk(
+        facts(
+            kind="EMERGENCY",
+            narrative="Urgent: the suspect will act tonight.",
+            emergency_danger=DANGER,
+            emergency_why_now="必須立即回覆",
+            requester=requester(earlier_by_channel={"API": 3}),
+        ),
+        POLICY,
+    )
+    assert finding.outcome == WARN
+    assert finding.details["signals"] == ["URGENCY_WORDS"]
+    assert finding.details["urgency_words"] == ["urgent", "立即"]
+    assert "urgency words: 'urgent', '立即'" in finding.message
+
+
+def test_urgency_keywords_are_policy() -> None:
+    policy = policy_with(lambda d: d.setdefault("trust", {}).update(urgency_keywords=["tonight"]))
+    finding = requester_risk(facts(narrative="Urgent, it happens tonight."), policy)
+    assert finding.details["urgency_words"] == ["tonight"]
+
+
+def test_unusual_channel_warns() -> None:
+    finding = risk(channel="STAFF", earlier_by_channel={"API": 4, "PORTAL": 1})
+    assert finding.outcome == WARN
+    assert finding.details["signals"] == ["UNUSUAL_CHANNEL"]
+    assert "sent through STAFF, while 4 of the officer's 5 earlier requests came through API" in (
+        finding.message
+    )
+
+
+@pytest.mark.parametrize(
+    ("channel", "earlier"),
+    [
+        ("STAFF", {"PORTAL": 2}),  # fewer than usual_channel_min_requests: no habit yet
+        ("STAFF", {"API": 2, "PORTAL": 2}),  # no channel has most of them
+        ("PORTAL", {"PORTAL": 3}),  # the usual one
+        ("PORTAL", {"PORTAL": 3, "API": 2}),
+    ],
+)
+def test_no_usual_channel_or_the_usual_one_passes(channel: str, earlier: dict[str, int]) -> None:
+    assert risk(channel=channel, earlier_by_channel=earlier).outcome == PASS
+
+
+def test_usual_channel_minimum_is_policy() -> None:
+    policy = policy_with(lambda d: d.setdefault("trust", {}).update(usual_channel_min_requests=1))
+    new_habit = facts(requester=requester(channel="STAFF", earlier_by_channel={"PORTAL": 1}))
+    assert requester_risk(new_habit, policy).outcome == WARN
+
+
+def test_agency_fraud_flags_warn_with_count_and_date() -> None:
+    finding = risk(agency_flags=2, agency_latest_flag_on=date(2026, 1, 5))
+    assert finding.outcome == WARN
+    assert finding.details["signals"] == ["AGENCY_FRAUD_FLAGS"]
+    assert "2 fraud flag(s) on the agency in the last 365 days (latest 2026-01-05)" in (
+        finding.message
+    )
+
+
+def test_a_fraud_flag_on_the_officer_blocks() -> None:
+    finding = risk(officer_flags=1, agency_flags=1)
+    assert finding.outcome == BLOCK
+    assert "1 fraud flag(s) on this officer" in finding.message
+    assert "OFFICER_FRAUD_FLAGS" in finding.details["signals"]
+
+
+def fake_emergency(**overrides: Any) -> RequestFacts:
+    """An officer created today whose first request is an emergency full of urgency words."""
+    return facts(
+        kind="EMERGENCY",
+        narrative="URGENT - answer within the hour.",
+        emergency_danger=DANGER,
+        emergency_why_now=WHY_NOW,
+        requester=requester(
+            officer_created_on=RECEIVED, token_created_on=RECEIVED, earlier_by_channel={}
+        ),
+        **overrides,
+    )
+
+
+def test_signals_at_the_policy_number_block_naming_every_reason() -> None:
+    finding = requester_risk(fake_emergency(), POLICY)
+    assert finding.outcome == BLOCK
+    assert finding.details["signals"] == [
+        "FIRST_REQUEST_EMERGENCY",
+        "NEW_CREDENTIALS",
+        "URGENCY_WORDS",
+    ]
+    assert finding.message.startswith(
+        "Risk signals on the requester: officer account created 0 days before the request; "
+        "API token created 0 days before the request; first request is an emergency; "
+        "urgency words: 'urgent', 'within the hour'."
+    )
+    assert "only a confirmed call-back clears this" in finding.message
+
+
+def test_signals_to_block_is_policy() -> None:
+    policy = policy_with(lambda d: d.setdefault("trust", {}).update(signals_to_block=4))
+    assert requester_risk(fake_emergency(), policy).outcome == WARN
+    policy = policy_with(lambda d: d.setdefault("trust", {}).update(signals_to_block=1))
+    assert (
+        requester_risk(facts(requester=requester(officer_created_on=RECEIVED)), policy).outcome
+        == BLOCK
+    )
+
+
+def call(outcome: str, day: int) -> CallBackFact:
+    return CallBackFact(
+        outcome=outcome,
+        called_on=RECEIVED + timedelta(days=day),
+        phone="+852 2860 2000",
+        directory="Government telephone directory",
+    )
+
+
+def test_a_confirmed_call_back_clears_the_block_to_a_warn_saying_so() -> None:
+    finding = requester_risk(fake_emergency(call_backs=(call("CONFIRMED", 1),)), POLICY)
+    assert finding.outcome == WARN
+    assert "first request is an emergency" in finding.message
+    assert "Cleared by the call-back to +852 2860 2000 on 2026-03-03" in finding.message
+    assert finding.details["cleared_by_call_back"] == "2026-03-03"
+
+
+@pytest.mark.parametrize(
+    "calls",
+    [
+        (),
+        ("NO_ANSWER",),
+        ("NOT_CONFIRMED",),
+        ("CONFIRMED", "NOT_CONFIRMED"),
+        ("CONFIRMED", "NOT_CONFIRMED", "NO_ANSWER"),
+    ],
+)
+def test_only_a_confirmed_latest_call_back_clears(calls: tuple[str, ...]) -> None:
+    call_backs = tuple(call(outcome, day) for day, outcome in enumerate(calls))
+    assert requester_risk(fake_emergency(call_backs=call_backs), POLICY).outcome == BLOCK
+
+
+def test_a_confirmed_call_back_after_no_answer_clears() -> None:
+    call_backs = (call("NO_ANSWER", 0), call("CONFIRMED", 1), call("NO_ANSWER", 2))
+    assert requester_risk(fake_emergency(call_backs=call_backs), POLICY).outcome == WARN
+
+
+def test_a_confirmed_call_back_clears_an_officer_fraud_flag_block() -> None:
+    flagged = facts(requester=requester(officer_flags=1), call_backs=(call("CONFIRMED", 0),))
+    finding = requester_risk(flagged, POLICY)
+    assert finding.outcome == WARN
+    assert "Cleared by the call-back" in finding.message
+
+
 # --- GAG_ORDER_REVIEW --------------------------------------------------------------------------
 
 
@@ -537,7 +793,7 @@ def test_no_duplicate_passes() -> None:
 def test_run_checks_gives_one_finding_per_check() -> None:
     findings = run_checks(facts(), POLICY)
     codes = [f.code for f in findings]
-    assert len(findings) == len(CHECKS) == 10
+    assert len(findings) == len(CHECKS) == 11
     assert len(set(codes)) == len(codes)
     assert set(codes) == {
         "JURISDICTION_HOLD",
@@ -547,6 +803,7 @@ def test_run_checks_gives_one_finding_per_check() -> None:
         "OVERBROAD",
         "EMERGENCY_UNSUPPORTED",
         "CALL_BACK",
+        "REQUESTER_RISK",
         "GAG_ORDER_REVIEW",
         "HUMAN_RIGHTS_RISK",
         "DUPLICATE",
@@ -635,6 +892,29 @@ request_facts = st.builds(
     emergency_why_now=text,
     holds=st.lists(hold_facts, max_size=3).map(tuple),
     duplicates=st.lists(duplicate_facts, max_size=3).map(tuple),
+    call_backs=st.lists(
+        st.builds(
+            CallBackFact,
+            outcome=st.sampled_from(["CONFIRMED", "NOT_CONFIRMED", "NO_ANSWER"]),
+            called_on=dates,
+            phone=text,
+            directory=text,
+        ),
+        max_size=3,
+    ).map(tuple),
+    requester=st.none()
+    | st.builds(
+        RequesterFact,
+        officer_created_on=dates,
+        token_created_on=st.none() | dates,
+        channel=st.sampled_from(["API", "PORTAL", "STAFF"]),
+        earlier_by_channel=st.dictionaries(
+            st.sampled_from(["API", "PORTAL", "STAFF"]), st.integers(min_value=1, max_value=50)
+        ),
+        agency_flags=st.integers(min_value=0, max_value=5),
+        agency_latest_flag_on=st.none() | dates,
+        officer_flags=st.integers(min_value=0, max_value=3),
+    ),
 )
 
 
@@ -670,3 +950,17 @@ def test_process_blocks_exactly_on_the_excess(generated: RequestFacts) -> None:
     assert (finding.outcome == BLOCK) == bool(excess)
     if excess:
         assert finding.details["excess"] == sorted(excess)
+
+
+@settings(max_examples=200, database=None)
+@given(request_facts)
+def test_requester_risk_blocks_only_without_a_confirming_call_back(
+    generated: RequestFacts,
+) -> None:
+    finding = requester_risk(generated, POLICY)
+    reached = [c for c in generated.call_backs if c.outcome != "NO_ANSWER"]
+    confirmed = bool(reached) and reached[-1].outcome == "CONFIRMED"
+    signals = finding.details.get("signals", [])
+    assert (finding.outcome == PASS) == (not signals)
+    blocking = len(signals) >= POLICY.trust.signals_to_block or "OFFICER_FRAUD_FLAGS" in signals
+    assert (finding.outcome == BLOCK) == (blocking and not confirmed)

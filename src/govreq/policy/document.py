@@ -206,6 +206,10 @@ class Trust(BaseModel):
     signals_to_block: int = Field(default=3, ge=1, le=10)
     # Fraud flags on the agency (any officer) in this many days count as a signal.
     fraud_flag_window_days: int = Field(default=365, ge=1, le=3650)
+    # An officer has a usual channel (API, portal, keyed in by staff) once this many earlier
+    # requests came in and more than half of them through one channel; a request through
+    # another is a signal. Fewer requests say nothing about a habit.
+    usual_channel_min_requests: int = Field(default=3, ge=1, le=1000)
     # An emergency disclosure obliges formal legal process within this many days.
     follow_up_days: int = Field(default=30, ge=1, le=365)
     # Agencies are verified again this often; the worker flags the overdue ones.

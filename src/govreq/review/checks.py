@@ -8,7 +8,7 @@ written for the reviewer.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -50,6 +50,22 @@ class CallBackFact:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RequesterFact:
+    """Who sent the request and how, against the officer's own past (for REQUESTER_RISK)."""
+
+    officer_created_on: date
+    # The officer's newest API token (not revoked before receipt) when the request came through
+    # the API: the token a request used is not recorded, and a fresh one is the same warning.
+    token_created_on: date | None
+    channel: str  # API, PORTAL, STAFF
+    # The officer's requests received before this one, counted by channel.
+    earlier_by_channel: Mapping[str, int] = field(default_factory=dict)
+    agency_flags: int = 0  # fraud flags on the agency within the policy's window
+    agency_latest_flag_on: date | None = None
+    officer_flags: int = 0  # fraud flags on this officer, ever
+
+
+@dataclass(frozen=True, kw_only=True)
 class RequestFacts:
     jurisdiction: str
     agency_name: str
@@ -72,6 +88,7 @@ class RequestFacts:
     holds: tuple[HoldFact, ...] = ()
     duplicates: tuple[DuplicateFact, ...] = ()
     call_backs: tuple[CallBackFact, ...] = ()
+    requester: RequesterFact | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -305,6 +322,124 @@ def call_back(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     )
 
 
+def requester_risk(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    """Is the requester who they seem? The signals of a fake request: a new officer account or
+    API token, an officer whose first request is an emergency, urgency words, a channel the
+    officer does not usually use, fraud flags on the agency or on the officer.
+
+    One check that lists every signal, not one check each: no signal alone says much (a real
+    new officer can have a real emergency), their number does, so the outcome depends on all of
+    them together. One or more is a WARN; ``trust.signals_to_block`` or more, or any fraud flag
+    on this officer, is a BLOCK that only a CONFIRMED call-back clears (to a WARN that says so):
+    the call-back to a verified number answers "is this really that agency?" directly.
+    """
+    code = "REQUESTER_RISK"
+    trust = policy.trust
+    signals: dict[str, str] = {}
+    requester = facts.requester
+    if requester is not None:
+        new: list[str] = []
+        officer_days = (facts.received_on - requester.officer_created_on).days
+        if officer_days < trust.new_officer_days:
+            new.append(f"officer account created {officer_days} days before the request")
+        if requester.token_created_on is not None:
+            token_days = (facts.received_on - requester.token_created_on).days
+            if token_days < trust.new_officer_days:
+                new.append(f"API token created {token_days} days before the request")
+        if new:
+            signals["NEW_CREDENTIALS"] = "; ".join(new)
+        earlier = sum(requester.earlier_by_channel.values())
+        if facts.kind == "EMERGENCY" and earlier == 0:
+            signals["FIRST_REQUEST_EMERGENCY"] = "first request is an emergency"
+        usual = _usual_channel(requester.earlier_by_channel, trust.usual_channel_min_requests)
+        if usual is not None and requester.channel != usual:
+            signals["UNUSUAL_CHANNEL"] = (
+                f"sent through {requester.channel}, while {requester.earlier_by_channel[usual]} "
+                f"of the officer's {earlier} earlier requests came through {usual}"
+            )
+        if requester.agency_flags:
+            latest = requester.agency_latest_flag_on
+            signals["AGENCY_FRAUD_FLAGS"] = (
+                f"{requester.agency_flags} fraud flag(s) on the agency in the last "
+                f"{trust.fraud_flag_window_days} days"
+                + (f" (latest {latest:%Y-%m-%d})" if latest else "")
+            )
+        if requester.officer_flags:
+            signals["OFFICER_FRAUD_FLAGS"] = (
+                f"{requester.officer_flags} fraud flag(s) on this officer"
+            )
+    words = urgency_words(
+        "\n".join((facts.narrative, facts.emergency_danger, facts.emergency_why_now)),
+        trust.urgency_keywords,
+    )
+    if words:
+        signals["URGENCY_WORDS"] = "urgency words: " + ", ".join(repr(w) for w in words)
+    if not signals:
+        return Finding(code=code, outcome=PASS, message="No risk signal on the requester.")
+    reasons = "; ".join(signals.values())
+    details: dict[str, Any] = {"signals": sorted(signals), "urgency_words": words}
+    blocking = len(signals) >= trust.signals_to_block or "OFFICER_FRAUD_FLAGS" in signals
+    if not blocking:
+        return Finding(
+            code=code,
+            outcome=WARN,
+            message=f"Risk signals on the requester: {reasons}. Make sure it is really the agency.",
+            details=details,
+        )
+    reached = [c for c in facts.call_backs if c.outcome != "NO_ANSWER"]
+    if reached and reached[-1].outcome == "CONFIRMED":
+        confirmed = reached[-1]
+        details["cleared_by_call_back"] = confirmed.called_on.isoformat()
+        return Finding(
+            code=code,
+            outcome=WARN,
+            message=(
+                f"Risk signals on the requester: {reasons}. Cleared by the call-back to "
+                f"{confirmed.phone} on {confirmed.called_on:%Y-%m-%d}, which confirmed the request."
+            ),
+            details=details,
+        )
+    return Finding(
+        code=code,
+        outcome=BLOCK,
+        message=(
+            f"Risk signals on the requester: {reasons}. This is the pattern of a fake request: "
+            "call the agency back on a number from its verified contacts; only a confirmed "
+            "call-back clears this."
+        ),
+        details=details,
+    )
+
+
+def urgency_words(text: str, keywords: list[str]) -> list[str]:
+    """The keywords found in ``text``, in the policy's order: English (ASCII) ones as whole
+    words, case-insensitively, any spacing between the words of a phrase; Chinese ones as
+    substrings (Chinese has no spaces between words)."""
+    lowered = text.casefold()
+    found: list[str] = []
+    for word in keywords:
+        needle = word.casefold().strip()
+        if not needle:
+            continue
+        if needle.isascii():
+            pattern = r"\s+".join(re.escape(part) for part in needle.split())
+            if re.search(rf"(?<![\w-]){pattern}(?![\w-])", lowered):
+                found.append(word)
+        elif needle in lowered:
+            found.append(word)
+    return found
+
+
+def _usual_channel(by_channel: Mapping[str, int], minimum: int) -> str | None:
+    """The channel most of the officer's earlier requests came through, once there are at
+    least ``minimum`` of them (fewer say nothing about a habit)."""
+    total = sum(by_channel.values())
+    if total < minimum:
+        return None
+    channel, count = max(by_channel.items(), key=lambda item: (item[1], item[0]))
+    return channel if count * 2 > total else None
+
+
 def gag_order_review(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     code = "GAG_ORDER_REVIEW"
     if not facts.gag_order:
@@ -399,6 +534,7 @@ CHECKS: tuple[Check, ...] = (
     overbroad,
     emergency_unsupported,
     call_back,
+    requester_risk,
     gag_order_review,
     human_rights_risk,
     duplicate,
