@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from govreq.accounts.models import ApiToken
+from govreq.agencies.models import FraudFlag
 from govreq.holds.rules import excepted, in_force, in_scope
 from govreq.holds.selectors import holds_possibly_in_force, request_scope
-from govreq.intake.models import LegalRequest, RequestStatus, Target
+from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus, Target
 from govreq.policy.document import PolicyDocument
-from govreq.review.checks import CallBackFact, DuplicateFact, HoldFact, RequestFacts
+from govreq.review.checks import (
+    CallBackFact,
+    DuplicateFact,
+    HoldFact,
+    RequesterFact,
+    RequestFacts,
+)
 from govreq.review.models import CallBack
 
 _CHUNK = 500
@@ -29,6 +41,7 @@ def request_facts(request: LegalRequest, policy: PolicyDocument, *, now: datetim
         if in_force(hold, now) and in_scope(hold, scope)
     )
     targets = list(request.targets.values_list("type", "value"))
+    document_count, requester = _documents_and_requester(request, policy, now=now)
     return RequestFacts(
         jurisdiction=request.jurisdiction_id,
         agency_name=request.agency.name,
@@ -42,7 +55,7 @@ def request_facts(request: LegalRequest, policy: PolicyDocument, *, now: datetim
         data_to=request.data_to,
         received_on=request.received_at.date(),
         target_count=len(targets),
-        document_count=request.documents.count(),
+        document_count=document_count,
         gag_order=request.gag_order,
         gag_legal_basis=request.gag_legal_basis,
         gag_expires_on=request.gag_expires_on,
@@ -50,6 +63,7 @@ def request_facts(request: LegalRequest, policy: PolicyDocument, *, now: datetim
         emergency_why_now=request.emergency_why_now,
         holds=holds,
         duplicates=_duplicates(request, targets, policy.thresholds.duplicate_window_days),
+        requester=requester,
         call_backs=tuple(
             CallBackFact(
                 outcome=outcome, called_on=called_at.date(), phone=phone, directory=directory
@@ -59,6 +73,82 @@ def request_facts(request: LegalRequest, policy: PolicyDocument, *, now: datetim
             .values_list("outcome", "called_at", "phone", "contact__directory")
         ),
     )
+
+
+def _documents_and_requester(
+    request: LegalRequest, policy: PolicyDocument, *, now: datetime
+) -> tuple[int, RequesterFact]:
+    """The request's document count and its requester's history (the officer's age, newest
+    token, earlier requests by channel, the fraud flags) in one statement: a correlated subquery
+    each, as one join per history would multiply the counts."""
+    received = request.received_at
+    earlier = LegalRequest.objects.filter(officer=OuterRef("officer_id")).filter(
+        Q(received_at__lt=received) | Q(received_at=received, pk__lt=request.pk)
+    )
+    flags = FraudFlag.objects.filter(raised_at__lte=now)
+    agency_flags = flags.filter(
+        agency_id=request.agency_id,
+        raised_at__gte=now - timedelta(days=policy.trust.fraud_flag_window_days),
+    )
+    channels = {
+        f"earlier_{channel}": _count(earlier.filter(channel=channel), "officer")
+        for channel in Channel.values
+    }
+    row = (
+        LegalRequest.objects.filter(pk=request.pk)
+        .annotate(
+            document_count=_count(Document.objects.filter(request=OuterRef("pk")), "request"),
+            officer_created_at=F("officer__created_at"),
+            newest_token_at=Subquery(
+                ApiToken.objects.filter(officer=OuterRef("officer_id"), created_at__lte=received)
+                .exclude(revoked_at__lt=received)
+                .exclude(expires_at__lt=received)
+                .order_by("-created_at")
+                .values("created_at")[:1]
+            ),
+            officer_flags=_count(flags.filter(officer=OuterRef("officer_id")), "officer"),
+            agency_flags=_count(agency_flags, "agency"),
+            agency_latest_flag_at=Subquery(
+                agency_flags.order_by()
+                .values("agency")
+                .annotate(m=Max("raised_at"))
+                .values("m")[:1]
+            ),
+            **channels,
+        )
+        .values(
+            "document_count",
+            "officer_created_at",
+            "newest_token_at",
+            "officer_flags",
+            "agency_flags",
+            "agency_latest_flag_at",
+            *channels,
+        )
+        .get()
+    )
+    token_at = row["newest_token_at"] if request.channel == Channel.API else None
+    latest_flag_at = row["agency_latest_flag_at"]
+    return row["document_count"], RequesterFact(
+        officer_created_on=row["officer_created_at"].date(),
+        token_created_on=token_at.date() if token_at else None,
+        channel=request.channel,
+        earlier_by_channel={
+            channel: row[f"earlier_{channel}"]
+            for channel in Channel.values
+            if row[f"earlier_{channel}"]
+        },
+        agency_flags=row["agency_flags"],
+        agency_latest_flag_on=latest_flag_at.date() if latest_flag_at else None,
+        officer_flags=row["officer_flags"],
+    )
+
+
+def _count(queryset: QuerySet[Any], group: str) -> Coalesce:
+    """COUNT(*) of ``queryset`` as a subquery (0 when empty); ``group`` is the column the outer
+    reference filters on."""
+    counted = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")[:1]
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
 def _duplicates(
