@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govreq.agencies.models import AgencyKind
 from govreq.core.errors import FieldError
+from govreq.core.moments import MomentError, parse_moment
 from govreq.intake.models import (
     DataCategory,
     OffenceCategory,
@@ -463,7 +464,16 @@ class RequestForm(forms.Form):
         if isinstance(deadline, datetime) and zone:
             # The field read the time in the server's zone; it means the chosen zone's wall time.
             wall_time = timezone.make_naive(deadline) if timezone.is_aware(deadline) else deadline
-            cleaned["deadline_at"] = wall_time.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+            try:  # the one parser every interface uses (core.moments)
+                cleaned["deadline_at"] = parse_moment(f"{wall_time:%Y-%m-%d %H:%M} {zone}")
+            except MomentError:
+                self.add_error(
+                    "deadline_at",
+                    gettext(
+                        "This time does not exist in that zone, or happens twice there, because "
+                        "the clocks change: choose another."
+                    ),
+                )
         return cleaned
 
     def submission_body(self, target_lines: list[TargetLine]) -> dict[str, Any]:
