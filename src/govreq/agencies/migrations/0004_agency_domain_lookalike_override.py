@@ -20,15 +20,14 @@ def canonical_addresses(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0003_contacts_fraud_flags_lookalikes_officer_totp'),
+        ("agencies", "0003_contacts_fraud_flags_lookalikes_officer_totp"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agencydomain',
-            name='lookalike_override_reason',
+            model_name="agencydomain",
+            name="lookalike_override_reason",
             field=models.TextField(blank=True),
         ),
         migrations.RunPython(canonical_addresses, migrations.RunPython.noop, elidable=True),
