@@ -61,10 +61,15 @@ def test_an_emergency_is_approved_only_after_a_confirmed_call_back(
     trust = reviewer.get_by_test_id("trust")
     assert "Agency confidence" in trust.inner_text()
     assert "+442055500101" in reviewer.get_by_test_id("verified-contacts").inner_text()
+    assert (
+        "cannot be approved until the agency confirms"
+        in reviewer.get_by_test_id("call-backs").inner_text()
+    )
     form = reviewer.get_by_test_id("decide-form")
     form.locator("[name=outcome]").select_option("FULL")
     form.locator("[name=rationale]").fill("Imminent danger to life; narrowly drawn.")
     reviewer.get_by_test_id("decide").click()
+    assert reviewer.get_by_test_id("status").inner_text().strip() == "Decided, awaiting approval"
     case_url = reviewer.url
 
     approver = new_page()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.test import Client
 
+from govreq.agencies.models import FraudFlag
 from govreq.demo.loader import HK_HOLD_AT, HK_HOLD_REASON, demo_load
 from govreq.intake.models import LegalRequest
+from govreq.review.models import FollowUpObligation
 from govreq.transparency.models import PublishedReport
 from govreq.transparency.periods import parse_period
 from govreq.transparency.readers import read_google, read_meta, read_own_csv
@@ -24,6 +26,7 @@ H2 = parse_period("2020-H2")
 
 def test_hong_kong_2020_h2_on_the_demo_data(db):
     assert demo_load() > 0
+    _emergencies_were_called_back_and_followed_up()
     hong_kong = LegalRequest.objects.filter(
         jurisdiction_id="HK", received_at__gte=H2.start, received_at__lt=H2.end
     ).exclude(kind="PRESERVATION")
@@ -69,3 +72,23 @@ def test_hong_kong_2020_h2_on_the_demo_data(db):
     html = client.get("/transparency/2020-H2/HK/").content.decode()
     assert HK_HOLD_REASON in html
     assert all(result.ok for result in report_verify(period="2020-H2"))
+
+
+def _emergencies_were_called_back_and_followed_up() -> None:
+    """Every approved emergency in the demo was confirmed on a call-back to a verified number;
+    its legal process followed in time, late (flagged when due, linked when it came), or never
+    (flagged)."""
+    for obligation in FollowUpObligation.objects.select_related("emergency"):
+        emergency = obligation.emergency
+        call = emergency.call_backs.get()
+        assert call.outcome == "CONFIRMED" and call.contact.agency_id == emergency.agency_id
+        flagged = FraudFlag.objects.filter(
+            kind="FOLLOW_UP_MISSED", request_reference=emergency.reference
+        ).exists()
+        assert flagged == (obligation.missed_at is not None)
+        assert obligation.fulfilled_by is not None or obligation.missed_at is not None
+    outcomes = {
+        (o.fulfilled_by is not None, o.missed_at is not None)
+        for o in FollowUpObligation.objects.all()
+    }
+    assert outcomes == {(True, False), (True, True)}  # in time, and late (flagged when due)

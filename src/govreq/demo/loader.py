@@ -46,7 +46,8 @@ from govreq.lifecycle.reviewing import (
     request_escalate,
     request_start_review,
 )
-from govreq.review.models import Decision, DecisionOutcome
+from govreq.lifecycle.trusting import follow_up_link, follow_up_miss
+from govreq.review.models import Decision, DecisionOutcome, FollowUpObligation
 from govreq.review.services import latest_findings
 from govreq.transparency.services import report_publish
 
@@ -406,9 +407,42 @@ def demo_load() -> int:
         officer = rng.choice(officers[jurisdiction])
         request = _submit(officer, received_at, jurisdiction, scenario, rng)
         _review(request, received_at, staff, rng)
+    _link_follow_ups(staff)
     _purge(datetime(2022, 1, 15, tzinfo=UTC))
     _publish_reports(staff)
     return len(plan) + _recent(officers, staff)
+
+
+def _link_follow_ups(staff: dict[str, Any]) -> None:
+    """Each emergency disclosure obliged the agency to send legal process within 30 days. The
+    reviewer linked the agency's next legal process when it arrived; where none came in time the
+    worker flagged the miss when it was due (quietly: it is history), and a late one is linked
+    when it came."""
+    reviewer = Actor.for_user(staff["reviewer@platform.example"])
+    for obligation in FollowUpObligation.objects.select_related("emergency").order_by("pk"):
+        emergency = obligation.emergency
+        follow_up = (
+            LegalRequest.objects.filter(
+                agency=emergency.agency, received_at__gt=emergency.received_at
+            )
+            .exclude(kind__in=["EMERGENCY", "PRESERVATION"])
+            .order_by("received_at")
+            .first()
+        )
+        if follow_up is None or follow_up.received_at > obligation.due_at:
+            follow_up_miss(
+                actor=Actor.system("worker"),
+                obligation=obligation,
+                now=obligation.due_at + timedelta(minutes=1),
+                tell=False,
+            )
+        if follow_up is not None:
+            follow_up_link(
+                actor=reviewer,
+                emergency=emergency,
+                follow_up=follow_up,
+                now=follow_up.received_at + timedelta(hours=1),
+            )
 
 
 def _recent(officers: dict[str, list[Officer]], staff: dict[str, Any]) -> int:

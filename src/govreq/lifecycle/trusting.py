@@ -110,8 +110,8 @@ def trust_sweep(*, actor: Actor, now: datetime) -> TrustSwept:
     agencies newly overdue for re-verification are flagged to intake staff. Idempotent."""
     swept = TrustSwept()
     for obligation in follow_ups_overdue(now):
-        with transaction.atomic():
-            _miss(actor, obligation.pk, now, swept)
+        if follow_up_miss(actor=actor, obligation=obligation, now=now):
+            swept.missed.append(obligation.emergency.reference)
     overdue_before = set(
         AgencyConfidence.objects.filter(reverify_overdue=True).values_list("agency_id", flat=True)
     )
@@ -125,14 +125,20 @@ def trust_sweep(*, actor: Actor, now: datetime) -> TrustSwept:
     return swept
 
 
-def _miss(actor: Actor, pk: int, now: datetime, swept: TrustSwept) -> None:
+@transaction.atomic
+def follow_up_miss(
+    *, actor: Actor, obligation: FollowUpObligation, now: datetime, tell: bool = True
+) -> bool:
+    """The legal process did not come in time: a fraud flag lowers the agency's and the
+    officer's confidence, and the reviewers are told (unless ``tell`` is false: the demo's
+    history). False if it was already settled (another worker, or a reviewer, was first)."""
     obligation = (
         FollowUpObligation.objects.select_for_update()
         .select_related("emergency__agency", "emergency__officer")
-        .get(pk=pk)
+        .get(pk=obligation.pk)
     )
     if obligation.fulfilled_at is not None or obligation.missed_at is not None:
-        return  # another worker, or a reviewer, was first
+        return False
     emergency = obligation.emergency
     obligation.missed_at = now
     obligation.save(update_fields=["missed_at"])
@@ -146,7 +152,7 @@ def _miss(actor: Actor, pk: int, now: datetime, swept: TrustSwept) -> None:
         now=now,
     )
     confidence_refresh(emergency.agency, now=now)
-    people = _staff(StaffRole.REVIEWER)
+    people = _staff(StaffRole.REVIEWER) if tell else []
     if people:
         mail_on_commit(
             subject=f"[govreq] {emergency.reference}: no legal process followed the emergency",
@@ -160,7 +166,7 @@ def _miss(actor: Actor, pk: int, now: datetime, swept: TrustSwept) -> None:
             to=[p.email for p in people],
             key=f"follow-up-missed-{obligation.pk}",
         )
-    swept.missed.append(emergency.reference)
+    return True
 
 
 def _tell_reverify(row: AgencyConfidence, now: datetime) -> None:
