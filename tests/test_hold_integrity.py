@@ -24,7 +24,7 @@ from govreq.transparency.periods import parse_period
 from govreq.transparency.services import report_publish, reports_correct_for_hold
 from tests.conftest import valid_submission
 from tests.hold_helpers import hold_lift, hold_place, second_admin
-from tests.review_helpers import approve, collect, make_staff, submit
+from tests.review_helpers import approve, collect, deliver, make_staff, submit
 
 # 30 June 2020 in Hong Kong (UTC+8): the law took effect at 23:00, 15:00 UTC.
 HK_22_00 = datetime(2020, 6, 30, 14, 0, tzinfo=UTC)
@@ -393,3 +393,35 @@ def test_a_held_request_may_be_rejected_for_the_hold_but_not_decided_otherwise(c
     )
     request.refresh_from_db()
     assert request.status == "REJECTED"
+
+
+def test_a_delivered_request_flagged_by_a_retroactive_hold_cannot_be_closed(chan, staff, platform):
+    request = approve(submit(chan), staff)
+    deliver(request, staff, chan)
+    assert request.status == "DELIVERED"
+    placed = hold_place(
+        actor=staff.actor("pat"),
+        jurisdiction_code="HK",
+        effective_from=timezone.now() - timedelta(days=1),
+        reason="Retroactive",
+        now=timezone.now(),
+    )
+    assert placed.flagged == [request.reference]
+    hold_lift(actor=staff.actor("pat"), hold=placed.hold, reason="Lifted", now=timezone.now())
+    request.refresh_from_db()
+    assert request.status == "DELIVERED"
+    with pytest.raises(Conflict) as refused:
+        reviewing.request_close(
+            actor=staff.actor("rita"), request=request, reason="done", now=timezone.now()
+        )
+    assert refused.value.code == "re_review_required"
+    holding.re_review_resolve(
+        actor=staff.actor("rita"),
+        flag=HoldReReview.objects.get(request=request),
+        resolution="CONFIRMED",
+        reason="Delivered before the hold was known; nothing to undo",
+        now=timezone.now(),
+    )
+    reviewing.request_close(
+        actor=staff.actor("rita"), request=request, reason="done", now=timezone.now()
+    )

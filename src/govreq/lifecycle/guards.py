@@ -65,7 +65,8 @@ def refuse_if_re_review_open(request: LegalRequest, to_status: str) -> None:
 
 def transition_guard(request: LegalRequest, to_status: str, *, now: datetime) -> None:
     leaving_hold = request.status == S.ON_HOLD and to_status not in (S.WITHDRAWN, S.REJECTED)
-    refuse_if_re_review_open(request, to_status)
+    if not leaving_hold:  # back to where it was is not a step forward: the flag stays open
+        refuse_if_re_review_open(request, to_status)
     if leaving_hold or to_status in _NOT_WHILE_HELD:
         holds = holding(
             holds_possibly_in_force(request.jurisdiction_id, now), request_scope(request), now
