@@ -425,3 +425,60 @@ def test_a_delivered_request_flagged_by_a_retroactive_hold_cannot_be_closed(chan
     reviewing.request_close(
         actor=staff.actor("rita"), request=request, reason="done", now=timezone.now()
     )
+
+
+def test_four_eyes_needs_two_named_admins_even_on_the_cli(chan, staff):
+    # Without --as the CLI acts as the system: it may not propose a hold change at all.
+    with pytest.raises(CommandError, match="named policy admin"):
+        run(
+            "hold",
+            "add",
+            "--jurisdiction",
+            "HK",
+            "--from",
+            "2020-06-30T23:00+08:00",
+            "--reason",
+            "NSL",
+        )
+    assert not HoldChange.objects.exists()
+    # A change nobody named proposed (a deleted proposer, an old row) is never confirmable.
+    change = holding.hold_propose(
+        actor=staff.actor("pat"),
+        jurisdiction_code="HK",
+        effective_from=timezone.now(),
+        reason="NSL",
+        now=timezone.now(),
+    )
+    HoldChange.objects.filter(pk=change.pk).update(proposed_by=None)
+    change.refresh_from_db()
+    with pytest.raises(Conflict) as alone:
+        holding.hold_change_confirm(actor=staff.actor("pat"), change=change, now=timezone.now())
+    assert alone.value.code == "four_eyes"
+
+
+def test_an_impossible_date_is_a_clear_error():
+    with pytest.raises(MomentError, match="is not a date"):
+        parse_moment("2020-13-45")
+
+
+def test_a_hold_lifted_before_it_started_counts_nowhere_and_is_never_applied(chan, staff):
+    start = timezone.now() + timedelta(days=2)
+    placed = hold_place(
+        actor=staff.actor("pat"),
+        jurisdiction_code="HK",
+        effective_from=start,
+        reason="Planned",
+        now=timezone.now(),
+    )
+    hold_lift(actor=staff.actor("pat"), hold=placed.hold, reason="Not needed", now=timezone.now())
+    period = parse_period(f"{start.year}-H{1 if start.month <= 6 else 2}")
+    hk = [
+        j
+        for j in report_compute(period=period, now=start + timedelta(days=200))["jurisdictions"]
+        if j["code"] == "HK"
+    ]
+    assert all(j["holds"] == [] for j in hk)
+    request = submit(chan)
+    holding.holds_sync(actor=Actor.system("worker"), now=start + timedelta(hours=1))
+    request.refresh_from_db()
+    assert request.status == "RECEIVED"

@@ -324,3 +324,14 @@ def test_confidence_over_the_api_the_cli_and_the_queue(chan, rivera, staff, api_
     assert "verified again" in out
     bad = ivy.post(f"/staff/agencies/{hk.agency_id}/contacts", {"phone": "+852", "directory": "x"})
     assert bad.status_code == 422
+
+
+def test_an_emergency_whose_disclosure_was_undone_owes_no_follow_up(chan, staff):
+    request = approve(submit(chan, document=False, **EMERGENCY), staff)
+    obligation = FollowUpObligation.objects.get(emergency=request)
+    reviewing.request_return_to_review(
+        actor=staff.actor("rita"), request=request, reason="Wrong account", now=timezone.now()
+    )
+    late = obligation.due_at + timedelta(days=1)
+    assert trusting.trust_sweep(actor=Actor.system("worker"), now=late).missed == []
+    assert not FraudFlag.objects.filter(kind="FOLLOW_UP_MISSED").exists()

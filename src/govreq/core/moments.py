@@ -84,6 +84,10 @@ def parse_moment(text: str, *, zone_hint: str | None = None) -> datetime:
 def _parse(text: str, zone_hint: str | None) -> datetime:
     value = text.strip()
     if _DATE.match(value):
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise MomentError(f"{text!r} is not a date") from None
         raise MomentError(_both_readings(value, zone_hint))
     zoned = _ZONED.match(value)
     if zoned:

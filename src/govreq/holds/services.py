@@ -14,7 +14,7 @@ from govreq.accounts.permissions import require_role
 from govreq.agencies.models import Agency
 from govreq.audit.services import audit_record
 from govreq.core.actors import Actor
-from govreq.core.errors import Conflict, FieldError, ValidationFailed
+from govreq.core.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from govreq.holds.models import (
     HoldChange,
     HoldChangeKind,
@@ -243,6 +243,10 @@ def hold_change_record(
 ) -> HoldChange:
     """Record a proposed hold change, waiting for a second policy admin."""
     require_role(actor, StaffRole.POLICY_ADMIN)
+    if actor.user is None:
+        raise PermissionDenied(
+            "a hold change is proposed by a named policy admin (--as EMAIL)", code="role_required"
+        )
     if kind != HoldChangeKind.PLACE:
         if not reason.strip():
             verb = "lifted" if kind == HoldChangeKind.LIFT else "voided"
@@ -300,7 +304,9 @@ def hold_change_decide(
             code="hold_change_decided",
         )
     if state == HoldChangeState.CONFIRMED and (
-        actor.user is None or actor.user.pk == change.proposed_by_id
+        actor.user is None
+        or change.proposed_by_id is None
+        or actor.user.pk == change.proposed_by_id
     ):
         raise Conflict(
             "a hold change needs a second policy admin: the one who proposed it cannot confirm it",

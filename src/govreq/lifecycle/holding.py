@@ -127,8 +127,13 @@ def holds_sync(*, actor: Actor, now: datetime) -> HoldsSynced:
         with transaction.atomic():
             _lock_open_requests(jurisdiction)
             hold = JurisdictionHold.objects.select_for_update().get(pk=pk)
-            if hold.applied_at is not None or hold.voided_at is not None:
-                continue  # another worker applied it meanwhile, or it was voided
+            if (
+                hold.applied_at is not None
+                or hold.voided_at is not None
+                or hold.lifted_at is not None
+                or not in_force(hold_spec(hold), now)
+            ):
+                continue  # applied by another worker meanwhile, or voided or lifted
             _apply(actor, hold, now)
             audit_record(
                 actor=actor,

@@ -113,10 +113,18 @@ def follow_up_obligation_open(request: LegalRequest, *, now: datetime) -> Follow
     return obligation
 
 
+# An emergency whose disclosure stands (approved, released, delivered, or closed after it); one
+# returned to review, rejected or withdrawn disclosed nothing and owes nothing.
+_DISCLOSED = ["APPROVED", "PRODUCED", "DELIVERED", "CLOSED"]
+
+
 def follow_ups_overdue(now: datetime) -> list[FollowUpObligation]:
     return list(
         FollowUpObligation.objects.filter(
-            fulfilled_at__isnull=True, missed_at__isnull=True, due_at__lte=now
+            fulfilled_at__isnull=True,
+            missed_at__isnull=True,
+            due_at__lte=now,
+            emergency__status__in=_DISCLOSED,
         )
         .select_related("emergency__agency", "emergency__officer")
         .order_by("due_at", "pk")

@@ -59,6 +59,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     Func,
     IntegerField,
     OuterRef,
@@ -715,6 +716,8 @@ def _holds_in_period(period: Period, cutoff: datetime) -> list[JurisdictionHold]
     return list(
         JurisdictionHold.objects.filter(effective_from__lt=period.end, voided_at__isnull=True)
         .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=period.start))
+        # Lifted before it started: it never held anything.
+        .exclude(lifted_at__lte=F("effective_from"))
         .order_by("jurisdiction_id", "effective_from", "id")
     )
 

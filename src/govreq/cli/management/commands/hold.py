@@ -256,7 +256,13 @@ class Command(GovreqCommand):
         now = timezone.now()
         for hold in holds:
             ended = hold.effective_to is not None and hold.effective_to <= now
-            state = "lifted" if hold.lifted_at else ("ended" if ended else "active")
+            state = (
+                "voided"
+                if hold.voided_at
+                else "lifted"
+                if hold.lifted_at
+                else ("ended" if ended else "active")
+            )
             until = f"{hold.effective_to:%Y-%m-%d}" if hold.effective_to else "-"
             self.stdout.write(
                 f"{hold.pk:>4}  {hold.jurisdiction_id:3}  {hold.effective_from:%Y-%m-%d}  "
@@ -280,6 +286,8 @@ class Command(GovreqCommand):
             "allow_offences",
             "lifted_at",
             "lift_reason",
+            "voided_at",
+            "void_reason",
         ):
             self.stdout.write(f"{key + ':':20} {detail[key]}")
         self.stdout.write(f"On hold ({len(detail['on_hold'])}):")
