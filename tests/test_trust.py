@@ -335,3 +335,48 @@ def test_an_emergency_whose_disclosure_was_undone_owes_no_follow_up(chan, staff)
     late = obligation.due_at + timedelta(days=1)
     assert trusting.trust_sweep(actor=Actor.system("worker"), now=late).missed == []
     assert not FraudFlag.objects.filter(kind="FOLLOW_UP_MISSED").exists()
+
+
+def test_a_confirmation_needs_a_second_person(chan, staff):
+    request = decided_emergency(chan, staff)
+    contact = verified_contact(request, staff)  # verified by ivy (intake)
+    reviewing.call_back(
+        actor=staff.actor("rita"),
+        request=request,
+        contact_id=contact.pk,
+        called_at=timezone.now(),
+        outcome="NOT_CONFIRMED",
+        person_reached="Duty officer",
+        now=timezone.now(),
+    )
+    with pytest.raises(Conflict) as same_reviewer:
+        reviewing.call_back(
+            actor=staff.actor("rita"),
+            request=request,
+            contact_id=contact.pk,
+            called_at=timezone.now(),
+            outcome="CONFIRMED",
+            person_reached="Someone else",
+            now=timezone.now(),
+        )
+    assert same_reviewer.value.code == "four_eyes"
+    with pytest.raises(Conflict) as own_number:
+        reviewing.call_back(
+            actor=staff.actor("ivy"),
+            request=request,
+            contact_id=contact.pk,
+            called_at=timezone.now(),
+            outcome="CONFIRMED",
+            person_reached="Someone",
+            now=timezone.now(),
+        )
+    assert own_number.value.code == "four_eyes"
+    reviewing.call_back(
+        actor=staff.actor("raj"),
+        request=request,
+        contact_id=contact.pk,
+        called_at=timezone.now(),
+        outcome="CONFIRMED",
+        person_reached="Superintendent on duty",
+        now=timezone.now(),
+    )

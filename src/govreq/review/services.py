@@ -200,6 +200,23 @@ def call_back_record(
         raise ValidationFailed(errors)
     if request.status in FINAL_STATUSES:
         raise Conflict(f"{request.reference} is closed", code="request_closed")
+    if outcome == CallBackOutcome.CONFIRMED:
+        # Four eyes on the second-level check: the number was verified by someone else, and a
+        # "not confirmed" is not overturned by the person who recorded it.
+        if contact.verified_by_id == actor.user.pk:
+            raise Conflict(
+                "you verified this number yourself: a colleague makes the call-back that "
+                "confirms a request on it",
+                code="four_eyes",
+            )
+        if CallBack.objects.filter(
+            request=request, outcome=CallBackOutcome.NOT_CONFIRMED, called_by=actor.user
+        ).exists():
+            raise Conflict(
+                "you recorded that the agency did not confirm this request: a colleague must "
+                "make the call-back that confirms it",
+                code="four_eyes",
+            )
     call = CallBack.objects.create(
         request=request,
         contact=contact,
