@@ -27,7 +27,7 @@ from govreq.lifecycle.notifying import notices_for_named
 from govreq.lifecycle.transitions import request_transition
 from govreq.lifecycle.trusting import follow_up_oblige
 from govreq.review import services as review
-from govreq.review.confidence import confidence_refresh
+from govreq.review.confidence import confidence_refresh_on_commit
 from govreq.review.models import (
     DISCLOSING_OUTCOMES,
     Approval,
@@ -163,7 +163,7 @@ def call_back(
             now=now,
         )
     review.checks_run(actor=actor, request=request, trigger=CheckTrigger.CALL_BACK, now=now)
-    confidence_refresh(request.agency, now=now)
+    confidence_refresh_on_commit(request.agency, now=now)
     return call
 
 

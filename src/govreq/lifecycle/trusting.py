@@ -24,7 +24,7 @@ from govreq.core.mail import mail_on_commit
 from govreq.intake.models import LegalRequest, RequestKind
 from govreq.intake.services import lock_request
 from govreq.review.confidence import (
-    confidence_refresh,
+    confidence_refresh_on_commit,
     confidences_refresh_all,
     follow_up_obligation_open,
     follow_ups_overdue,
@@ -151,7 +151,7 @@ def follow_up_miss(
         note=f"No legal process by {obligation.due_at:%Y-%m-%d %H:%M} UTC",
         now=now,
     )
-    confidence_refresh(emergency.agency, now=now)
+    confidence_refresh_on_commit(emergency.agency, now=now)
     people = _staff(StaffRole.REVIEWER) if tell else []
     if people:
         mail_on_commit(
@@ -202,7 +202,7 @@ def _staff(role: StaffRole) -> list[User]:
 @transaction.atomic
 def agency_verify_again(*, actor: Actor, agency: Agency, method: str, now: datetime) -> Agency:
     agency = agency_reverify(actor=actor, agency=agency, method=method, now=now)
-    confidence_refresh(agency, now=now)
+    confidence_refresh_on_commit(agency, now=now)
     return agency
 
 
@@ -228,5 +228,5 @@ def agency_contact_verify(
         label=label,
         now=now,
     )
-    confidence_refresh(agency, now=now)
+    confidence_refresh_on_commit(agency, now=now)
     return contact

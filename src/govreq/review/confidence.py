@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.db.models import Count, Q
 
 from govreq.agencies.confidence import (
@@ -82,6 +83,19 @@ def confidence_refresh(agency: Agency, *, now: datetime) -> AgencyConfidence:
         },
     )
     return row
+
+
+def confidence_refresh_on_commit(agency: Agency, *, now: datetime) -> None:
+    """Store the agency's score once the change that moved it commits, in a short transaction
+    of its own: the stored score is a cache for sorting, and its row is never locked after a
+    transaction has taken the audit-chain lock (the one lock order)."""
+    agency_id = agency.pk
+
+    def refresh() -> None:
+        with transaction.atomic():
+            confidence_refresh(Agency.objects.get(pk=agency_id), now=now)
+
+    transaction.on_commit(refresh)
 
 
 def confidences_refresh_all(*, now: datetime) -> list[AgencyConfidence]:
