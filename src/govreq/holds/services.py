@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, Unpack
 
+from django.db import IntegrityError, transaction
+
 from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import require_role
 from govreq.agencies.models import Agency
@@ -259,15 +261,21 @@ def hold_change_record(
                 f"hold #{hold.pk} already has a change waiting for confirmation",
                 code="hold_change_pending",
             )
-    change = HoldChange.objects.create(
-        kind=kind,
-        hold=hold,
-        terms=terms_to_json(terms) if terms is not None else {},
-        reason=reason.strip(),
-        preview=preview,
-        proposed_by=actor.user,
-        proposed_at=now,
-    )
+    try:
+        with transaction.atomic():
+            change = HoldChange.objects.create(
+                kind=kind,
+                hold=hold,
+                terms=terms_to_json(terms) if terms is not None else {},
+                reason=reason.strip(),
+                preview=preview,
+                proposed_by=actor.user,
+                proposed_at=now,
+            )
+    except IntegrityError:  # another admin's proposal for this hold, a moment earlier
+        raise Conflict(
+            "this hold already has a change waiting for confirmation", code="hold_change_pending"
+        ) from None
     audit_record(
         actor=actor,
         action="hold.change_proposed",

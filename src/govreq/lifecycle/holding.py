@@ -154,8 +154,11 @@ def holds_release_expired(*, actor: Actor, now: datetime) -> list[str]:
         effective_to__lte=now, lifted_at__isnull=True, voided_at__isnull=True
     )
     released: list[str] = []
-    for jurisdiction in sorted(set(ended.values_list("jurisdiction_id", flat=True))):
-        _lock_open_requests(jurisdiction)
+    lock_requests(  # every ended hold's open requests at once, in one primary-key order
+        LegalRequest.objects.filter(
+            jurisdiction_id__in=set(ended.values_list("jurisdiction_id", flat=True))
+        ).exclude(status__in=FINAL_STATUSES)
+    )
     for hold in ended:
         released += _release(actor, hold, now, f"Hold #{hold.pk} ended")
     return released
