@@ -298,7 +298,9 @@ def test_confidence_over_the_api_the_cli_and_the_queue(chan, rivera, staff, api_
     trusting.trust_sweep(actor=Actor.system("worker"), now=timezone.now())
     rita = api_as(staff.tokens["rita"])
     case = rita.get(f"/staff/requests/{hk.public_id}").json()
-    assert case["agency_confidence"]["score"] < case["agency_confidence"]["score"] + 1
+    us_case = rita.get(f"/staff/requests/{us.public_id}").json()
+    # Verified +50; Hong Kong has no verified number (-10), the FBI one (+15).
+    assert (case["agency_confidence"]["score"], us_case["agency_confidence"]["score"]) == (40, 65)
     assert any("No verified contact" in r["text"] for r in case["agency_confidence"]["reasons"])
     assert case["agency_contacts"] == []
     queue = rita.get("/staff/requests?order=confidence").json()["items"]

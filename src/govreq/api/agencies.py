@@ -11,11 +11,11 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from govreq.agencies.models import Agency, AgencyContact, ContactKind, FraudFlag
+from govreq.agencies.models import Agency, ContactKind, FraudFlag
+from govreq.agencies.selectors import agency_get
 from govreq.api.auth import caller_staff
 from govreq.api.schemas import ERRORS
-from govreq.api.staff_requests import ConfidenceOut, ContactOut
-from govreq.core.errors import NotFound
+from govreq.api.staff_requests import ConfidenceOut, ContactOut, confidence_out, contacts_out
 from govreq.lifecycle import trusting
 from govreq.review.confidence import agency_confidence_now, follow_ups_open_for
 
@@ -56,13 +56,6 @@ class ReverifyIn(Schema):
     method: str = Field(min_length=1, max_length=5000)
 
 
-def _agency(agency_id: int) -> Agency:
-    agency = Agency.objects.select_related("jurisdiction").filter(pk=agency_id).first()
-    if agency is None:
-        raise NotFound(f"no agency {agency_id}", code="agency_not_found")
-    return agency
-
-
 def agency_trust(agency: Agency) -> dict[str, Any]:
     confidence = agency_confidence_now(agency, now=timezone.now())
     return {
@@ -73,25 +66,8 @@ def agency_trust(agency: Agency) -> dict[str, Any]:
         "verified_at": agency.verified_at,
         "verification_method": agency.verification_method,
         "reverify_due": confidence.reverify_due,
-        "confidence": {
-            "score": confidence.score,
-            "level": confidence.level,
-            "reasons": [{"points": r.points, "text": r.text} for r in confidence.reasons],
-        },
-        "contacts": [
-            {
-                "id": c.pk,
-                "kind": c.kind,
-                "phone": c.phone,
-                "directory": c.directory,
-                "directory_url": c.directory_url,
-                "verified_by": c.verified_by.email,
-                "verified_at": c.verified_at,
-            }
-            for c in AgencyContact.objects.filter(agency=agency, retired_at__isnull=True)
-            .select_related("verified_by")
-            .order_by("kind", "pk")
-        ],
+        "confidence": confidence_out(confidence),
+        "contacts": contacts_out(agency),
         "fraud_flags": [
             {
                 "kind": f.kind,
@@ -109,7 +85,7 @@ def agency_trust(agency: Agency) -> dict[str, Any]:
 @router.get("/{agency_id}", response={200: AgencyTrustOut, **ERRORS}, summary="An agency's trust")
 def get_agency(request: HttpRequest, agency_id: int) -> dict[str, Any]:
     caller_staff(request)
-    return agency_trust(_agency(agency_id))
+    return agency_trust(agency_get(agency_id))
 
 
 @router.post(
@@ -119,7 +95,7 @@ def get_agency(request: HttpRequest, agency_id: int) -> dict[str, Any]:
 )
 def add_contact(request: HttpRequest, agency_id: int, payload: ContactIn) -> Status[dict[str, Any]]:
     actor = caller_staff(request)
-    agency = _agency(agency_id)
+    agency = agency_get(agency_id)
     trusting.agency_contact_verify(
         actor=actor,
         agency=agency,
@@ -141,6 +117,6 @@ def add_contact(request: HttpRequest, agency_id: int, payload: ContactIn) -> Sta
 def reverify(request: HttpRequest, agency_id: int, payload: ReverifyIn) -> dict[str, Any]:
     actor = caller_staff(request)
     agency = trusting.agency_verify_again(
-        actor=actor, agency=_agency(agency_id), method=payload.method, now=timezone.now()
+        actor=actor, agency=agency_get(agency_id), method=payload.method, now=timezone.now()
     )
     return agency_trust(agency)

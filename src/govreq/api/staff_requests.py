@@ -18,7 +18,7 @@ from pydantic import Field
 from govreq.accounts.models import User
 from govreq.accounts.permissions import actor_roles
 from govreq.agencies.confidence import Confidence
-from govreq.agencies.models import AgencyContact
+from govreq.agencies.models import Agency, AgencyContact
 from govreq.api.auth import caller_staff
 from govreq.api.pagination import PageParams, paginate, reject_unknown_query_parameters
 from govreq.api.productions import StaffProductionOut
@@ -84,8 +84,10 @@ class QueueItemOut(Schema):
 
     @staticmethod
     def resolve_agency_confidence(obj: Any) -> int | None:
-        stored = getattr(obj.agency, "confidence", None) if _has_confidence(obj.agency) else None
-        return stored.score if stored is not None else None
+        try:
+            return int(obj.agency.confidence.score)
+        except AgencyConfidence.DoesNotExist:  # not computed yet
+            return None
 
     @staticmethod
     def resolve_overdue(obj: Any) -> bool:
@@ -98,14 +100,6 @@ class QueueItemOut(Schema):
     @staticmethod
     def resolve_assigned_to(obj: Any) -> str | None:
         return obj.assigned_to.email if obj.assigned_to else None
-
-
-def _has_confidence(agency: Any) -> bool:
-    try:
-        agency.confidence  # noqa: B018 - the reverse one-to-one raises when absent
-    except AgencyConfidence.DoesNotExist:
-        return False
-    return True
 
 
 class QueuePage(Schema):
@@ -391,7 +385,25 @@ def staff_request_detail(record: ReviewRecord) -> dict[str, Any]:
     }
 
 
-def _confidence(confidence: Confidence) -> dict[str, Any]:
+def contacts_out(agency: Agency) -> list[dict[str, Any]]:
+    """The agency's current verified numbers (ContactOut), for the case and the agency."""
+    return [
+        {
+            "id": c.pk,
+            "kind": c.kind,
+            "phone": c.phone,
+            "directory": c.directory,
+            "directory_url": c.directory_url,
+            "verified_by": c.verified_by.email,
+            "verified_at": c.verified_at,
+        }
+        for c in AgencyContact.objects.filter(agency=agency, retired_at__isnull=True)
+        .select_related("verified_by")
+        .order_by("kind", "pk")
+    ]
+
+
+def confidence_out(confidence: Confidence) -> dict[str, Any]:
     return {
         "score": confidence.score,
         "level": confidence.level,
@@ -405,22 +417,9 @@ def trust_detail(request: LegalRequest) -> dict[str, Any]:
     now = timezone.now()
     obligation = FollowUpObligation.objects.filter(emergency=request).first()
     return {
-        "agency_confidence": _confidence(agency_confidence_now(request.agency, now=now)),
-        "officer_confidence": _confidence(officer_confidence_now(request.officer, now=now)),
-        "agency_contacts": [
-            {
-                "id": c.pk,
-                "kind": c.kind,
-                "phone": c.phone,
-                "directory": c.directory,
-                "directory_url": c.directory_url,
-                "verified_by": c.verified_by.email,
-                "verified_at": c.verified_at,
-            }
-            for c in AgencyContact.objects.filter(agency=request.agency, retired_at__isnull=True)
-            .select_related("verified_by")
-            .order_by("kind", "pk")
-        ],
+        "agency_confidence": confidence_out(agency_confidence_now(request.agency, now=now)),
+        "officer_confidence": confidence_out(officer_confidence_now(request.officer, now=now)),
+        "agency_contacts": contacts_out(request.agency),
         "call_backs": [
             {
                 "id": c.pk,

@@ -6,18 +6,11 @@ from typing import Any
 from django.core.management.base import CommandParser
 from django.utils import timezone
 
-from govreq.agencies.models import Agency, ContactKind
+from govreq.agencies.models import ContactKind
+from govreq.agencies.selectors import agency_get
 from govreq.api.agencies import agency_trust
 from govreq.cli.commands import GovreqCommand, actor_for
-from govreq.core.errors import NotFound
 from govreq.lifecycle import trusting
-
-
-def _agency(agency_id: int) -> Agency:
-    agency = Agency.objects.filter(pk=agency_id).first()
-    if agency is None:
-        raise NotFound(f"no agency {agency_id}", code="agency_not_found")
-    return agency
 
 
 class Command(GovreqCommand):
@@ -49,7 +42,7 @@ class Command(GovreqCommand):
             parser.add_argument("--as", dest="as_email", help="The staff member acting.")
 
     def handle_show(self, **options: Any) -> None:
-        trust = agency_trust(_agency(options["agency_id"]))
+        trust = agency_trust(agency_get(options["agency_id"]))
         if options["as_json"]:
             self.stdout.write(json.dumps(trust, indent=2, ensure_ascii=False, default=str))
             return
@@ -79,7 +72,7 @@ class Command(GovreqCommand):
     def handle_contact_add(self, **options: Any) -> None:
         contact = trusting.agency_contact_verify(
             actor=actor_for(options["as_email"], "cli"),
-            agency=_agency(options["agency_id"]),
+            agency=agency_get(options["agency_id"]),
             kind=options["kind"],
             phone=options["phone"],
             directory=options["directory"],
@@ -92,7 +85,7 @@ class Command(GovreqCommand):
     def handle_reverify(self, **options: Any) -> None:
         agency = trusting.agency_verify_again(
             actor=actor_for(options["as_email"], "cli"),
-            agency=_agency(options["agency_id"]),
+            agency=agency_get(options["agency_id"]),
             method=options["method"],
             now=timezone.now(),
         )
