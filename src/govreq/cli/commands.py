@@ -39,7 +39,7 @@ class GovreqCommand(BaseCommand):
         try:
             handler(**options)
         except DomainError as error:
-            raise CommandError(error.message, returncode=_exit_code(error)) from error
+            raise CommandError(error.message, returncode=exit_code(error)) from error
 
     def print_json(self, value: Any) -> None:
         self.stdout.write(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True))
@@ -53,7 +53,7 @@ def moment_argument(value: str) -> datetime:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _exit_code(error: DomainError) -> int:
+def exit_code(error: DomainError) -> int:
     # 1: refused or invalid; 2 is argparse's usage error; 3: not found.
     return 3 if error.http_status == 404 else 1
 

@@ -1,18 +1,20 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Unpack
 
 from django.db.models import Q, QuerySet
 
 from govreq.core.errors import NotFound
+from govreq.holds import replay as replay_engine
 from govreq.holds.models import HoldChange, HoldChangeState, HoldReReview, JurisdictionHold
 from govreq.holds.rules import (
     HoldSpec,
     HoldTerms,
     RequestScope,
-    excepted,
     holding,
     in_force,
     in_scope,
@@ -89,29 +91,77 @@ def open_requests_in_scope(spec: HoldSpec) -> list[LegalRequest]:
     return [r for r in rows if in_scope(spec, request_scope(r))]
 
 
-def approved_since_start(spec: HoldSpec) -> list[tuple[LegalRequest, datetime]]:
-    """Requests in scope (not excepted) approved within the hold's period."""
-    approvals = (
-        StatusChange.objects.filter(
-            to_status=S.APPROVED,
-            occurred_at__gte=spec.effective_from,
-            request__jurisdiction_id=spec.jurisdiction,
+def histories(
+    requests: QuerySet[LegalRequest], *, chunk: int = 2000
+) -> Iterator[replay_engine.History]:
+    """The requests with their status histories, in primary-key order, ``chunk`` at a time
+    (a keyset walk: two queries per chunk, memory bounded by the chunk, never by the table)."""
+    last = 0
+    while True:
+        rows = list(
+            requests.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list(
+                "pk",
+                "reference",
+                "jurisdiction_id",
+                "kind",
+                "offence_category",
+                "agency_id",
+                "legal_basis",
+                "received_at",
+            )[:chunk]
         )
-        .select_related("request", "request__agency")
-        .order_by("occurred_at")
+        if not rows:
+            return
+        steps: dict[int, list[replay_engine.Step]] = defaultdict(list)
+        changes = (
+            StatusChange.objects.filter(request_id__in=[row[0] for row in rows])
+            .order_by("request_id", "occurred_at", "id")
+            .values_list("request_id", "occurred_at", "to_status")
+        )
+        for request_id, occurred_at, to_status in changes:
+            steps[request_id].append(replay_engine.Step(at=occurred_at, to_status=to_status))
+        for pk, reference, jurisdiction, kind, offence, agency, basis, received_at in rows:
+            yield replay_engine.History(
+                id=pk,
+                reference=reference,
+                scope=RequestScope(
+                    jurisdiction=jurisdiction,
+                    kind=kind,
+                    offence_category=offence,
+                    agency_id=agency,
+                    legal_basis=basis,
+                    received_at=received_at,
+                ),
+                steps=tuple(steps.get(pk, ())),
+            )
+        last = rows[-1][0]
+
+
+def replay_now(spec: HoldSpec, *, now: datetime) -> Iterator[replay_engine.Replayed]:
+    """The hold placed now, replayed over every request it could touch: the open requests of its
+    jurisdiction, and those approved since its start (for re-review)."""
+    approved_since = StatusChange.objects.filter(
+        to_status=S.APPROVED,
+        occurred_at__gte=spec.effective_from,
+        request__jurisdiction_id=spec.jurisdiction,
+    ).values("request_id")
+    candidates = LegalRequest.objects.filter(jurisdiction_id=spec.jurisdiction).filter(
+        ~Q(status__in=FINAL_STATUSES) | Q(pk__in=approved_since)
     )
-    if spec.effective_to is not None:
-        approvals = approvals.filter(occurred_at__lt=spec.effective_to)
-    found: list[tuple[LegalRequest, datetime]] = []
-    seen: set[int] = set()
-    for change in approvals:
-        request = change.request
-        scope = request_scope(request)
-        if request.pk in seen or not in_scope(spec, scope) or excepted(spec, scope):
-            continue
-        seen.add(request.pk)
-        found.append((request, change.occurred_at))
-    return found
+    for history in histories(candidates):
+        yield replay_engine.replay(spec, history, placed_at=now, until=now)
+
+
+def approved_since_start(spec: HoldSpec, *, now: datetime) -> list[tuple[LegalRequest, datetime]]:
+    """Requests in scope (not excepted) approved within the hold's period before it reached them
+    (re-review flags), oldest approval first."""
+    flagged = sorted(
+        (r.flagged_at, r.history.id) for r in replay_now(spec, now=now) if r.flagged_at
+    )
+    requests = LegalRequest.objects.select_related("agency").in_bulk([pk for _, pk in flagged])
+    return [(requests[pk], at) for at, pk in flagged]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,28 +195,28 @@ def spec_from_terms(terms: HoldTerms, *, id: int = 0) -> HoldSpec:
 
 def hold_preview(*, now: datetime, **terms: Unpack[HoldTerms]) -> HoldPreview:
     """What placing this hold would do, without doing it ("this hold would put N on hold"), and
-    which requests the other reading of its start would change."""
+    which requests the other reading of its start would change. The same replay as the
+    back-test (``holds.replay``), with the hold placed now."""
     spec = spec_from_terms(terms)
-    every_open = replace(spec, received_from_start=False)
     would_hold: list[str] = []
     excepted_refs: list[str] = []
     before_start: list[str] = []
-    if in_force(spec, now):
-        for request in open_requests_in_scope(every_open):
-            scope = request_scope(request)
-            if request.received_at < spec.effective_from:
-                before_start.append(request.reference)
-                if spec.received_from_start:
-                    continue
-            if excepted(spec, scope):
-                excepted_refs.append(request.reference)
-            elif request.status != S.ON_HOLD:
-                would_hold.append(request.reference)
-    flagged = [request.reference for request, _ in approved_since_start(spec)]
+    flagged: list[tuple[datetime, str]] = []
+    for result in replay_now(spec, now=now):
+        reference = result.history.reference
+        open_now = replay_engine.status_at(result.history.steps, now) not in FINAL_STATUSES
+        if result.received_before_start and open_now and in_force(spec, now):
+            before_start.append(reference)
+        if result.held:
+            would_hold.append(reference)
+        elif result.excepted and result.reached_at is not None:
+            excepted_refs.append(reference)
+        if result.flagged_at is not None:
+            flagged.append((result.flagged_at, reference))
     return HoldPreview(
         would_hold=would_hold,
         excepted=excepted_refs,
-        would_flag=flagged,
+        would_flag=[reference for _, reference in sorted(flagged)],
         received_before_start=before_start,
         received_from_start=spec.received_from_start,
     )

@@ -166,7 +166,7 @@ def hold_flag_retroactive(
 ) -> list[str]:
     """Requests in scope approved on or after the hold's start must be reviewed again."""
     flagged: list[str] = []
-    for request, approved_at in approved_since_start(spec):
+    for request, approved_at in approved_since_start(spec, now=now):
         HoldReReview.objects.create(
             hold=hold, request=request, approved_at=approved_at, flagged_at=now
         )

@@ -459,6 +459,17 @@ def _state_at(*, cutoff: datetime, request: str = "pk") -> Any:
     return Case(When(kind=K.PRESERVATION, then=Value("")), default=state, output_field=TextField())
 
 
+_CLASS_FIELDS = (
+    "jurisdiction_id",
+    "kind",
+    "gag_order",
+    "content_sought",
+    "state_at",
+    "held",
+    "national_security",
+)
+
+
 def _classified(
     requests: QuerySet[LegalRequest],
     *,
@@ -468,6 +479,52 @@ def _classified(
 ) -> Any:
     """The period's requests grouped by class as of ``cutoff``, with requests and accounts
     (a values() queryset of dicts)."""
+    return (
+        _annotated(
+            requests,
+            cutoff=cutoff,
+            held_jurisdictions=held_jurisdictions,
+            banded_jurisdictions=banded_jurisdictions,
+        )
+        .values(*_CLASS_FIELDS)
+        .annotate(requests=Count("pk"), accounts=Sum("target_count"))
+    )
+
+
+def request_classes(
+    requests: QuerySet[LegalRequest],
+    *,
+    cutoff: datetime,
+    held_jurisdictions: Iterable[str],
+    chunk: int = 2000,
+) -> Iterator[tuple[int, RequestClass, int]]:
+    """Each request's class as of ``cutoff`` with its number of accounts, by the same rules and
+    the same query as the report, one request at a time in primary-key order (a keyset walk:
+    memory bounded by ``chunk``). The back-test replays these."""
+    bands = national_security_bands()
+    annotated = _annotated(
+        requests,
+        cutoff=cutoff,
+        held_jurisdictions=held_jurisdictions,
+        banded_jurisdictions=bands,
+    ).values("pk", "target_count", *_CLASS_FIELDS)
+    last = 0
+    while True:
+        rows = list(annotated.filter(pk__gt=last).order_by("pk")[:chunk])
+        if not rows:
+            return
+        for row in rows:
+            yield row["pk"], request_class(row), row["target_count"] or 0
+        last = rows[-1]["pk"]
+
+
+def _annotated(
+    requests: QuerySet[LegalRequest],
+    *,
+    cutoff: datetime,
+    held_jurisdictions: Iterable[str],
+    banded_jurisdictions: Iterable[str],
+) -> QuerySet[LegalRequest]:
     state_at = _state_at(cutoff=cutoff)
     target_count = Subquery(
         Target.objects.filter(request=OuterRef("pk"))
@@ -530,16 +587,6 @@ def _classified(
             held=held,
             national_security=national_security,
         )
-        .values(
-            "jurisdiction_id",
-            "kind",
-            "gag_order",
-            "content_sought",
-            "state_at",
-            "held",
-            "national_security",
-        )
-        .annotate(requests=Count("pk"), accounts=Sum("target_count"))
     )
 
 
