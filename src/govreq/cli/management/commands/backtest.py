@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -95,7 +95,7 @@ class Command(BaseCommand):
             allow_emergency=allow_emergency,
             allow_offences=allow_offences,
         )
-        out = self.stdout._out  # the raw stream: rows are written as they come
+        out = cast(TextIO, self.stdout._out)  # the raw stream: rows go out as they come
         if options["output"] == "json":
             write_json(backtest, backtest.run(), out)
         elif options["output"] == "csv":
