@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -82,6 +82,16 @@ def submit(
         )
     request.refresh_from_db()
     return request
+
+
+def submit_received(officer: Officer, days_ago: float, **overrides: Any) -> LegalRequest:
+    """A request received ``days_ago`` (its data range ending before that)."""
+    today = timezone.now().date()
+    overrides.setdefault(
+        "data_range",
+        {"start": str(today - timedelta(days=90)), "end": str(today - timedelta(days=10))},
+    )
+    return submit(officer, now=timezone.now() - timedelta(days=days_ago), **overrides)
 
 
 EMERGENCY = {

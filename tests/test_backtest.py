@@ -27,7 +27,14 @@ from govreq.transparency.counting import report_compute
 from govreq.transparency.periods import half_year_containing
 from govreq.transparency.selectors import jurisdiction_entry
 from tests.hold_helpers import hold_place
-from tests.review_helpers import EMERGENCY, Staff, approve, deliver, make_staff, submit
+from tests.review_helpers import (
+    EMERGENCY,
+    Staff,
+    approve,
+    deliver,
+    make_staff,
+    submit_received,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -153,24 +160,14 @@ def test_engine_invariants(
 # --- Preview and placement agree (the same engine) ----------------------------------------------
 
 
-def _received(officer: Any, days_ago: float, **overrides: Any) -> LegalRequest:
-    """A request received ``days_ago`` (its data range ending before that)."""
-    today = timezone.now().date()
-    overrides.setdefault(
-        "data_range",
-        {"start": str(today - timedelta(days=90)), "end": str(today - timedelta(days=10))},
-    )
-    return submit(officer, now=timezone.now() - timedelta(days=days_ago), **overrides)
-
-
 def _mixed_requests(chan: Any, rivera: Any, staff: Staff) -> dict[str, LegalRequest]:
     made = {
-        "delivered": _received(chan, 2),
-        "approved": _received(chan, 2),
-        "open": _received(chan, 2),
-        "emergency": _received(chan, 2, document=False, **EMERGENCY),
-        "elsewhere": _received(rivera, 2),
-        "rejected": _received(chan, 2),
+        "delivered": submit_received(chan, 2),
+        "approved": submit_received(chan, 2),
+        "open": submit_received(chan, 2),
+        "emergency": submit_received(chan, 2, document=False, **EMERGENCY),
+        "elsewhere": submit_received(rivera, 2),
+        "rejected": submit_received(chan, 2),
     }
     deliver(approve(made["delivered"], staff), staff, chan)
     approve(made["approved"], staff)
@@ -235,14 +232,14 @@ def test_backtest_stops_the_delivery_made_after_the_hold_would_have_started(
 ) -> None:
     staff = make_staff()
     # Delivered before the hypothetical start: untouched (its data had left).
-    early = _received(chan, 3)
+    early = submit_received(chan, 3)
     deliver(approve(early, staff), staff, chan)
     start = timezone.now()
     # Received before the start, delivered after it: the hold would have stopped that delivery.
-    late = _received(chan, 2)
+    late = submit_received(chan, 2)
     deliver(approve(late, staff), staff, chan)
-    still_open = _received(chan, 2)
-    us = _received(rivera, 2)
+    still_open = submit_received(chan, 2)
+    us = submit_received(rivera, 2)
     deliver(approve(us, staff), staff, rivera)
     now = timezone.now()
     period = half_year_containing(now)
@@ -287,7 +284,7 @@ def test_backtest_stops_the_delivery_made_after_the_hold_would_have_started(
 def test_backtest_cli_json_csv_and_the_database_unchanged(platform: Any, chan: Any) -> None:
     staff = make_staff()
     start = timezone.now()
-    late = _received(chan, 1)
+    late = submit_received(chan, 1)
     deliver(approve(late, staff), staff, chan)
     window = f"{(start - timedelta(days=3)).date()}..{start.date()}"
     args = ["--hold", "HK", "--from", start.isoformat(), "--window", window]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from govreq.console import views
+from govreq.console import backtesting, views
 
 app_name = "console"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("documents/<int:document_id>", views.document_download, name="document"),
     path("holds", views.holds, name="holds"),
     path("holds/new", views.hold_new, name="hold-new"),
+    path("holds/backtest", backtesting.backtest_page, name="backtest"),
     path("holds/<int:hold_id>", views.hold_detail, name="hold"),
     path("holds/<int:hold_id>/lift", views.hold_lift, name="hold-lift"),
     path("holds/<int:hold_id>/void", views.hold_void, name="hold-void"),
