@@ -17,12 +17,14 @@ from hypothesis import strategies as st
 from govreq.audit.models import AuditEvent
 from govreq.backtest.engine import Backtest
 from govreq.backtest.inputs import backtest_prepare, window_parse
+from govreq.backtest.policy import PolicyBacktest, policy_alternative
 from govreq.core.errors import ValidationFailed
 from govreq.holds import replay as engine
 from govreq.holds.rules import HoldSpec, RequestScope
 from govreq.holds.selectors import hold_preview
 from govreq.intake.models import LegalRequest
 from govreq.lifecycle import reviewing
+from govreq.policy.selectors import policy_current, policy_document_of
 from govreq.transparency.counting import report_compute
 from govreq.transparency.periods import half_year_containing
 from govreq.transparency.selectors import jurisdiction_entry
@@ -341,3 +343,38 @@ def test_unknown_jurisdiction_is_refused(db: None) -> None:
 def test_backtest_is_a_plain_object_until_run() -> None:
     # Constructing one reads nothing: a console page can validate before running it.
     assert Backtest.__dataclass_fields__["totals"]
+
+
+# --- A policy version replayed over history ------------------------------------------------------
+
+
+def _policy_json(**thresholds: int) -> str:
+    document = policy_document_of(policy_current()[0])
+    document["thresholds"].update(thresholds)
+    return json.dumps(document)
+
+
+def test_policy_backtest_names_the_checks_a_stricter_policy_would_change(chan: Any) -> None:
+    request = submit_received(chan, 1)  # four accounts
+    window = window_parse(f"{(timezone.now() - timedelta(days=3)).date()}..{timezone.now().date()}")
+    label, same = policy_alternative()
+    unchanged = PolicyBacktest(label=label, alternative=same, window=window)
+    assert list(unchanged.run()) == [] and unchanged.totals.requests_replayed == 1
+    label, stricter = policy_alternative(document=_policy_json(max_accounts=2))
+    before = _database_state()
+    backtest = PolicyBacktest(label=label, alternative=stricter, window=window)
+    [row] = list(backtest.run())
+    assert _database_state() == before
+    assert row.reference == request.reference
+    [change] = row.changes
+    assert (change.code, change.recorded, change.alternative) == ("OVERBROAD", "PASS", "WARN")
+    assert backtest.totals.by_check == {"OVERBROAD: PASS -> WARN": 1}
+
+
+def test_a_bad_policy_document_is_refused_naming_the_field(db: None) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        policy_alternative(document=_policy_json(max_accounts=0))
+    assert refused.value.errors[0].field == "policy.thresholds.max_accounts"
+    with pytest.raises(CommandError) as refused_cli:
+        call_command("backtest", "--window", "2020-01-01..2020-12-31")
+    assert "hold: give --hold, --policy-version or both" in str(refused_cli.value)

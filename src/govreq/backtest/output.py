@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from govreq.backtest.engine import HEADLINE, AffectedRequest, Backtest
+from govreq.backtest.policy import PolicyBacktest, PolicyRow
 from govreq.core.csvcells import safe_row
 
 CSV_COLUMNS = (
@@ -108,7 +109,13 @@ def _number(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-def write_json(backtest: Backtest, rows: Iterable[AffectedRequest], out: TextIO) -> None:
+def write_json(
+    backtest: Backtest,
+    rows: Iterable[AffectedRequest],
+    out: TextIO,
+    *,
+    policy: PolicyBacktest | None = None,
+) -> None:
     """One JSON document, the requests streamed into it as they come."""
     out.write('{"backtest": ' + json.dumps(backtest.describe(), sort_keys=True))
     out.write(', "requests": [')
@@ -117,7 +124,11 @@ def write_json(backtest: Backtest, rows: Iterable[AffectedRequest], out: TextIO)
     out.write("\n]")
     out.write(', "totals": ' + json.dumps(backtest.totals.as_dict(), sort_keys=True))
     headlines = [headline.as_dict() for headline in backtest.headlines]
-    out.write(', "headlines": ' + json.dumps(headlines, sort_keys=True) + "}\n")
+    out.write(', "headlines": ' + json.dumps(headlines, sort_keys=True))
+    if policy is not None:
+        out.write(', "policy": ')
+        write_policy_json(policy, policy.run(), out, end="")
+    out.write("}\n")
 
 
 def write_csv(rows: Iterable[AffectedRequest], out: TextIO) -> None:
@@ -150,3 +161,81 @@ def write_headlines_csv(backtest: Backtest, out: TextIO) -> None:
                     ]
                 )
             )
+
+
+def write_policy_table(
+    policy: PolicyBacktest, rows: Iterable[PolicyRow], out: TextIO, *, limit: int
+) -> None:
+    out.write(
+        f"\nChecks replayed under the {policy.label} policy instead of the version each request "
+        "was checked under (the same facts, as of its latest check run):\n"
+    )
+    shown = hidden = 0
+    for row in rows:
+        if shown >= limit:
+            hidden += 1
+            continue
+        shown += 1
+        changes = "; ".join(f"{c.code} {c.recorded} -> {c.alternative}" for c in row.changes)
+        human_rights = ""
+        if row.human_rights_alternative != row.human_rights_recorded:
+            needed = row.human_rights_alternative
+            human_rights = " (human-rights approval " + (
+                "now needed)" if needed else "no longer needed)"
+            )
+        out.write(
+            f"  {row.reference:<16} v{row.recorded_version}: worst {row.worst_recorded} -> "
+            f"{row.worst_alternative}{human_rights}  {changes}\n"
+        )
+    if hidden:
+        out.write(f"  ... and {hidden} more\n")
+    totals = policy.totals
+    out.write(
+        f"Replayed {totals.requests_replayed} requests ({totals.never_checked} never checked); "
+        f"{totals.requests_changed} would read differently, {totals.worst_changed} with another "
+        f"worst outcome, {totals.human_rights_changed} with another human-rights need.\n"
+    )
+    for change, count in sorted(totals.by_check.items()):
+        out.write(f"  {change}: {count}\n")
+
+
+def write_policy_json(
+    policy: PolicyBacktest, rows: Iterable[PolicyRow], out: TextIO, *, end: str = "\n"
+) -> None:
+    out.write('{"policy": ' + json.dumps(policy.label) + ', "requests": [')
+    for index, row in enumerate(rows):
+        out.write(("," if index else "") + "\n  " + json.dumps(row.as_dict(), ensure_ascii=False))
+    out.write('\n], "totals": ' + json.dumps(policy.totals.as_dict(), sort_keys=True) + "}" + end)
+
+
+def write_policy_csv(rows: Iterable[PolicyRow], out: TextIO) -> None:
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "reference",
+            "received_at",
+            "recorded_version",
+            "worst_recorded",
+            "worst_alternative",
+            "human_rights_recorded",
+            "human_rights_alternative",
+            "changes",
+        ]
+    )
+    for row in rows:
+        data = row.as_dict()
+        changes = " ".join(f"{c.code}:{c.recorded}->{c.alternative}" for c in row.changes)
+        writer.writerow(
+            safe_row(
+                [
+                    data["reference"],
+                    data["received_at"],
+                    data["recorded_version"],
+                    data["worst_recorded"],
+                    data["worst_alternative"],
+                    data["human_rights_recorded"],
+                    data["human_rights_alternative"],
+                    changes,
+                ]
+            )
+        )

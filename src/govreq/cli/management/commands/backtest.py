@@ -7,7 +7,16 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from govreq.backtest.inputs import allowances, backtest_prepare, window_parse
-from govreq.backtest.output import write_csv, write_headlines_csv, write_json, write_table
+from govreq.backtest.output import (
+    write_csv,
+    write_headlines_csv,
+    write_json,
+    write_policy_csv,
+    write_policy_json,
+    write_policy_table,
+    write_table,
+)
+from govreq.backtest.policy import PolicyBacktest, policy_alternative
 from govreq.cli.commands import exit_code
 from govreq.core.errors import DomainError, ValidationFailed
 from govreq.core.moments import MomentError, parse_moment
@@ -24,11 +33,22 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--hold", required=True, metavar="CODE", help="The jurisdiction.")
+        parser.add_argument("--hold", metavar="CODE", help="The held jurisdiction.")
+        parser.add_argument(
+            "--policy-version",
+            type=int,
+            metavar="N",
+            help="Replay the checks under this recorded policy version instead of the one each "
+            "request was checked under.",
+        )
+        parser.add_argument(
+            "--policy-file",
+            metavar="FILE",
+            help="Replay the checks under this policy document (JSON, not saved).",
+        )
         parser.add_argument(
             "--from",
             dest="effective_from",
-            required=True,
             help="When the hold takes effect: '2020-06-30 23:00 Asia/Hong_Kong' or ISO 8601 "
             "with an offset.",
         )
@@ -67,6 +87,26 @@ class Command(BaseCommand):
             raise CommandError(error.message, returncode=exit_code(error)) from error
 
     def _run(self, options: dict[str, Any]) -> None:
+        window = window_parse(options["window"])
+        policy = None
+        if options["policy_version"] is not None or options["policy_file"]:
+            document = None
+            if options["policy_file"]:
+                with open(options["policy_file"], encoding="utf-8") as handle:
+                    document = handle.read()
+            label, alternative = policy_alternative(
+                version=options["policy_version"], document=document
+            )
+            policy = PolicyBacktest(label=label, alternative=alternative, window=window)
+        if not options["hold"]:
+            if policy is None:
+                raise ValidationFailed.single("hold", "give --hold, --policy-version or both")
+            self._policy_only(policy, options)
+            return
+        if not options["effective_from"]:
+            raise ValidationFailed.single("from", "a hold needs --from")
+        if policy is not None and options["output"] == "csv":
+            raise ValidationFailed.single("format", "CSV holds one table: use --format json")
         jurisdiction = options["hold"].strip().upper()
         zone = jurisdiction_zone(jurisdiction)
 
@@ -80,7 +120,7 @@ class Command(BaseCommand):
 
         allow_emergency, allow_offences = allowances(options["allow"])
         backtest = backtest_prepare(
-            window=window_parse(options["window"]),
+            window=window,
             now=timezone.now(),
             placed_at=moment("placed_at", options["placed_at"]),
             jurisdiction_code=jurisdiction,
@@ -97,12 +137,23 @@ class Command(BaseCommand):
         )
         out = cast(TextIO, self.stdout._out)  # the raw stream: rows go out as they come
         if options["output"] == "json":
-            write_json(backtest, backtest.run(), out)
+            write_json(backtest, backtest.run(), out, policy=policy)
         elif options["output"] == "csv":
             write_csv(backtest.run(), out)
             write_table(backtest, [], sys.stderr, limit=0)
         else:
             write_table(backtest, backtest.run(), out, limit=options["limit"])
+            if policy is not None:
+                write_policy_table(policy, policy.run(), out, limit=options["limit"])
         if options["headlines_csv"]:
             with open(options["headlines_csv"], "w", newline="", encoding="utf-8") as handle:
                 write_headlines_csv(backtest, handle)
+
+    def _policy_only(self, policy: PolicyBacktest, options: dict[str, Any]) -> None:
+        out = cast(TextIO, self.stdout._out)
+        if options["output"] == "json":
+            write_policy_json(policy, policy.run(), out)
+        elif options["output"] == "csv":
+            write_policy_csv(policy.run(), out)
+        else:
+            write_policy_table(policy, policy.run(), out, limit=options["limit"])
