@@ -62,6 +62,7 @@ def child(args: argparse.Namespace) -> None:
 
     from govreq.backtest.inputs import backtest_prepare, window_parse
     from govreq.cli.management.commands.synthetic import ProgressBar
+    from govreq.core.actors import Actor
     from govreq.core.moments import parse_moment
     from govreq.demo.synthetic import synthetic_generate
     from govreq.transparency.counting import report_compute
@@ -84,6 +85,7 @@ def child(args: argparse.Namespace) -> None:
 
     def backtest() -> dict[str, int]:
         run = backtest_prepare(
+            actor=Actor.system("benchmark"),
             window=window,
             now=now,
             jurisdiction_code="HK",

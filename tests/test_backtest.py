@@ -28,6 +28,7 @@ from govreq.policy.selectors import policy_current, policy_document_of
 from govreq.transparency.counting import report_compute
 from govreq.transparency.periods import half_year_containing
 from govreq.transparency.selectors import jurisdiction_entry
+from tests.conftest import SYSTEM
 from tests.hold_helpers import hold_place
 from tests.review_helpers import (
     EMERGENCY,
@@ -246,6 +247,7 @@ def test_backtest_stops_the_delivery_made_after_the_hold_would_have_started(
     now = timezone.now()
     period = half_year_containing(now)
     backtest = backtest_prepare(
+        actor=SYSTEM,
         window=window_parse(f"{(now - timedelta(days=5)).date()}..{now.date()}"),
         now=now,
         jurisdiction_code="hk",
@@ -331,6 +333,7 @@ def test_backtest_cli_refuses_bad_input_naming_the_field(
 def test_unknown_jurisdiction_is_refused(db: None) -> None:
     with pytest.raises(ValidationFailed) as refused:
         backtest_prepare(
+            actor=SYSTEM,
             window=window_parse("2020-01-01..2020-12-31"),
             now=timezone.now(),
             jurisdiction_code="ZZ",
@@ -357,10 +360,10 @@ def _policy_json(**thresholds: int) -> str:
 def test_policy_backtest_names_the_checks_a_stricter_policy_would_change(chan: Any) -> None:
     request = submit_received(chan, 1)  # four accounts
     window = window_parse(f"{(timezone.now() - timedelta(days=3)).date()}..{timezone.now().date()}")
-    label, same = policy_alternative()
+    label, same = policy_alternative(actor=SYSTEM)
     unchanged = PolicyBacktest(label=label, alternative=same, window=window)
     assert list(unchanged.run()) == [] and unchanged.totals.requests_replayed == 1
-    label, stricter = policy_alternative(document=_policy_json(max_accounts=2))
+    label, stricter = policy_alternative(actor=SYSTEM, document=_policy_json(max_accounts=2))
     before = _database_state()
     backtest = PolicyBacktest(label=label, alternative=stricter, window=window)
     [row] = list(backtest.run())
@@ -373,8 +376,44 @@ def test_policy_backtest_names_the_checks_a_stricter_policy_would_change(chan: A
 
 def test_a_bad_policy_document_is_refused_naming_the_field(db: None) -> None:
     with pytest.raises(ValidationFailed) as refused:
-        policy_alternative(document=_policy_json(max_accounts=0))
+        policy_alternative(actor=SYSTEM, document=_policy_json(max_accounts=0))
     assert refused.value.errors[0].field == "policy.thresholds.max_accounts"
     with pytest.raises(CommandError) as refused_cli:
         call_command("backtest", "--window", "2020-01-01..2020-12-31")
     assert "hold: give --hold, --policy-version or both" in str(refused_cli.value)
+
+
+# --- The staff API -------------------------------------------------------------------------------
+
+
+def test_staff_api_backtest(platform: Any, chan: Any, api_as: Any) -> None:
+    staff = make_staff()
+    start = timezone.now()
+    late = submit_received(chan, 1)
+    deliver(approve(late, staff), staff, chan)
+    body = {
+        "jurisdiction": "HK",
+        "effective_from": start.isoformat(),
+        "window_start": (start - timedelta(days=3)).isoformat(),
+        "window_end": timezone.now().isoformat(),
+    }
+    before = _database_state()
+    response = api_as(staff.tokens["pat"]).post("/staff/backtests", body)
+    assert response.status_code == 200, response.content
+    result = response.json()
+    assert [r["reference"] for r in result["requests"]] == [late.reference]
+    assert result["requests"][0]["accounts"] and result["truncated"] is False
+    assert result["totals"]["stopped_deliveries"] == 1
+    assert _database_state() == before
+    # Only some roles: it names the accounts whose data left.
+    refused = api_as(staff.tokens["rita"]).post("/staff/backtests", body)
+    assert refused.status_code == 403 and refused.json()["code"] == "role_required"
+    bad = api_as(staff.tokens["pat"]).post(
+        "/staff/backtests", {**body, "window_end": (start - timedelta(days=9)).isoformat()}
+    )
+    assert bad.status_code == 422
+    assert "window" in json.dumps(bad.json())
+    naive = api_as(staff.tokens["pat"]).post(
+        "/staff/backtests", {**body, "effective_from": "2020-06-30T23:00"}
+    )
+    assert naive.status_code == 422 and "effective_from" in json.dumps(naive.json())

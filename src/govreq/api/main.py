@@ -9,6 +9,7 @@ import govreq
 from govreq.api.agencies import router as agencies_router
 from govreq.api.audit import router as audit_router
 from govreq.api.auth import TokenAuth
+from govreq.api.backtests import router as backtests_router
 from govreq.api.errors import install_error_handlers
 from govreq.api.holds import router as holds_router
 from govreq.api.notices import gag_extensions_router, notices_router, request_notices_router
@@ -38,6 +39,7 @@ api.add_router("/staff/productions", productions_router, tags=["staff: disclosur
 api.add_router("/staff/notices", notices_router, tags=["staff: user notice"])
 api.add_router("/staff/gag-extensions", gag_extensions_router, tags=["staff: user notice"])
 api.add_router("/staff/holds", holds_router, tags=["staff: holds"])
+api.add_router("/staff/backtests", backtests_router, tags=["staff: holds"])
 api.add_router("/staff/agencies", agencies_router, tags=["staff: agencies"])
 api.add_router("/staff/policy", policy_router, tags=["staff: policy"])
 api.add_router("/staff/audit", audit_router, tags=["staff: audit"])

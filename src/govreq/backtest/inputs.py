@@ -7,7 +7,10 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Unpack
 
+from govreq.accounts.models import StaffRole
+from govreq.accounts.permissions import require_role
 from govreq.backtest.engine import Backtest, Window
+from govreq.core.actors import Actor
 from govreq.core.errors import FieldError, ValidationFailed
 from govreq.core.moments import MomentError, parse_moment
 from govreq.holds.rules import HoldTerms
@@ -61,15 +64,21 @@ def allowances(values: list[str], *, field: str = "allow") -> tuple[bool, list[s
     return allow_emergency, offences
 
 
+BACKTESTERS = (StaffRole.POLICY_ADMIN, StaffRole.HUMAN_RIGHTS_OFFICER, StaffRole.AUDITOR)
+
+
 def backtest_prepare(
     *,
+    actor: Actor,
     window: Window,
     now: datetime,
     placed_at: datetime | None = None,
     **terms: Unpack[HoldTerms],
 ) -> Backtest:
     """A back-test of the hold these terms describe, placed at ``placed_at`` (by default at its
-    effective moment: "had we held from then"), over the requests received in ``window``."""
+    effective moment: "had we held from then"), over the requests received in ``window``. For
+    policy admins, human-rights officers and auditors: it names accounts whose data left."""
+    require_role(actor, *BACKTESTERS)
     errors: list[FieldError] = []
     code = terms["jurisdiction_code"].strip().upper()
     if not Jurisdiction.objects.filter(code=code).exists():

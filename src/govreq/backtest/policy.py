@@ -23,7 +23,10 @@ from typing import Any
 from django.db.models import OuterRef, Subquery
 from pydantic import ValidationError
 
+from govreq.accounts.models import StaffRole
+from govreq.accounts.permissions import require_role
 from govreq.backtest.engine import Window
+from govreq.core.actors import Actor
 from govreq.core.errors import FieldError, NotFound, ValidationFailed
 from govreq.intake.models import LegalRequest
 from govreq.policy.document import PolicyDocument
@@ -90,10 +93,12 @@ class PolicyTotals:
 
 
 def policy_alternative(
-    *, version: int | None = None, document: str | None = None
+    *, actor: Actor, version: int | None = None, document: str | None = None
 ) -> tuple[str, PolicyDocument]:
     """The alternative policy: an existing version by number, or a document not saved (JSON, as
-    a policy admin edits it); a bad document is refused naming the field."""
+    a policy admin edits it); a bad document is refused naming the field. For the same roles
+    as a hold back-test."""
+    require_role(actor, StaffRole.POLICY_ADMIN, StaffRole.HUMAN_RIGHTS_OFFICER, StaffRole.AUDITOR)
     if version is not None:
         row = PolicyVersion.objects.filter(version=version).first()
         if row is None:

@@ -22,6 +22,7 @@ from govreq.backtest.inputs import backtest_prepare
 from govreq.backtest.output import write_csv
 from govreq.console.auth import staff_page
 from govreq.console.forms import HoldForm
+from govreq.core.actors import Actor
 from govreq.core.errors import ValidationFailed
 from govreq.core.moments import MomentError, parse_moment
 from govreq.intake.models import LegalRequest
@@ -96,7 +97,7 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "shown": SHOWN}
     if request.GET and form.is_valid():
         try:
-            backtest = _prepare(form.cleaned_data)
+            backtest = _prepare(getattr(request, "actor"), form.cleaned_data)  # noqa: B009
         except ValidationFailed as invalid:
             for error in invalid.errors:
                 name = error.field if error.field in form.fields else None
@@ -129,10 +130,11 @@ def backtest_page(request: HttpRequest) -> HttpResponse:
     return render(request, "console/backtest.html", context)
 
 
-def _prepare(data: dict[str, Any]) -> Backtest:
+def _prepare(actor: Actor, data: dict[str, Any]) -> Backtest:
     start = datetime.combine(data["window_start"], time(0), tzinfo=UTC)
     end = datetime.combine(data["window_end"], time(0), tzinfo=UTC) + timedelta(days=1)
     return backtest_prepare(
+        actor=actor,
         window=Window(start=start, end=end),
         now=timezone.now(),
         placed_at=data.get("placed_at"),

@@ -17,7 +17,7 @@ from govreq.backtest.output import (
     write_table,
 )
 from govreq.backtest.policy import PolicyBacktest, policy_alternative
-from govreq.cli.commands import exit_code
+from govreq.cli.commands import actor_for, exit_code
 from govreq.core.errors import DomainError, ValidationFailed
 from govreq.core.moments import MomentError, parse_moment
 from govreq.intake.models import OffenceCategory, RequestKind
@@ -79,6 +79,11 @@ class Command(BaseCommand):
             "--headlines-csv", metavar="FILE", help="Also write the headline numbers as CSV."
         )
         parser.add_argument("--limit", type=int, default=200, help="Table rows shown.")
+        parser.add_argument(
+            "--as",
+            dest="as_email",
+            help="Run it as this staff user (a policy admin, human-rights officer or auditor).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -88,6 +93,7 @@ class Command(BaseCommand):
 
     def _run(self, options: dict[str, Any]) -> None:
         window = window_parse(options["window"])
+        actor = actor_for(options["as_email"], "cli")
         policy = None
         if options["policy_version"] is not None or options["policy_file"]:
             document = None
@@ -95,7 +101,7 @@ class Command(BaseCommand):
                 with open(options["policy_file"], encoding="utf-8") as handle:
                     document = handle.read()
             label, alternative = policy_alternative(
-                version=options["policy_version"], document=document
+                actor=actor, version=options["policy_version"], document=document
             )
             policy = PolicyBacktest(label=label, alternative=alternative, window=window)
         if not options["hold"]:
@@ -120,6 +126,7 @@ class Command(BaseCommand):
 
         allow_emergency, allow_offences = allowances(options["allow"])
         backtest = backtest_prepare(
+            actor=actor,
             window=window,
             now=timezone.now(),
             placed_at=moment("placed_at", options["placed_at"]),
