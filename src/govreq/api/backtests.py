@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from itertools import islice
-from typing import Annotated, Any
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -12,32 +12,22 @@ from ninja import Router, Schema
 from pydantic import Field
 
 from govreq.api.auth import caller_staff
+from govreq.api.holds import HoldScopeIn
 from govreq.api.schemas import ERRORS
 from govreq.backtest.engine import Window
 from govreq.backtest.inputs import backtest_prepare
 from govreq.core.moments import Moment
-from govreq.intake.models import OffenceCategory, RequestKind
 
 router = Router()
 MAX_ROWS = 5000
 
 
-class BacktestIn(Schema):
-    jurisdiction: str = Field(min_length=2, max_length=2)
-    effective_from: Moment
-    effective_to: Moment | None = None
+class BacktestIn(HoldScopeIn):
     placed_at: Moment | None = Field(
         default=None,
         description="When the hold would have been placed (default: at effective_from). A "
         "later moment replays a retroactive hold: approvals since its start are flagged.",
     )
-    received_from_start: bool = False
-    scope_kinds: list[RequestKind] = []
-    scope_offences: list[OffenceCategory] = []
-    scope_agencies: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = []
-    scope_legal_basis: str = Field(default="", max_length=200)
-    allow_emergency: bool = False
-    allow_offences: list[OffenceCategory] = []
     window_start: Moment = Field(description="Requests received from this moment ...")
     window_end: Moment = Field(description="... to this one (excluded).")
     max_rows: int = Field(default=500, ge=0, le=MAX_ROWS)

@@ -71,7 +71,10 @@ class HoldDetailOut(HoldOut):
     re_reviews: list[FlaggedRequestOut]
 
 
-class HoldIn(Schema):
+class HoldScopeIn(Schema):
+    """Where and when a hold applies, which requests it covers and which it lets through (a
+    hold proposed, or one back-tested)."""
+
     jurisdiction: str = Field(min_length=2, max_length=2)
     effective_from: Moment
     effective_to: Moment | None = None
@@ -80,14 +83,17 @@ class HoldIn(Schema):
         description="Hold only requests received at or after effective_from (the law's own "
         "moment), not every open request in scope.",
     )
-    reason: str = Field(min_length=1, max_length=5000)
-    review_notes: str = Field(default="", max_length=50000)
     scope_kinds: list[RequestKind] = []
     scope_offences: list[OffenceCategory] = []
     scope_agencies: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = []
     scope_legal_basis: str = Field(default="", max_length=200)
     allow_emergency: bool = False
     allow_offences: list[OffenceCategory] = []
+
+
+class HoldIn(HoldScopeIn):
+    reason: str = Field(min_length=1, max_length=5000)
+    review_notes: str = Field(default="", max_length=50000)
 
 
 class HoldChangeOut(Schema):

@@ -47,23 +47,6 @@ def _end_of_window(text: str, *, field: str, end: bool) -> datetime:
         raise ValidationFailed.single(field, str(error)) from None
 
 
-def allowances(values: list[str], *, field: str = "allow") -> tuple[bool, list[str]]:
-    """``EMERGENCY`` and offence categories a hold lets through (as ``hold add --allow``)."""
-    allow_emergency = False
-    offences: list[str] = []
-    for index, value in enumerate(values):
-        allowed = value.strip().upper()
-        if allowed == "EMERGENCY":
-            allow_emergency = True
-        elif allowed in OffenceCategory.values:
-            offences.append(allowed)
-        else:
-            raise ValidationFailed.single(
-                f"{field}[{index}]", f"{value!r} is neither EMERGENCY nor an offence category"
-            )
-    return allow_emergency, offences
-
-
 BACKTESTERS = (StaffRole.POLICY_ADMIN, StaffRole.HUMAN_RIGHTS_OFFICER, StaffRole.AUDITOR)
 
 

@@ -11,8 +11,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from govreq.accounts.models import User
 from govreq.core.actors import Actor
-from govreq.core.errors import DomainError
+from govreq.core.errors import DomainError, ValidationFailed
 from govreq.core.moments import MomentError, parse_moment
+from govreq.intake.models import OffenceCategory
+from govreq.jurisdictions.zones import jurisdiction_zone
 
 
 class GovreqCommand(BaseCommand):
@@ -51,6 +53,34 @@ def moment_argument(value: str) -> datetime:
         return parse_moment(value)
     except MomentError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def moment_for(value: str | None, field: str, jurisdiction: str) -> datetime | None:
+    """Read a typed moment; a bare date is refused showing its reading in UTC and in the
+    jurisdiction's own zone."""
+    if value is None:
+        return None
+    try:
+        return parse_moment(value, zone_hint=jurisdiction_zone(jurisdiction))
+    except MomentError as error:
+        raise ValidationFailed.single(field, str(error)) from None
+
+
+def hold_allowances(values: list[str]) -> tuple[bool, list[str]]:
+    """``--allow EMERGENCY`` and ``--allow OFFENCE``: what a hold lets through."""
+    allow_emergency = False
+    offences: list[str] = []
+    for index, value in enumerate(values):
+        allowed = value.strip().upper()
+        if allowed == "EMERGENCY":
+            allow_emergency = True
+        elif allowed in OffenceCategory.values:
+            offences.append(allowed)
+        else:
+            raise ValidationFailed.single(
+                f"allow[{index}]", f"{value!r} is neither EMERGENCY nor an offence category"
+            )
+    return allow_emergency, offences
 
 
 def exit_code(error: DomainError) -> int:

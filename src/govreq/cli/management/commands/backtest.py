@@ -6,7 +6,7 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from govreq.backtest.inputs import allowances, backtest_prepare, window_parse
+from govreq.backtest.inputs import backtest_prepare, window_parse
 from govreq.backtest.output import (
     write_csv,
     write_headlines_csv,
@@ -17,11 +17,9 @@ from govreq.backtest.output import (
     write_table,
 )
 from govreq.backtest.policy import PolicyBacktest, policy_alternative
-from govreq.cli.commands import actor_for, exit_code
+from govreq.cli.commands import actor_for, exit_code, hold_allowances, moment_for
 from govreq.core.errors import DomainError, ValidationFailed
-from govreq.core.moments import MomentError, parse_moment
 from govreq.intake.models import OffenceCategory, RequestKind
-from govreq.jurisdictions.zones import jurisdiction_zone
 
 
 class Command(BaseCommand):
@@ -109,30 +107,21 @@ class Command(BaseCommand):
                 raise ValidationFailed.single("hold", "give --hold, --policy-version or both")
             self._policy_only(policy, options)
             return
-        if not options["effective_from"]:
+        jurisdiction = options["hold"].strip().upper()
+        effective_from = moment_for(options["effective_from"], "from", jurisdiction)
+        if effective_from is None:
             raise ValidationFailed.single("from", "a hold needs --from")
         if policy is not None and options["output"] == "csv":
             raise ValidationFailed.single("format", "CSV holds one table: use --format json")
-        jurisdiction = options["hold"].strip().upper()
-        zone = jurisdiction_zone(jurisdiction)
-
-        def moment(field: str, value: str | None) -> Any:
-            if value is None:
-                return None
-            try:
-                return parse_moment(value, zone_hint=zone)
-            except MomentError as error:
-                raise ValidationFailed.single(field, str(error)) from None
-
-        allow_emergency, allow_offences = allowances(options["allow"])
+        allow_emergency, allow_offences = hold_allowances(options["allow"])
         backtest = backtest_prepare(
             actor=actor,
             window=window,
             now=timezone.now(),
-            placed_at=moment("placed_at", options["placed_at"]),
+            placed_at=moment_for(options["placed_at"], "placed_at", jurisdiction),
             jurisdiction_code=jurisdiction,
-            effective_from=moment("from", options["effective_from"]),
-            effective_to=moment("to", options["effective_to"]),
+            effective_from=effective_from,
+            effective_to=moment_for(options["effective_to"], "to", jurisdiction),
             received_from_start=options["received_from_start"],
             reason="back-test",
             scope_kinds=options["kind"],

@@ -1,32 +1,17 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.core.management.base import CommandParser
 from django.utils import timezone
 
 from govreq.api.holds import hold_with_requests
-from govreq.cli.commands import GovreqCommand, actor_for
+from govreq.cli.commands import GovreqCommand, actor_for, hold_allowances, moment_for
 from govreq.core.actors import Actor
-from govreq.core.errors import ValidationFailed
-from govreq.core.moments import MomentError, parse_moment
 from govreq.holds import selectors
 from govreq.intake.models import OffenceCategory, RequestKind
-from govreq.jurisdictions.zones import jurisdiction_zone
 from govreq.lifecycle import holding
 from govreq.transparency.services import reports_correct_for_hold
-
-
-def _moment(value: str | None, field: str, jurisdiction: str) -> datetime | None:
-    """Read a typed moment; a bare date is refused showing its reading in UTC and in the
-    jurisdiction's own zone."""
-    if value is None:
-        return None
-    try:
-        return parse_moment(value, zone_hint=jurisdiction_zone(jurisdiction))
-    except MomentError as error:
-        raise ValidationFailed.single(field, str(error)) from None
 
 
 def _refs(label: str, refs: list[str]) -> str:
@@ -98,26 +83,15 @@ class Command(GovreqCommand):
             parser.add_argument("--as", dest="as_email", help="Act as this staff user.")
 
     def handle_add(self, **options: Any) -> None:
-        allow_emergency = False
-        allow_offences: list[str] = []
-        for index, value in enumerate(options["allow"]):
-            allowed = value.strip().upper()
-            if allowed == "EMERGENCY":
-                allow_emergency = True
-            elif allowed in OffenceCategory.values:
-                allow_offences.append(allowed)
-            else:
-                raise ValidationFailed.single(
-                    f"allow[{index}]", f"{value!r} is neither EMERGENCY nor an offence category"
-                )
+        allow_emergency, allow_offences = hold_allowances(options["allow"])
         jurisdiction = options["jurisdiction"]
-        effective_from = _moment(options["effective_from"], "effective_from", jurisdiction)
+        effective_from = moment_for(options["effective_from"], "effective_from", jurisdiction)
         assert effective_from is not None
         change = holding.hold_propose(
             actor=actor_for(options["as_email"], "cli"),
             jurisdiction_code=jurisdiction,
             effective_from=effective_from,
-            effective_to=_moment(options["effective_to"], "effective_to", jurisdiction),
+            effective_to=moment_for(options["effective_to"], "effective_to", jurisdiction),
             received_from_start=options["received_from_start"],
             reason=options["reason"],
             review_notes=options["notes"],
