@@ -8,7 +8,7 @@ from django.db.models import Count, Prefetch, QuerySet
 
 from govreq.agencies.models import Agency
 from govreq.core.errors import NotFound
-from govreq.intake.models import Document, LegalRequest, StatusChange, Target
+from govreq.intake.models import Document, DocumentText, LegalRequest, StatusChange, Target
 
 
 def _not_found(identifier: object) -> NotFound:
@@ -98,3 +98,13 @@ def request_get_by_reference(reference: str) -> LegalRequest:
     if request is None:
         raise _not_found(reference)
     return request
+
+
+def documents_with_text(request: LegalRequest) -> list[Document]:
+    """The request's documents, oldest first, each with ``read_text`` set to its DocumentText
+    (None while not read yet): staff only, never the agency's API."""
+    documents = list(Document.objects.filter(request=request).order_by("uploaded_at", "id"))
+    texts = {t.document_id: t for t in DocumentText.objects.filter(document__in=documents)}
+    for document in documents:
+        document.read_text = texts.get(document.pk)  # type: ignore[attr-defined]
+    return documents

@@ -285,5 +285,8 @@ def target_found(target_type: str, value: str, text: str, *, region: str | None)
     if target_type == "USERNAME":
         needle = needle.removeprefix("@")
     return (
-        re.search(rf"(?<![\w.]){re.escape(needle)}(?![\w])", body) is not None if needle else True
+        # A token of its own: not part of a longer name, a case number or an address.
+        re.search(rf"(?<![\w.\-/]){re.escape(needle)}(?![\w\-/@]|\.\w)", body) is not None
+        if needle
+        else True
     )
