@@ -201,6 +201,7 @@ def test_reading_again_replaces_the_text_and_needs_a_role(chan, staff):
         (text,) = request_documents_read(
             actor=Actor.for_user(staff.users["rita"]), request=request, now=timezone.now()
         )
+        assert text.method == "PDF"
     assert DocumentText.objects.filter(document__request=request).count() == 1
     assert AuditEvent.objects.filter(action="document.read").count() == 2
 
