@@ -1,4 +1,5 @@
-"""The worker reads an attached document once its transaction commits (the real database queue),
+"""The worker reads an attached document (the real database queue: the task is queued in the
+transaction that attaches it),
 stores the text, and checks the request again."""
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def mismatch(request):
     return next(f for f in latest_findings(request) if f.code == "DOCUMENT_MISMATCH")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_the_worker_reads_an_attached_document_then_checks_again(chan):
     request = submit(chan, document=False, agency_case_number="KC-2026-0042")
     document = document_attach(
