@@ -322,9 +322,9 @@ def staff_request_detail(record: ReviewRecord) -> dict[str, Any]:
         "needs_human_rights_approval": request.needs_human_rights_approval,
         "targets": [{"id": t.pk, "type": t.type, "value": t.value} for t in request.targets.all()],
         "document_texts": [
-            {"document_id": d.pk, **model_to_dict(d.read_text, exclude=["id", "document"])}
+            {"document_id": d.document.pk, **model_to_dict(d.text, exclude=["id", "document"])}
             for d in intake_selectors.documents_with_text(request)
-            if d.read_text is not None
+            if d.text is not None
         ],
         "history": [
             {

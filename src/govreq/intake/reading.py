@@ -236,7 +236,8 @@ def extract_guarded(
     if media_type == "text/plain":
         return extract_plain(path.read_bytes())
     command = [sys.executable, "-m", "govreq.intake.reading", str(path), media_type]
-    env = {key: value for key, value in os.environ.items() if key in {"PATH", "LANG", "LC_ALL"}}
+    passed = {"PATH", "LANG", "LC_ALL", "TESSDATA_PREFIX", "OMP_THREAD_LIMIT"}
+    env = {key: value for key, value in os.environ.items() if key in passed}
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     try:
         done = subprocess.run(

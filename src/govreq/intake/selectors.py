@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet
 
@@ -100,11 +101,15 @@ def request_get_by_reference(reference: str) -> LegalRequest:
     return request
 
 
-def documents_with_text(request: LegalRequest) -> list[Document]:
-    """The request's documents, oldest first, each with ``read_text`` set to its DocumentText
-    (None while not read yet): staff only, never the agency's API."""
+@dataclass(frozen=True)
+class DocumentRead:
+    document: Document
+    text: DocumentText | None  # None while it has not been read
+
+
+def documents_with_text(request: LegalRequest) -> list[DocumentRead]:
+    """The request's documents, oldest first, each with the text read from it (staff only:
+    never the agency's API)."""
     documents = list(Document.objects.filter(request=request).order_by("uploaded_at", "id"))
     texts = {t.document_id: t for t in DocumentText.objects.filter(document__in=documents)}
-    for document in documents:
-        document.read_text = texts.get(document.pk)  # type: ignore[attr-defined]
-    return documents
+    return [DocumentRead(document=d, text=texts.get(d.pk)) for d in documents]
