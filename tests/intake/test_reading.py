@@ -59,6 +59,11 @@ def test_the_chinese_characters_come_back_from_a_chinese_pdf():
         assert f"<{code}> <{code}>" in to_unicode, character
 
 
+def test_control_characters_a_broken_font_gives_are_dropped():
+    # PostgreSQL cannot store a NUL in text; nothing a reviewer reads needs one.
+    assert extract(tiny_pdf(["Case\x00 KC-1\x07"]), "application/pdf").text == "Case KC-1\n"
+
+
 def test_plain_text_is_read_as_it_is():
     extraction = extract("\ufeff案件編號 KC-1\n".encode(), "text/plain")
     assert (extraction.method, extraction.text) == (reading.PLAIN, "案件編號 KC-1\n")

@@ -80,7 +80,12 @@ OCR_UNAVAILABLE = (
 )
 
 
+# Control characters a broken font can map text to: none can be stored (PostgreSQL refuses NUL).
+_CONTROLS = dict.fromkeys([*(c for c in range(32) if chr(c) not in "\t\n\f\r"), 0x7F])
+
+
 def _cap(text: str, pages: int, method: str, note: str = "") -> Extraction:
+    text = text.translate(_CONTROLS)
     truncated = len(text) > MAX_CHARS
     if truncated:
         text = text[:MAX_CHARS]
@@ -123,7 +128,7 @@ def extract_pdf(data: bytes, *, deadline: float | None = None) -> Extraction:
             size += len(page_text)
             if size > MAX_CHARS:
                 break
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+    except (PyPdfError, Exception) as error:  # a broken file makes pypdf raise almost anything
         return Extraction(
             method=NONE, failed=True, note=f"the PDF could not be read ({type(error).__name__})"
         )
