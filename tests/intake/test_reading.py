@@ -5,6 +5,8 @@ the console and the staff API."""
 from __future__ import annotations
 
 import io
+import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -116,6 +118,45 @@ def test_pages_and_characters_are_capped(monkeypatch):
     monkeypatch.setattr(reading, "MAX_CHARS", 5)
     capped = extract(b"0123456789", "text/plain")
     assert capped.text == "01234" and capped.truncated and "cut at 5" in capped.note
+
+
+def _bomb(megabytes: int) -> bytes:
+    """A 350 KB PDF whose one page's content inflates to ``megabytes`` MB of text operators."""
+    deflate = zlib.compressobj(9)
+    line = b"BT /F1 11 Tf 72 700 Td (AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA) Tj ET\n"
+    chunk = line * (1024 * 1024 // len(line))
+    body = b"".join(deflate.compress(chunk) for _ in range(megabytes)) + deflate.flush()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(body) + body + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def test_a_decompression_bomb_is_a_recorded_failure(tmp_path):
+    path = tmp_path / "bomb.pdf"
+    path.write_bytes(_bomb(100))
+    started = time.monotonic()
+    extraction = extract_guarded(path, "application/pdf")
+    assert extraction.failed and extraction.text == ""
+    assert "could not be read" in extraction.note
+    assert time.monotonic() - started < 30
 
 
 def test_the_guarded_reader_gives_the_same_text_in_a_limited_child(tmp_path):
