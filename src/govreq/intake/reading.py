@@ -29,6 +29,8 @@ from pathlib import Path
 MAX_PAGES = 50
 MAX_CHARS = 200_000
 TIME_LIMIT_SECONDS = 60
+# OCR draws and reads up to OCR_MAX_PAGES pages, each in its own (time-limited) process.
+OCR_TIME_LIMIT_SECONDS = 300
 MEMORY_LIMIT_BYTES = 1024 * 1024 * 1024
 OCR_LANGUAGES = ("eng", "chi_tra")
 OCR_MAX_PAGES = 10
@@ -106,7 +108,6 @@ def extract_pdf(data: bytes, *, deadline: float | None = None) -> Extraction:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
@@ -128,7 +129,7 @@ def extract_pdf(data: bytes, *, deadline: float | None = None) -> Extraction:
             size += len(page_text)
             if size > MAX_CHARS:
                 break
-    except (PyPdfError, Exception) as error:  # a broken file makes pypdf raise almost anything
+    except Exception as error:  # a broken file makes pypdf raise almost anything (PyPdfError...)
         return Extraction(
             method=NONE, failed=True, note=f"the PDF could not be read ({type(error).__name__})"
         )
@@ -139,10 +140,7 @@ def extract_pdf(data: bytes, *, deadline: float | None = None) -> Extraction:
         return Extraction(
             method=NONE, pages=total, note=f"the PDF has no text layer; {OCR_UNAVAILABLE}"
         )
-    extraction = _cap(text, total, PDF, note)
-    if note and not extraction.truncated:
-        extraction = Extraction(method=PDF, text=extraction.text, pages=total, note=note)
-    return extraction
+    return _cap(text, total, PDF, note)
 
 
 def _tesseract(image: Path) -> str:
@@ -233,13 +231,13 @@ def _limit_this_process() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT_BYTES, MEMORY_LIMIT_BYTES))
 
 
-def extract_guarded(
-    path: Path, media_type: str, *, timeout: float = TIME_LIMIT_SECONDS
-) -> Extraction:
+def extract_guarded(path: Path, media_type: str, *, timeout: float | None = None) -> Extraction:
     """``extract`` of the file at ``path`` in a child process limited in CPU time, memory and
     wall-clock time. Plain text is read here (it needs no parser)."""
     if media_type == "text/plain":
         return extract_plain(path.read_bytes())
+    if timeout is None:
+        timeout = OCR_TIME_LIMIT_SECONDS if ocr_available() else TIME_LIMIT_SECONDS
     command = [sys.executable, "-m", "govreq.intake.reading", str(path), media_type]
     passed = {"PATH", "LANG", "LC_ALL", "TESSDATA_PREFIX", "OMP_THREAD_LIMIT"}
     env = {key: value for key, value in os.environ.items() if key in passed}
