@@ -793,7 +793,7 @@ def test_no_duplicate_passes() -> None:
 def test_run_checks_gives_one_finding_per_check() -> None:
     findings = run_checks(facts(), POLICY)
     codes = [f.code for f in findings]
-    assert len(findings) == len(CHECKS) == 11
+    assert len(findings) == len(CHECKS) == 12
     assert len(set(codes)) == len(codes)
     assert set(codes) == {
         "JURISDICTION_HOLD",
@@ -807,6 +807,7 @@ def test_run_checks_gives_one_finding_per_check() -> None:
         "GAG_ORDER_REVIEW",
         "HUMAN_RIGHTS_RISK",
         "DUPLICATE",
+        "DOCUMENT_MISMATCH",
     }
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from django.db.models import Q
+from django.forms.models import model_to_dict
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema, Status
@@ -241,6 +242,17 @@ class FollowUpOut(Schema):
     missed_at: datetime | None
 
 
+class DocumentTextOut(Schema):
+    document_id: int
+    method: str = Field(description="PDF (text layer), OCR, PLAIN (text file) or NONE.")
+    text: str
+    pages: int
+    truncated: bool
+    failed: bool = Field(description="The document could not be read (broken, too large).")
+    note: str
+    extracted_at: datetime
+
+
 class StaffRequestOut(Schema):
     """Everything the agency sees (RequestOut), plus the review record."""
 
@@ -266,6 +278,9 @@ class StaffRequestOut(Schema):
     gag_order: GagOrderOut | None
     emergency: EmergencyOut | None
     documents: list[DocumentOut]
+    document_texts: list[DocumentTextOut] = Field(
+        description="The text read from each document that has been read (staff only)."
+    )
     clarifications: list[ClarificationOut]
     agency_id: int
     agency_status: str
@@ -306,6 +321,11 @@ def staff_request_detail(record: ReviewRecord) -> dict[str, Any]:
         "check_outcome": request.check_outcome,
         "needs_human_rights_approval": request.needs_human_rights_approval,
         "targets": [{"id": t.pk, "type": t.type, "value": t.value} for t in request.targets.all()],
+        "document_texts": [
+            {"document_id": d.document.pk, **model_to_dict(d.text, exclude=["id", "document"])}
+            for d in intake_selectors.documents_with_text(request)
+            if d.text is not None
+        ],
         "history": [
             {
                 "from_status": c.from_status or None,

@@ -468,6 +468,7 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
         "legal": legal,
         "record": record,
         "targets": targets,
+        "document_texts": intake_selectors.documents_with_text(legal),
         "duplicates": duplicates,
         "held_by": [h for h in record.holds if not h.excepted],
         "excepted_by": [h for h in record.holds if h.excepted],

@@ -35,6 +35,7 @@ from govreq.lifecycle.disclosing import (
     production_release,
     productions_purge_expired,
 )
+from govreq.lifecycle.document_reading import document_read_now
 from govreq.lifecycle.holding import hold_change_confirm, hold_propose
 from govreq.lifecycle.receiving import document_attach, request_submit, request_withdraw
 from govreq.lifecycle.rechecking import agency_verify
@@ -410,7 +411,7 @@ def demo_load() -> int:
     _link_follow_ups(staff)
     _purge(datetime(2022, 1, 15, tzinfo=UTC))
     _publish_reports(staff)
-    return len(plan) + _recent(officers, staff)
+    return len(plan) + _recent(officers, staff) + _mismatching_case_number(officers)
 
 
 def _link_follow_ups(staff: dict[str, Any]) -> None:
@@ -484,6 +485,33 @@ def _recent(officers: dict[str, list[Officer]], staff: dict[str, Any]) -> int:
             for _ in download.chunks:
                 pass
     return 2
+
+
+def _mismatching_case_number(officers: dict[str, list[Officer]]) -> int:
+    """Yesterday, a court order whose typed case number is not the one its signed document
+    gives (two digits swapped): DOCUMENT_MISMATCH warns the reviewer, naming both."""
+    officer = next(o for o in officers["GB"] if o.email == MISMATCH_OFFICER)
+    received_at = timezone.now() - timedelta(days=1)
+    _submit(
+        officer,
+        received_at,
+        "GB",
+        MISMATCH_COURT_ORDER,
+        random.Random(f"{SEED}:mismatch"),
+        case_number=f"GB-{received_at:%Y}-4417",
+        document_case_number=f"GB-{received_at:%Y}-4471",
+    )
+    return 1
+
+
+MISMATCH_OFFICER = "dc.patel@met.police.uk"
+MISMATCH_COURT_ORDER: Scenario = (
+    "COURT_ORDER",
+    "FRAUD",
+    ["BASIC_SUBSCRIBER", "IP_LOGS"],
+    "Crime (Overseas Production Orders) Act 2019, s.1",
+    "Romance fraud: the account took GBP 40,000 from three victims in six weeks.",
+)
 
 
 RECENT_COURT_ORDER: Scenario = (
@@ -568,7 +596,12 @@ def _submit(
     jurisdiction: str,
     scenario: Scenario | None,
     rng: random.Random,
+    *,
+    case_number: str | None = None,
+    document_case_number: str | None = None,
 ) -> LegalRequest:
+    """Submit a request as the officer, with its signed document (which gives
+    ``document_case_number`` instead of the typed case number when one is given)."""
     if scenario is None:
         danger, why_now = EMERGENCIES[jurisdiction]
         payload: dict[str, object] = {
@@ -597,6 +630,8 @@ def _submit(
             },
             "deadline_at": (received_at + timedelta(days=rng.choice([14, 30]))).isoformat(),
         }
+        if case_number is not None:
+            payload["agency_case_number"] = case_number
         if rng.random() < 0.3:
             payload["gag_order"] = {
                 "legal_basis": "18 U.S.C. 2705(b)" if jurisdiction == "US" else "Court order",
@@ -614,15 +649,8 @@ def _submit(
         now=received_at,
     ).request
     if payload["kind"] not in ("EMERGENCY", "PRESERVATION"):
-        pdf = tiny_pdf(
-            [
-                f"{officer.agency.name}",
-                f"{str(payload['kind']).replace('_', ' ').title()} - {payload['legal_basis']}",
-                f"Case {payload['agency_case_number']}",
-                f"Issued {received_at:%d %B %Y}",
-            ]
-        )
-        document_attach(
+        pdf = tiny_pdf(_document_lines(officer, payload, received_at, document_case_number))
+        document = document_attach(
             actor=actor,
             request=request,
             upload=io.BytesIO(pdf),
@@ -630,8 +658,56 @@ def _submit(
             claimed_type="application/pdf",
             now=received_at + timedelta(minutes=5),
         )
+        # The worker reads it a minute later (its queued task then finds it read).
+        document_read_now(
+            actor=Actor.system("worker"), document=document, now=received_at + timedelta(minutes=6)
+        )
     request.refresh_from_db()
     return request
+
+
+KIND_TITLES = {
+    "SUBPOENA": ("Subpoena", "傳票"),
+    "COURT_ORDER": ("Court Order", "法庭命令"),
+    "SEARCH_WARRANT": ("Search Warrant", "搜查令"),
+    "MLAT": ("Request for Mutual Legal Assistance (MLAT)", "刑事司法協助請求書"),
+    "OTHER": ("Legal Process", "法律文件"),
+}
+HK_AUTHORITIES = {"Magistrate": "裁判官", "Hong Kong Police Force": "香港警務處"}
+
+
+def _document_lines(
+    officer: Officer, payload: dict[str, Any], received_at: datetime, case_number: str | None
+) -> list[str]:
+    """The signed document's text, as the agency wrote it: Hong Kong's in Chinese. Issued two
+    days before it was sent; the accounts as the agency typed them."""
+    kind = str(payload["kind"])
+    english, chinese = KIND_TITLES[kind]
+    issued = (received_at - timedelta(days=2)).date()
+    case = case_number or str(payload["agency_case_number"])
+    authority = str(payload["issuing_authority"])
+    accounts = [str(target["value"]) for target in payload["targets"]]  # type: ignore[attr-defined]
+    if officer.agency.jurisdiction_id == "HK":
+        return [
+            "香港特別行政區",
+            chinese,
+            f"法律依據：{payload['legal_basis']}",
+            f"簽發機關：{HK_AUTHORITIES.get(authority, authority)}",
+            f"案件編號：{case}",
+            f"簽發日期：{issued.year}年{issued.month}月{issued.day}日",
+            "涉及帳戶：",
+            *accounts,
+        ]
+    return [
+        officer.agency.name,
+        english,
+        f"Legal basis: {payload['legal_basis']}",
+        f"Issued by: {authority}",
+        f"Case No.: {case}",
+        f"Issued on {issued:%d %B %Y}",
+        "Accounts:",
+        *accounts,
+    ]
 
 
 REJECT_FOR = {

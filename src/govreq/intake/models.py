@@ -273,6 +273,44 @@ class Document(models.Model):
         return f"{self.original_name} ({self.media_type})"
 
 
+class ReadingMethod(models.TextChoices):
+    PDF = "PDF", "PDF text layer"
+    OCR = "OCR", "Optical character recognition"
+    PLAIN = "PLAIN", "Plain text"
+    NONE = "NONE", "No readable text"
+
+
+class DocumentText(models.Model):
+    """The text read from a legal document (``intake.reading``), kept beside it for reviewers
+    and for the DOCUMENT_MISMATCH check. One per document; reading it again replaces it."""
+
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="text")
+    method = models.CharField(max_length=8, choices=ReadingMethod.choices)
+    text = models.TextField(blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    truncated = models.BooleanField(default=False)
+    failed = models.BooleanField(
+        default=False, help_text="The document could not be read (broken, too large, too slow)."
+    )
+    note = models.TextField(blank=True, help_text="Why there is no text, or what was left out.")
+    extracted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(method__in=ReadingMethod.values),
+                name="document_text_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(method="NONE") | models.Q(text=""),
+                name="document_text_none_has_no_text",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.method}, {len(self.text)} characters"
+
+
 class StatusChange(models.Model):
     """The history of a request's status: every change, by whom, when and why."""
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, QuerySet
 
 from govreq.agencies.models import Agency
 from govreq.core.errors import NotFound
-from govreq.intake.models import Document, LegalRequest, StatusChange, Target
+from govreq.intake.models import Document, DocumentText, LegalRequest, StatusChange, Target
 
 
 def _not_found(identifier: object) -> NotFound:
@@ -98,3 +99,17 @@ def request_get_by_reference(reference: str) -> LegalRequest:
     if request is None:
         raise _not_found(reference)
     return request
+
+
+@dataclass(frozen=True)
+class DocumentRead:
+    document: Document
+    text: DocumentText | None  # None while it has not been read
+
+
+def documents_with_text(request: LegalRequest) -> list[DocumentRead]:
+    """The request's documents, oldest first, each with the text read from it (staff only:
+    never the agency's API)."""
+    documents = list(Document.objects.filter(request=request).order_by("uploaded_at", "id"))
+    texts = {t.document_id: t for t in DocumentText.objects.filter(document__in=documents)}
+    return [DocumentRead(document=d, text=texts.get(d.pk)) for d in documents]

@@ -26,6 +26,7 @@ from govreq.intake.documents import claimed_media_type, safe_file_name, sniff_me
 from govreq.intake.models import (
     Channel,
     Document,
+    DocumentText,
     IdempotencyKey,
     LegalRequest,
     ReferenceCounter,
@@ -34,6 +35,7 @@ from govreq.intake.models import (
     StatusChange,
     Target,
 )
+from govreq.intake.reading import Extraction
 from govreq.intake.schemas import RequestSubmission
 from govreq.intake.storage import document_path, store_document
 from govreq.intake.validation import NormalisedTarget, submission_errors
@@ -426,3 +428,40 @@ def document_store(
 
 def document_open(document: Document) -> IO[bytes]:
     return document_path(document.sha256).open("rb")
+
+
+def document_text_record(
+    *, actor: Actor, document: Document, extraction: Extraction, now: datetime
+) -> DocumentText:
+    """Store the text read from ``document`` (replacing an earlier reading), with its audit
+    event, in the caller's transaction (which holds the request's lock)."""
+    _require_transaction("document_text_record")
+    text, _ = DocumentText.objects.update_or_create(
+        document=document,
+        defaults={
+            "method": extraction.method,
+            "text": extraction.text if extraction.method != "NONE" else "",
+            "pages": extraction.pages,
+            "truncated": extraction.truncated,
+            "failed": extraction.failed,
+            "note": extraction.note,
+            "extracted_at": now,
+        },
+    )
+    audit_record(
+        actor=actor,
+        action="document.read",
+        object_type="legal_request",
+        object_id=document.request.public_id,
+        data={
+            "document": document.pk,
+            "sha256": document.sha256,
+            "method": text.method,
+            "characters": len(text.text),
+            "pages": text.pages,
+            "failed": text.failed,
+            "note": text.note,
+        },
+        now=now,
+    )
+    return text

@@ -17,11 +17,13 @@ from govreq.agencies.models import Officer
 from govreq.audit.services import audit_deferred
 from govreq.core.actors import Actor
 from govreq.core.errors import NotFound
+from govreq.core.queue import enqueue_with_transaction
 from govreq.core.writeturn import write_turn
 from govreq.intake import services as intake
 from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus
 from govreq.intake.schemas import RequestSubmission
 from govreq.intake.services import SubmitResult
+from govreq.lifecycle.document_reading import read_document
 from govreq.lifecycle.holding import hold_apply_to_new_request
 from govreq.lifecycle.transitions import request_transition
 from govreq.policy.selectors import policy_current
@@ -106,7 +108,8 @@ def document_attach(
     claimed_type: str | None,
     now: datetime,
 ) -> Document:
-    """Attach a legal document, then check the request again (NO_LEGAL_DOCUMENT may clear)."""
+    """Attach a legal document, then check the request again (NO_LEGAL_DOCUMENT may clear); its
+    text is read by the worker once this transaction commits (``lifecycle.document_reading``)."""
     document = intake.document_store(
         actor=actor,
         request=request,
@@ -116,6 +119,7 @@ def document_attach(
         now=now,
     )
     checks_run(actor=actor, request=document.request, trigger=CheckTrigger.DOCUMENT_ADDED, now=now)
+    enqueue_with_transaction(read_document, document_id=document.pk)
     return document
 
 

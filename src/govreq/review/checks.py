@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from govreq.policy.document import PolicyDocument
+from govreq.review import document_match as match
 
 PASS, INFO, WARN, BLOCK = "PASS", "INFO", "WARN", "BLOCK"
 SEVERITY = {PASS: 0, INFO: 1, WARN: 2, BLOCK: 3}
@@ -66,6 +67,18 @@ class RequesterFact:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DocumentTextFact:
+    """One attached document and the text read from it (``read`` False: not read yet)."""
+
+    name: str
+    read: bool
+    method: str = ""
+    text: str = ""
+    note: str = ""
+    failed: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
 class RequestFacts:
     jurisdiction: str
     agency_name: str
@@ -89,6 +102,11 @@ class RequestFacts:
     duplicates: tuple[DuplicateFact, ...] = ()
     call_backs: tuple[CallBackFact, ...] = ()
     requester: RequesterFact | None = None
+    # What the request says, for DOCUMENT_MISMATCH, and what its documents say.
+    agency_case_number: str = ""
+    issuing_authority: str = ""
+    targets: tuple[tuple[str, str], ...] = ()  # (type, normalised value)
+    documents: tuple[DocumentTextFact, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -526,6 +544,113 @@ def duplicate(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     return Finding(code=code, outcome=PASS, message="No recent request names the same accounts.")
 
 
+def document_mismatch(facts: RequestFacts, policy: PolicyDocument) -> Finding:
+    """Does the signed document say what the typed request says? The case number, the issuing
+    authority, every account named, the document's dates against the receipt, and the kind of
+    process, compared with the text read from the documents (English and Chinese). Each
+    difference is named with its evidence; a WARN, since a document read by a machine can
+    miss what a person sees."""
+    code = "DOCUMENT_MISMATCH"
+    if not facts.documents:
+        return Finding(code=code, outcome=PASS, message="No document to compare the request with.")
+    unread = [d.name for d in facts.documents if not d.read]
+    readable = [d for d in facts.documents if d.read and d.text.strip()]
+    if not readable:
+        if unread:
+            return Finding(
+                code=code,
+                outcome=INFO,
+                message=(
+                    f"The text of {', '.join(unread)} has not been read yet; the request will "
+                    "be compared with it once it is."
+                ),
+                details={"unread": unread},
+            )
+        notes = "; ".join(f"{d.name}: {d.note or 'no text'}" for d in facts.documents)
+        return Finding(
+            code=code,
+            outcome=INFO,
+            message=(
+                "No readable text in the attached document(s), so the request could not be "
+                f"compared with them ({notes}). Compare them by eye."
+            ),
+            details={"unreadable": [d.name for d in facts.documents]},
+        )
+    text = "\n".join(d.text for d in readable)
+    mismatches: list[dict[str, str]] = []
+
+    def differs(field_name: str, typed: str, evidence: str) -> None:
+        mismatches.append({"field": field_name, "typed": typed, "evidence": evidence})
+
+    if facts.agency_case_number.strip() and not match.case_number_found(
+        facts.agency_case_number, text
+    ):
+        written = match.case_numbers_in(text)
+        differs(
+            "agency_case_number",
+            facts.agency_case_number,
+            f"the document gives case number {', '.join(repr(w) for w in written)}"
+            if written
+            else "the document does not give this case number",
+        )
+    if facts.issuing_authority.strip() and not match.authority_found(facts.issuing_authority, text):
+        differs("issuing_authority", facts.issuing_authority, "the document does not name it")
+    for target_type, value in facts.targets:
+        if not match.target_found(target_type, value, text, region=facts.jurisdiction):
+            differs(f"targets.{target_type}", value, "the document does not name this account")
+    # A day's slack each way: the receipt's date is in UTC, the document's in its own zone.
+    for found in match.labelled_dates(text):
+        if found.label == "issued" and found.on > facts.received_on + timedelta(days=1):
+            differs(
+                "issued_on",
+                f"received {facts.received_on:%Y-%m-%d}",
+                f"the document is dated after it was received: {found.evidence!r}",
+            )
+        elif found.label == "expires" and found.on < facts.received_on - timedelta(days=1):
+            differs(
+                "expires_on",
+                f"received {facts.received_on:%Y-%m-%d}",
+                f"the document had expired when it was received: {found.evidence!r}",
+            )
+    if match.kind_named(facts.kind, text) is False:
+        differs(
+            "kind", _kind(facts.kind), f"the document does not call itself a {_kind(facts.kind)}"
+        )
+    pending = f" ({', '.join(unread)} not read yet)" if unread else ""
+    if mismatches:
+        listed = "; ".join(
+            f"{_FIELD_NAMES.get(m['field'].split('.')[0], m['field'])} {m['typed']!r}: "
+            f"{m['evidence']}"
+            for m in mismatches
+        )
+        return Finding(
+            code=code,
+            outcome=WARN,
+            message=(
+                f"The document does not say what the request says{pending}: {listed}. A fake or "
+                "altered request often disagrees with its own document; compare them before "
+                "relying on either."
+            ),
+            details={"mismatches": mismatches, "unread": unread},
+        )
+    return Finding(
+        code=code,
+        outcome=PASS,
+        message=f"The document agrees with the request{pending}.",
+        details={"unread": unread} if unread else {},
+    )
+
+
+_FIELD_NAMES = {
+    "agency_case_number": "case number",
+    "issuing_authority": "issuing authority",
+    "targets": "account",
+    "issued_on": "issue date",
+    "expires_on": "expiry date",
+    "kind": "kind of process",
+}
+
+
 CHECKS: tuple[Check, ...] = (
     jurisdiction_hold,
     agency_not_verified,
@@ -538,6 +663,7 @@ CHECKS: tuple[Check, ...] = (
     gag_order_review,
     human_rights_risk,
     duplicate,
+    document_mismatch,
 )
 
 

@@ -12,10 +12,18 @@ from govreq.accounts.models import ApiToken
 from govreq.agencies.models import FraudFlag
 from govreq.holds.rules import excepted, in_force, in_scope
 from govreq.holds.selectors import holds_possibly_in_force, request_scope
-from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus, Target
+from govreq.intake.models import (
+    Channel,
+    Document,
+    DocumentText,
+    LegalRequest,
+    RequestStatus,
+    Target,
+)
 from govreq.policy.document import PolicyDocument
 from govreq.review.checks import (
     CallBackFact,
+    DocumentTextFact,
     DuplicateFact,
     HoldFact,
     RequesterFact,
@@ -72,7 +80,39 @@ def request_facts(request: LegalRequest, policy: PolicyDocument, *, now: datetim
             .order_by("called_at", "id")
             .values_list("outcome", "called_at", "phone", "contact__directory")
         ),
+        agency_case_number=request.agency_case_number,
+        issuing_authority=request.issuing_authority,
+        targets=tuple(targets),
+        documents=_document_texts(request) if document_count else (),
     )
+
+
+def _document_texts(request: LegalRequest) -> tuple[DocumentTextFact, ...]:
+    """Each document of the request, with the text read from it when it has been read."""
+    texts = {
+        text.document_id: text
+        for text in DocumentText.objects.filter(document__request=request).only(
+            "document_id", "method", "text", "note", "failed"
+        )
+    }
+    facts: list[DocumentTextFact] = []
+    for document_id, name in Document.objects.filter(request=request).values_list(
+        "pk", "original_name"
+    ):
+        text = texts.get(document_id)
+        facts.append(
+            DocumentTextFact(name=name, read=False)
+            if text is None
+            else DocumentTextFact(
+                name=name,
+                read=True,
+                method=text.method,
+                text=text.text,
+                note=text.note,
+                failed=text.failed,
+            )
+        )
+    return tuple(facts)
 
 
 def _documents_and_requester(

@@ -24,6 +24,7 @@ class CheckTrigger(models.TextChoices):
     DECISION = "DECISION", "Before a decision or approval"
     AGENCY_CHANGED = "AGENCY_CHANGED", "Agency verified or suspended"
     CALL_BACK = "CALL_BACK", "Call-back recorded"
+    DOCUMENT_READ = "DOCUMENT_READ", "Document text read"
 
 
 class CheckRun(models.Model):

@@ -17,7 +17,7 @@ from govreq.core.errors import pydantic_errors
 from govreq.intake import selectors
 from govreq.intake.models import Channel, DataCategory, RequestStatus
 from govreq.intake.schemas import RequestSubmission
-from govreq.lifecycle import receiving, reviewing, trusting
+from govreq.lifecycle import document_reading, receiving, reviewing, trusting
 from govreq.review import services as review
 from govreq.review.checks import SEVERITY
 from govreq.review.models import ApprovalKind, CallBackOutcome, DecisionOutcome, RejectionReason
@@ -49,6 +49,7 @@ class Command(GovreqCommand):
         "checks": "Run the legitimacy checks again and print them.",
         "call-back": "Record a call-back to the agency on one of its verified numbers.",
         "follow-up": "Link the legal process that followed an emergency disclosure.",
+        "read-documents": "Read the text of a request's documents again, now, and check it.",
     }
 
     def add_subcommand_arguments(self, name: str, parser: CommandParser) -> None:
@@ -76,6 +77,11 @@ class Command(GovreqCommand):
             parser.add_argument("reference", metavar="REF")
             parser.add_argument("--reason", required=True)
             parser.add_argument("--as", dest="as_email", help="Act as this staff user.")
+        elif name == "read-documents":
+            parser.add_argument("reference", metavar="REF")
+            parser.add_argument(
+                "--as", dest="as_email", help="The staff member acting (default: the operator)."
+            )
         else:
             parser.add_argument("reference", metavar="REF")
             parser.add_argument(
@@ -381,6 +387,27 @@ class Command(GovreqCommand):
             actor=actor, request=request, reason=options["reason"], now=timezone.now()
         )
         self._done(request)
+
+    def handle_read_documents(self, **options: Any) -> None:
+        actor, request = self._staff(options)
+        texts = document_reading.request_documents_read(
+            actor=actor, request=request, now=timezone.now()
+        )
+        if not texts:
+            self.stdout.write(f"{request.reference} has no document to read")
+        for text in texts:
+            read = (
+                f"{len(text.text):,} characters from {text.pages} page(s) "
+                f"({text.get_method_display()})"
+                if text.text
+                else "no readable text"
+            )
+            note = f"; {text.note}" if text.note else ""
+            self.stdout.write(f"{text.document.original_name}: {read}{note}")
+        request.refresh_from_db()
+        mismatch = [f for f in review.latest_findings(request) if f.code == "DOCUMENT_MISMATCH"]
+        for finding in mismatch:
+            self.stdout.write(f"{finding.outcome:5}  {finding.code}  {finding.message}")
 
     def handle_checks(self, **options: Any) -> None:
         actor, request = self._staff(options)
