@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from govreq.audit.chain import GENESIS_HASH, event_hash, verify_events
+from govreq.audit.chain import EVENT_COLUMNS, GENESIS_HASH, event_hash, verify_tuples
 from govreq.audit.checkpoints import AuditChainBroken, made_at_text, statement_payload
 from govreq.audit.models import AuditCheckpoint, AuditEvent
 from govreq.core.actors import Actor
@@ -135,12 +135,14 @@ class CheckpointWritten:
     created: bool
 
 
-def _events_between(after_seq: int, up_to_seq: int) -> Generator[AuditEvent]:
-    """The events after ``after_seq`` up to ``up_to_seq``, streamed in ``seq`` order."""
+def _events_between(after_seq: int, up_to_seq: int) -> Generator[tuple[Any, ...]]:
+    """The events after ``after_seq`` up to ``up_to_seq``, streamed in ``seq`` order as raw
+    tuples (``chain.EVENT_COLUMNS``)."""
     yield from (
         AuditEvent.objects.filter(seq__gt=after_seq, seq__lte=up_to_seq)
         .order_by("seq")
-        .iterator(chunk_size=2000)
+        .values_list(*EVENT_COLUMNS)
+        .iterator(chunk_size=5000)
     )
 
 
@@ -159,7 +161,7 @@ def _verified_since(last: AuditCheckpoint | None, head_seq: int) -> None:
             )
     rows = _events_between(after_seq, head_seq)
     try:
-        result = verify_events(rows, after_seq=after_seq, after_hash=after_hash)
+        result = verify_tuples(rows, after_seq=after_seq, after_hash=after_hash)
     finally:
         # Close the (PostgreSQL server-side) cursor now, inside the transaction: left to the
         # garbage collector, it would be closed after the rollback this error causes.
