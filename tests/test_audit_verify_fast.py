@@ -14,7 +14,14 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from govreq.audit.chain import EVENT_COLUMNS, event_hash, verify_events, verify_tuples
+from govreq.audit.chain import (
+    EVENT_COLUMNS,
+    event_hash,
+    sequenced_hash,
+    unsequenced_body,
+    verify_events,
+    verify_tuples,
+)
 from govreq.audit.models import AuditCheckpoint, AuditEvent
 from govreq.audit.selectors import audit_chain_verify
 from govreq.audit.services import _append, audit_checkpoint_write, audit_record_standalone
@@ -219,3 +226,21 @@ def test_since_last_checkpoint_without_a_checkpoint_walks_everything():
     _events(5)
     assert not AuditCheckpoint.objects.exists()
     assert "OK: 5 events (no checkpoint yet: the whole chain)" in _verify("--since-last-checkpoint")
+
+
+@pytest.mark.parametrize("seq", [1, 9, 10, 123_456_789_012])
+def test_the_append_path_hashes_the_bytes_event_hash_hashes(seq):
+    """The append computes the body before the chain lock and adds ``seq`` under it."""
+    fields = {
+        "occurred_at": datetime(2026, 3, 1, 20, 0, 0, 7, tzinfo=dt_timezone(timedelta(hours=8))),
+        "actor_kind": "OFFICER",
+        "actor_id": "7",
+        "actor_label": "警務處 \u2028 O'Brien",
+        "action": "request.received",
+        "object_type": "legal_request",
+        "object_id": "42",
+        "data": {"seq": 3, "zz": [1.5, None], "é": {"b": 1, "a": 2}},
+    }
+    assert sequenced_hash(
+        prev_hash="a" * 64, seq=seq, unsequenced=unsequenced_body(**fields)
+    ) == event_hash(prev_hash="a" * 64, seq=seq, **fields)

@@ -58,6 +58,35 @@ def event_hash(
     return sha256_hex(prev_hash.encode("ascii") + canonical_json(body))
 
 
+def unsequenced_body(
+    *,
+    occurred_at: datetime,
+    actor_kind: str,
+    actor_id: str,
+    actor_label: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    data: Any,
+) -> bytes:
+    """The canonical bytes ``event_hash`` hashes, up to the sequence number: ``seq`` sorts last
+    among the keys, so the body is these bytes + ``seq`` + ``}``. An append computes them
+    before it takes the chain lock (``sequenced_hash`` finishes under it)."""
+    body = {
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": [actor_kind, actor_id, actor_label],
+        "action": action,
+        "object": [object_type, object_id],
+        "data": data,
+    }
+    return canonical_json(body)[:-1] + b',"seq":'
+
+
+def sequenced_hash(*, prev_hash: str, seq: int, unsequenced: bytes) -> str:
+    """``event_hash`` from ``unsequenced_body``: the same bytes, the same hash."""
+    return sha256_hex(prev_hash.encode("ascii") + unsequenced + b"%d}" % seq)
+
+
 @dataclass(frozen=True, kw_only=True)
 class ChainVerification:
     ok: bool

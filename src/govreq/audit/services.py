@@ -14,7 +14,13 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
-from govreq.audit.chain import EVENT_COLUMNS, GENESIS_HASH, event_hash, verify_tuples
+from govreq.audit.chain import (
+    EVENT_COLUMNS,
+    GENESIS_HASH,
+    sequenced_hash,
+    unsequenced_body,
+    verify_tuples,
+)
 from govreq.audit.checkpoints import AuditChainBroken, made_at_text, statement_payload
 from govreq.audit.models import AuditCheckpoint, AuditEvent
 from govreq.core.actors import Actor
@@ -84,13 +90,18 @@ def audit_record(
 
 
 def _append(events: list[dict[str, Any]]) -> list[AuditEvent]:
-    """Append events to the chain, in order: the chain lock, one read of the head, one insert."""
+    """Append events to the chain, in order: the chain lock, one read of the head, one insert.
+
+    Everything that does not depend on the head (the canonical bytes of each event, up to its
+    sequence number) is computed before the lock, which every writer shares until it commits;
+    under it, only the head is read, each event's SHA-256 taken and the rows inserted."""
+    bodies = [unsequenced_body(**fields) for fields in events]
     audit_chain_lock()
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     rows = []
-    for offset, fields in enumerate(events):
-        digest = event_hash(prev_hash=prev_hash, seq=seq + offset, **fields)
+    for offset, (fields, body) in enumerate(zip(events, bodies, strict=True)):
+        digest = sequenced_hash(prev_hash=prev_hash, seq=seq + offset, unsequenced=body)
         rows.append(AuditEvent(seq=seq + offset, prev_hash=prev_hash, hash=digest, **fields))
         prev_hash = digest
     if len(rows) == 1:
