@@ -97,18 +97,30 @@ class ChainVerification:
 
 
 def verify_tuples(
-    rows: Iterable[tuple[Any, ...]], *, after_seq: int = 0, after_hash: str = GENESIS_HASH
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    after_seq: int = 0,
+    after_hash: str = GENESIS_HASH,
+    as_text: bool = False,
 ) -> ChainVerification:
     """``verify_events`` at hashing speed: ``rows`` are plain tuples of ``EVENT_COLUMNS`` in
     ``seq`` order (no model instances), hashed to exactly the bytes ``event_hash`` hashes, and
-    the same checks in the same order, so the same first broken event is named."""
+    the same checks in the same order, so the same first broken event is named.
+
+    ``as_text``: the database already gave ``occurred_at`` as the UTC ISO text the hash covers
+    and ``data`` as JSON text (PostgreSQL, ``selectors``), which skips building datetimes."""
     expected_seq = after_seq + 1
     prev = after_hash
     count = 0
     encode = _CANONICAL.encode
     sha256 = hashlib.sha256
+    loads = json.loads
     for row in rows:
         seq, occurred_at, kind, actor_id, label, action, obj_type, obj_id, data, prev_hash, h = row
+        if as_text:
+            moment, data = occurred_at, loads(data)
+        else:
+            moment = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
         if seq != expected_seq:
             problem = (
                 f"event #{expected_seq} is missing (next is #{seq})"
@@ -128,7 +140,7 @@ def verify_tuples(
             )
         body = {
             "seq": seq,
-            "occurred_at": occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "occurred_at": moment,
             "actor": [kind, actor_id, label],
             "action": action,
             "object": [obj_type, obj_id],
