@@ -73,7 +73,7 @@ class Node:
         assert result.returncode == 0, f"govreq {' '.join(args)}: {result.stderr}"
         return result.stdout
 
-    def start(self) -> None:
+    def launch(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "govreq", "serve", "--port", str(self.port), "--workers", "1"],
             env=self.env,
@@ -81,7 +81,10 @@ class Node:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 60
+
+    def wait_ready(self) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + 120
         while True:
             try:
                 with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:
@@ -131,9 +134,12 @@ def nodes(tmp_path_factory, s3_endpoint) -> Iterator[tuple[Node, Node]]:
     a = Node(tmp_path_factory.mktemp("node-a"), env)
     b = Node(tmp_path_factory.mktemp("node-b"), env)
     try:
-        a.govreq("migrate", "-v", "0")
-        a.start()
-        b.start()
+        # Both started at once on an empty database: one applies the migrations, the other
+        # waits for it (`govreq serve` on PostgreSQL), instead of both migrating at once.
+        a.launch()
+        b.launch()
+        a.wait_ready()
+        b.wait_ready()
         yield a, b
     finally:
         a.stop()
