@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, connections
 
@@ -46,7 +46,7 @@ SELECT seq,
 """
 
 
-def _pg_rows(after_seq: int, up_to: int | None) -> Iterator[tuple[Any, ...]]:
+def _pg_rows(after_seq: int, up_to: int | None) -> Generator[tuple[Any, ...]]:
     with connection.chunked_cursor() as cursor:
         cursor.execute(_PG_EVENTS, [after_seq, up_to if up_to is not None else 2**63 - 1])
         while chunk := cursor.fetchmany(VERIFY_CHUNK):
@@ -65,7 +65,10 @@ def _verify_range(after_seq: int, up_to: int | None, after_hash: str) -> ChainVe
     events = AuditEvent.objects.filter(seq__gt=after_seq)
     if up_to is not None:
         events = events.filter(seq__lte=up_to)
-    rows = events.order_by("seq").values_list(*EVENT_COLUMNS).iterator(chunk_size=VERIFY_CHUNK)
+    rows = cast(
+        "Generator[tuple[Any, ...]]",
+        events.order_by("seq").values_list(*EVENT_COLUMNS).iterator(chunk_size=VERIFY_CHUNK),
+    )
     try:
         return verify_tuples(rows, after_seq=after_seq, after_hash=after_hash)
     finally:
