@@ -33,9 +33,12 @@ PARALLEL_FROM = 20_000
 PIECES_PER_WORKER = 4
 
 
-# PostgreSQL gives each moment as exactly the text the hash covers (UTC, microseconds) and the
-# data as JSON text: no datetime objects, no ORM conversion per row.
-_PG_EVENTS = """
+# Each moment as exactly the text the hash covers (UTC, ISO 8601 with microseconds) and the data
+# as JSON text, straight from the database: no datetime objects, no ORM conversion per row.
+# PostgreSQL formats a timestamptz; SQLite holds Django's text of the UTC moment
+# ("2027-04-01 10:00:00[.ffffff]", no fraction when it is zero).
+_EVENTS_SQL = {
+    "postgresql": """
 SELECT seq,
        to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
        actor_kind, actor_id, actor_label, action, object_type, object_id, data::text,
@@ -43,12 +46,23 @@ SELECT seq,
   FROM audit_auditevent
  WHERE seq > %s AND seq <= %s
  ORDER BY seq
-"""
+""",
+    "sqlite": """
+SELECT seq,
+       replace(occurred_at, ' ', 'T')
+         || CASE WHEN length(occurred_at) = 19 THEN '.000000' ELSE '' END || '+00:00',
+       actor_kind, actor_id, actor_label, action, object_type, object_id, data,
+       prev_hash, hash
+  FROM audit_auditevent
+ WHERE seq > %s AND seq <= %s
+ ORDER BY seq
+""",
+}
 
 
-def _pg_rows(after_seq: int, up_to: int | None) -> Generator[tuple[Any, ...]]:
+def _raw_rows(sql: str, after_seq: int, up_to: int | None) -> Generator[tuple[Any, ...]]:
     with connection.chunked_cursor() as cursor:
-        cursor.execute(_PG_EVENTS, [after_seq, up_to if up_to is not None else 2**63 - 1])
+        cursor.execute(sql, [after_seq, up_to if up_to is not None else 2**63 - 1])
         while chunk := cursor.fetchmany(VERIFY_CHUNK):
             yield from chunk
 
@@ -56,12 +70,13 @@ def _pg_rows(after_seq: int, up_to: int | None) -> Generator[tuple[Any, ...]]:
 def _verify_range(after_seq: int, up_to: int | None, after_hash: str) -> ChainVerification:
     """The events after ``after_seq`` (up to ``up_to``), as raw tuples, linked from
     ``after_hash``."""
-    if connection.vendor == "postgresql":
-        pg_rows = _pg_rows(after_seq, up_to)
+    sql = _EVENTS_SQL.get(connection.vendor)
+    if sql is not None:
+        raw = _raw_rows(sql, after_seq, up_to)
         try:
-            return verify_tuples(pg_rows, after_seq=after_seq, after_hash=after_hash, as_text=True)
+            return verify_tuples(raw, after_seq=after_seq, after_hash=after_hash, as_text=True)
         finally:
-            pg_rows.close()
+            raw.close()  # the server-side cursor, now rather than at garbage collection
     events = AuditEvent.objects.filter(seq__gt=after_seq)
     if up_to is not None:
         events = events.filter(seq__lte=up_to)
