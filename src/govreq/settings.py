@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+
+from govreq.core.storage import s3_storages
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -264,10 +267,26 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Static files are served straight from the installed package (WhiteNoise with finders).
 STATIC_ROOT = os.environ.get("GOVREQ_STATIC_ROOT") or None
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Documents and packages (production packages, preservation snapshots): folders of the data
+    # directory by default (the layout of earlier versions), or one S3-compatible bucket shared
+    # by every machine when GOVREQ_STORAGE_URL=s3://bucket/prefix (docs/deploy.md).
+    "documents": {
+        "BACKEND": "govreq.core.storage.LocalStorage",
+        "OPTIONS": {"setting": "DOCUMENTS_DIR"},
+    },
+    "packages": {
+        "BACKEND": "govreq.core.storage.LocalStorage",
+        "OPTIONS": {"setting": "PACKAGES_DIR"},
+    },
 }
+STORAGE_URL = os.environ.get("GOVREQ_STORAGE_URL", "")
+if STORAGE_URL:
+    if not STORAGE_URL.startswith("s3://"):
+        raise ImproperlyConfigured("GOVREQ_STORAGE_URL must be s3://bucket/prefix")
+    STORAGES.update(s3_storages(STORAGE_URL, dict(os.environ)))
 WHITENOISE_USE_FINDERS = True
 
 # --- Transparency reports ------------------------------------------------------------------------

@@ -1,63 +1,47 @@
-"""Where sealed package members live: a private directory under the data directory.
+"""Where sealed package members live: the ``packages`` storage (``core.storage``: a private
+folder of the data directory, or an object store shared by every machine).
 
-Members are written to a temporary name and renamed into place, so a reader never sees half a
-file; only sealed (encrypted) bytes are ever written here.
+A member is written to a private temporary file and stored only when complete (a rename on
+disk, one PUT to an object store), so a reader never sees half a file; only sealed (encrypted)
+bytes are ever stored.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO
 
-from django.conf import settings
+from govreq.core.storage import delete_tree, packages_storage, save_file
 
 
-def _root() -> Path:
-    root = Path(settings.PACKAGES_DIR)
-    root.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return root
-
-
-def _path(name: str) -> Path:
-    if name.startswith("/") or ".." in Path(name).parts:
+def _name(name: str) -> str:
+    if name.startswith("/") or ".." in PurePosixPath(name).parts:
         raise ValueError(f"not a package member name: {name!r}")
-    return _root() / name
+    return name
 
 
 @contextmanager
 def member_writer(name: str) -> Iterator[IO[bytes]]:
     """A file to write one sealed member into; it appears under ``name`` only when complete."""
-    final = _path(name)
-    final.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, temp_name = tempfile.mkstemp(dir=final.parent, prefix=".writing-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    name = _name(name)
+    with tempfile.TemporaryDirectory(prefix="govreq-member-") as folder:
+        temp = Path(folder) / "member"
+        with temp.open("wb") as handle:
             yield handle
-        os.chmod(temp_name, 0o600)
-        os.replace(temp_name, final)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+        save_file(packages_storage(), name, temp)
 
 
 def member_open(name: str) -> IO[bytes]:
-    return _path(name).open("rb")
+    return packages_storage().open(_name(name), "rb")
 
 
 def member_exists(name: str) -> bool:
-    return _path(name).exists()
+    return packages_storage().exists(_name(name))
 
 
 def members_delete(prefix: str) -> int:
     """Delete every member under ``prefix`` (one production's package); returns bytes freed."""
-    folder = _path(prefix)
-    if not folder.exists():
-        return 0
-    freed = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-    shutil.rmtree(folder)
-    return freed
+    return delete_tree(packages_storage(), _name(prefix))

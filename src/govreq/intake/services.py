@@ -37,7 +37,7 @@ from govreq.intake.models import (
 )
 from govreq.intake.reading import Extraction
 from govreq.intake.schemas import RequestSubmission
-from govreq.intake.storage import document_path, store_document
+from govreq.intake.storage import document_read, store_document
 from govreq.intake.validation import NormalisedTarget, submission_errors
 
 DOCUMENT_MAX_BYTES = 25 * 1024 * 1024
@@ -427,7 +427,7 @@ def document_store(
 
 
 def document_open(document: Document) -> IO[bytes]:
-    return document_path(document.sha256).open("rb")
+    return document_read(document.sha256)
 
 
 def document_text_record(

@@ -10,7 +10,10 @@ request's documents again, at once.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 from django.db import transaction
 from django.tasks import task
@@ -22,14 +25,20 @@ from govreq.core.actors import Actor
 from govreq.intake import services as intake
 from govreq.intake.models import FINAL_STATUSES, Document, DocumentText, LegalRequest
 from govreq.intake.reading import extract_guarded
-from govreq.intake.storage import document_path
+from govreq.intake.storage import document_read
 from govreq.review.models import CheckTrigger
 from govreq.review.services import checks_run
 
 
 def document_read_now(*, actor: Actor, document: Document, now: datetime) -> DocumentText:
     """Read ``document``'s text and store it; an open request is checked again."""
-    extraction = extract_guarded(document_path(document.sha256), document.media_type)
+    # The reader's child process reads a local file: the stored bytes (on this disk, or in an
+    # object store) are copied to a private temporary one first.
+    with tempfile.TemporaryDirectory(prefix="govreq-read-") as folder:
+        path = Path(folder) / "document"
+        with document_read(document.sha256) as source, path.open("wb") as target:
+            shutil.copyfileobj(source, target)
+        extraction = extract_guarded(path, document.media_type)
     with transaction.atomic():
         request = intake.lock_request(document.request)
         text = intake.document_text_record(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -7,15 +8,18 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from govreq.audit.chain import GENESIS_HASH
 from govreq.audit.checkpoints import Checkpoint, CheckpointsInvalid, document_parse
 from govreq.audit.models import AuditEvent
 from govreq.audit.selectors import (
     CheckpointVerification,
     audit_chain_verify,
+    audit_checkpoint_problem,
     audit_checkpoints,
     audit_checkpoints_document,
     audit_checkpoints_missing,
     audit_checkpoints_verify,
+    audit_newest_checkpoint,
 )
 from govreq.cli.commands import GovreqCommand
 from govreq.core.signing import trusted_public_keys
@@ -64,6 +68,19 @@ class Command(GovreqCommand):
                 help="a copy of /transparency/audit-checkpoints.json kept outside the database",
             )
             parser.add_argument(
+                "--since-last-checkpoint",
+                action="store_true",
+                help="walk the chain only after the newest signed checkpoint (which must be "
+                "authentic and still match the log); the whole chain when there is none",
+            )
+            parser.add_argument(
+                "--workers",
+                type=int,
+                default=min(2, os.cpu_count() or 1),
+                help="processes that verify pieces of a long chain at once (default: 2, or 1 "
+                "on one core)",
+            )
+            parser.add_argument(
                 "--public-key",
                 action="append",
                 default=[],
@@ -75,13 +92,27 @@ class Command(GovreqCommand):
 
     def handle_verify(self, **options: Any) -> None:
         problems: list[str] = []
-        chain = audit_chain_verify()
+        trusted = set(options["public_key"]) or trusted_public_keys()
+        workers = max(1, options["workers"])
+        since = ""
+        after_seq, after_hash = 0, GENESIS_HASH
+        if options["since_last_checkpoint"]:
+            newest = audit_newest_checkpoint()
+            problem = audit_checkpoint_problem(newest, trusted=trusted) if newest else ""
+            if newest is None:
+                since = " (no checkpoint yet: the whole chain)"
+            elif problem:
+                # Not an anchor: the stored checkpoints' check below names it; walk it all.
+                since = f" (the newest checkpoint #{newest.seq} cannot be trusted: the whole chain)"
+            else:
+                after_seq, after_hash = newest.seq, newest.hash
+                since = f" after checkpoint #{newest.seq}"
+        chain = audit_chain_verify(after_seq=after_seq, after_hash=after_hash, workers=workers)
         if not chain.ok:
             problems.append(
                 f"audit chain broken at event #{chain.first_bad_seq}: {chain.problem} "
-                f"({chain.count} events verified before it)"
+                f"({chain.count} events verified{since} before it)"
             )
-        trusted = set(options["public_key"]) or trusted_public_keys()
         stored = audit_checkpoints_verify(audit_checkpoints(), trusted=trusted)
         problems += _named(stored, "stored checkpoints")
         lines = [f"{stored.checked} stored checkpoint(s)"]
@@ -101,7 +132,8 @@ class Command(GovreqCommand):
         if problems:
             raise CommandError("\n".join(problems), returncode=1)
         self.stdout.write(
-            f"OK: {chain.count} events, chain head {chain.head_hash}; {', '.join(lines)} match"
+            f"OK: {chain.count} events{since}, chain head {chain.head_hash}; "
+            f"{', '.join(lines)} match"
         )
 
     def handle_checkpoints(self, **options: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 from gunicorn.app.base import BaseApplication
 
 
@@ -35,6 +36,25 @@ def _start_worker() -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "govreq", "worker"])
 
 
+# Names the PostgreSQL advisory lock that lets one node at a time apply migrations.
+_MIGRATE_LOCK_KEY = 0x67_6F_76_6D_69_67
+
+
+def _migrate_once() -> None:
+    """Apply migrations; on PostgreSQL one node at a time (nodes started together wait for the
+    first, then find nothing left to apply), never two ``migrate`` runs at once."""
+    if connection.vendor != "postgresql":
+        call_command("migrate", interactive=False, verbosity=0)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_MIGRATE_LOCK_KEY])
+        try:
+            call_command("migrate", interactive=False, verbosity=0)
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_MIGRATE_LOCK_KEY])
+    connection.close()  # not inherited by the web workers gunicorn forks
+
+
 class Command(BaseCommand):
     help = "Apply migrations and serve govreq with gunicorn (static files included)."
     requires_system_checks: list[str] = []
@@ -51,6 +71,12 @@ class Command(BaseCommand):
             help="Load the demo data set first (idempotent). Refused in production mode.",
         )
         parser.add_argument(
+            "--no-migrate",
+            dest="migrate",
+            action="store_false",
+            help="Do not apply migrations first (they were applied by `govreq migrate`).",
+        )
+        parser.add_argument(
             "--no-worker",
             dest="worker",
             action="store_false",
@@ -62,7 +88,8 @@ class Command(BaseCommand):
         if options["demo"] and settings.PRODUCTION:
             raise CommandError("--demo loads fictitious data; it is refused in production mode")
         call_command("check", deploy=settings.PRODUCTION, fail_level="ERROR", verbosity=0)
-        call_command("migrate", interactive=False, verbosity=0)
+        if options["migrate"]:
+            _migrate_once()
         if options["demo"]:
             call_command("demo", "load", verbosity=options["verbosity"])
         bind = f"[{options['host']}]" if ":" in options["host"] else options["host"]

@@ -1,0 +1,246 @@
+"""`govreq audit verify` at hashing speed: raw tuples hashed to the same bytes as
+`audit.chain.event_hash`, pieces verified in several processes with their junctions checked,
+and `--since-last-checkpoint` walking only the tail after the newest signed checkpoint."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from datetime import timezone as dt_timezone
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from govreq.audit.chain import (
+    EVENT_COLUMNS,
+    event_hash,
+    sequenced_hash,
+    unsequenced_body,
+    verify_events,
+    verify_tuples,
+)
+from govreq.audit.models import AuditCheckpoint, AuditEvent
+from govreq.audit.selectors import audit_chain_verify
+from govreq.audit.services import _append, audit_checkpoint_write, audit_record_standalone
+from govreq.core.actors import Actor
+
+
+@pytest.fixture(autouse=True)
+def _own_signing_key(settings, tmp_path):
+    settings.DATA_DIR = tmp_path / "data"
+    settings.REPORT_SIGNING_KEY = ""
+    settings.REPORT_SIGNING_KEY_FILE = ""
+    settings.REPORT_TRUSTED_PUBLIC_KEYS = ""
+
+
+def _events(n: int, start: int = 0) -> None:
+    """``n`` events with awkward data (non-ASCII, nesting, numbers, nulls), in one append."""
+    moment = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    with transaction.atomic():
+        _append(
+            [
+                {
+                    "occurred_at": moment + timedelta(seconds=i, microseconds=i),
+                    "actor_kind": "SYSTEM",
+                    "actor_id": f"w{i % 3}",
+                    "actor_label": '警務處 \u2028 O\'Brien "x"',
+                    "action": "test.event",
+                    "object_type": "test",
+                    "object_id": str(start + i),
+                    "data": {"z": [1, 2.5, None, True], "a": {"ü": "é", "n": i}, "": ""},
+                }
+                for i in range(n)
+            ]
+        )
+
+
+def _tuples() -> list[tuple]:
+    return list(AuditEvent.objects.order_by("seq").values_list(*EVENT_COLUMNS))
+
+
+@pytest.mark.django_db
+def test_tuples_hash_to_the_bytes_event_hash_hashes():
+    _events(30)
+    result = verify_tuples(_tuples())
+    assert result.ok and result.count == 30
+    # The model-instance walk (the original format) agrees on every event and the head.
+    assert verify_events(AuditEvent.objects.order_by("seq")) == result
+    # A moment stored in another zone hashes as UTC, as event_hash does.
+    seq, moment, *rest = _tuples()[0]
+    shifted = moment.astimezone(dt_timezone(timedelta(hours=8)))
+    assert verify_tuples([(seq, shifted, *rest)]).ok
+    row = AuditEvent.objects.get(seq=1)
+    assert row.hash == event_hash(
+        prev_hash=row.prev_hash,
+        seq=1,
+        occurred_at=shifted,
+        actor_kind=row.actor_kind,
+        actor_id=row.actor_id,
+        actor_label=row.actor_label,
+        action=row.action,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        data=row.data,
+    )
+
+
+@pytest.mark.django_db
+def test_tuples_name_the_first_broken_event_like_the_model_walk():
+    _events(12)
+    rows = _tuples()
+    altered = [*rows[:4], (*rows[4][:8], {**rows[4][8], "x": 1}, *rows[4][9:]), *rows[5:]]
+    assert verify_tuples(altered).first_bad_seq == 5
+    assert "was altered" in verify_tuples(altered).problem
+    assert verify_tuples(rows[:6] + rows[7:]).first_bad_seq == 7
+    assert verify_tuples(rows[:6] + rows[7:]).problem == "event #7 is missing (next is #8)"
+
+
+# --- several processes ------------------------------------------------------------------------
+
+CHAIN = 240  # 8 pieces of 30 with two workers
+
+
+# Committed (other processes read it); the flush afterwards restores what other tests expect.
+committed = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def long_chain():
+    _events(CHAIN)
+
+
+def _parallel():
+    return audit_chain_verify(workers=2, parallel_from=0)
+
+
+@committed
+def test_two_processes_verify_an_untouched_chain(long_chain):
+    sequential = audit_chain_verify()
+    assert sequential.ok and sequential.count == CHAIN
+    assert _parallel() == sequential
+
+
+@committed
+@pytest.mark.parametrize("seq", [1, 29, 30, 31, 120, 121, 239, 240])
+def test_two_processes_name_the_same_altered_event(long_chain, seq):
+    AuditEvent.objects.filter(seq=seq).update(actor_label="insider")
+    result = _parallel()
+    assert not result.ok
+    assert result.first_bad_seq == seq
+    assert result == audit_chain_verify()
+
+
+@committed
+@pytest.mark.parametrize("seq", [2, 30, 31, 60, 61, 150])
+def test_two_processes_name_the_same_deleted_event(long_chain, seq):
+    raw = AuditEvent.objects.filter(seq=seq)
+    raw._raw_delete(raw.db)
+    result = _parallel()
+    assert (result.ok, result.first_bad_seq) == (False, seq)
+    assert result.problem == f"event #{seq} is missing (next is #{seq + 1})"
+    assert result == audit_chain_verify()
+
+
+@committed
+def test_two_processes_catch_a_rehash_across_a_junction(long_chain):
+    """#30 ends a piece and #31 starts the next, from #30's stored hash: a forged hash on #30
+    that #31 links to still fails #30's own piece."""
+    AuditEvent.objects.filter(seq=30).update(hash="e" * 64)
+    AuditEvent.objects.filter(seq=31).update(prev_hash="e" * 64)
+    result = _parallel()
+    assert (result.ok, result.first_bad_seq) == (False, 30)
+    assert result == audit_chain_verify()
+
+
+# --- the tail after the newest checkpoint -------------------------------------------------------
+
+
+def _verify(*args: str) -> str:
+    out = StringIO()
+    call_command("audit", "verify", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def _verify_fails(*args: str) -> str:
+    with pytest.raises(CommandError) as error:
+        _verify(*args)
+    assert error.value.returncode == 1
+    return str(error.value)
+
+
+def _tail_event() -> None:
+    audit_record_standalone(
+        actor=Actor.system("test"),
+        action="test.tail",
+        object_type="test",
+        object_id="tail",
+        now=timezone.now(),
+    )
+
+
+@pytest.mark.django_db
+def test_since_last_checkpoint_walks_only_the_tail():
+    _events(20)
+    checkpoint = audit_checkpoint_write(now=timezone.now()).checkpoint
+    assert checkpoint is not None and checkpoint.seq == 20
+    _tail_event()
+    _tail_event()
+    assert "OK: 2 events after checkpoint #20" in _verify("--since-last-checkpoint")
+    assert "OK: 22 events," in _verify()
+    # An edit before the checkpoint that leaves the signed event's hash alone is for the full
+    # check: the tail check trusts the signature (docs/audit.md).
+    AuditEvent.objects.filter(seq=5).update(actor_label="insider")
+    assert "OK: 2 events after checkpoint #20" in _verify("--since-last-checkpoint")
+    assert "audit chain broken at event #5" in _verify_fails()
+
+
+@pytest.mark.django_db
+def test_since_last_checkpoint_names_a_broken_tail_event():
+    _events(20)
+    audit_checkpoint_write(now=timezone.now())
+    for _ in range(3):
+        _tail_event()
+    AuditEvent.objects.filter(seq=22).update(action="request.approved")
+    message = _verify_fails("--since-last-checkpoint")
+    assert "audit chain broken at event #22" in message
+    assert "(1 events verified after checkpoint #20 before it)" in message
+
+
+@pytest.mark.django_db
+def test_since_last_checkpoint_does_not_anchor_on_a_checkpoint_that_no_longer_matches():
+    _events(20)
+    audit_checkpoint_write(now=timezone.now())
+    _tail_event()
+    AuditEvent.objects.filter(seq=20).update(hash="d" * 64)  # the signed event re-hashed
+    message = _verify_fails("--since-last-checkpoint")
+    assert "no longer has the hash it signed" in message
+    # ... and the whole chain was walked instead, naming the altered event.
+    assert "audit chain broken at event #20" in message
+
+
+@pytest.mark.django_db
+def test_since_last_checkpoint_without_a_checkpoint_walks_everything():
+    _events(5)
+    assert not AuditCheckpoint.objects.exists()
+    assert "OK: 5 events (no checkpoint yet: the whole chain)" in _verify("--since-last-checkpoint")
+
+
+@pytest.mark.parametrize("seq", [1, 9, 10, 123_456_789_012])
+def test_the_append_path_hashes_the_bytes_event_hash_hashes(seq):
+    """The append computes the body before the chain lock and adds ``seq`` under it."""
+    fields = {
+        "occurred_at": datetime(2026, 3, 1, 20, 0, 0, 7, tzinfo=dt_timezone(timedelta(hours=8))),
+        "actor_kind": "OFFICER",
+        "actor_id": "7",
+        "actor_label": "警務處 \u2028 O'Brien",
+        "action": "request.received",
+        "object_type": "legal_request",
+        "object_id": "42",
+        "data": {"seq": 3, "zz": [1.5, None], "é": {"b": 1, "a": 2}},
+    }
+    assert sequenced_hash(
+        prev_hash="a" * 64, seq=seq, unsequenced=unsequenced_body(**fields)
+    ) == event_hash(prev_hash="a" * 64, seq=seq, **fields)
