@@ -6,6 +6,8 @@ services; the views only decide which buttons to show.
 
 from __future__ import annotations
 
+import csv
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +38,7 @@ from govreq.agencies.second_factor import agency_officer_totp_set
 from govreq.audit.models import AuditEvent
 from govreq.audit.selectors import audit_chain_verify
 from govreq.audit.services import audit_record_standalone
+from govreq.console import labels as words
 from govreq.console import otp, throttle
 from govreq.console.auth import (
     PENDING_USER,
@@ -458,6 +461,18 @@ def _trust(legal: LegalRequest) -> dict[str, Any]:
     }
 
 
+CHECK_GROUP_ORDER = ("BLOCK", "WARN", "INFO", "PASS")
+
+
+def _check_groups(results: list[Any]) -> list[tuple[str, list[Any]]]:
+    """The checks grouped by outcome, what blocks first, what passed last."""
+    order = {o: i for i, o in enumerate(CHECK_GROUP_ORDER)}
+    groups: dict[str, list[Any]] = {}
+    for result in results:
+        groups.setdefault(result.outcome, []).append(result)
+    return sorted(groups.items(), key=lambda item: order.get(item[0], len(order)))
+
+
 def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> dict[str, Any]:
     record = review_record(legal, now=_now())
     targets = list(legal.targets.all())
@@ -467,11 +482,13 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
     context = {
         "legal": legal,
         "record": record,
+        "check_groups": _check_groups(record.results),
         "targets": targets,
         "duplicates": duplicates,
         "held_by": [h for h in record.holds if not h.excepted],
         "excepted_by": [h for h in record.holds if h.excepted],
         "actions": _available(request, legal, record),
+        "can_audit": bool(request.roles & {StaffRole.AUDITOR, StaffRole.POLICY_ADMIN}),  # type: ignore[attr-defined]
         "current": next((d for d in record.decisions if d.superseded_at is None), None),
         "needs_reauth": not reauth_fresh(request),
         "reason_form": forms.get("reason_form") or ReasonForm(),
@@ -517,7 +534,7 @@ def _notice_panel(
 
     def label(choices: type[NoticeStatus] | type[DelayReason], code: str) -> str:
         if code in choices.values:
-            return str(choices(code).label)
+            return words.label(code, "notice" if choices is NoticeStatus else "delay")
         return str(NOTICE_WORDS.get(code, code))
 
     notices = []
@@ -1375,21 +1392,134 @@ def access_requests(request: HttpRequest) -> HttpResponse:
 # --- audit ---------------------------------------------------------------------------------------
 
 
+AUDIT_CSV_LIMIT = 50_000
+
+
+def _audit_filtered(form: AuditFilterForm) -> Any:
+    events = AuditEvent.objects.order_by("-seq")
+    if not form.is_valid():
+        return events
+    data = form.cleaned_data
+    if data["action"]:
+        events = events.filter(action__startswith=data["action"])
+    if data["object_id"]:
+        events = events.filter(object_id=data["object_id"])
+    if data["actor"]:
+        events = events.filter(Q(actor_label__icontains=data["actor"]) | Q(actor_id=data["actor"]))
+    # Dates are days in the viewer's zone: "to 2026-12-04" includes the whole of that day.
+    zone = timezone.get_current_timezone()
+    if data.get("since"):
+        events = events.filter(occurred_at__gte=datetime.combine(data["since"], dtime.min, zone))
+    if data.get("until"):
+        day_after = datetime.combine(data["until"] + timedelta(days=1), dtime.min, zone)
+        events = events.filter(occurred_at__lt=day_after)
+    return events
+
+
+def _audit_describe(events: list[AuditEvent]) -> None:
+    """Each event as a sentence: who, did what (in words), to what (named and linked)."""
+    ids: dict[str, set[str]] = {}
+    for event in events:
+        ids.setdefault(event.object_type, set()).add(event.object_id)
+    requests = {
+        str(r.public_id): r.reference
+        for r in LegalRequest.objects.filter(
+            public_id__in=[i for i in ids.get("legal_request", ()) if _is_uuid(i)]
+        ).only("public_id", "reference")
+    }
+    agency_names = dict(
+        Agency.objects.filter(
+            pk__in=[int(i) for i in ids.get("agency", ()) if i.isdigit()]
+        ).values_list("pk", "name")
+    )
+    for event in events:
+        kind, key = event.object_type, event.object_id
+        name, link = "", ""
+        if kind == "legal_request" and key in requests:
+            name = _("request %(reference)s") % {"reference": requests[key]}
+            link = reverse("console:case", args=[key])
+        elif kind == "agency" and key.isdigit() and int(key) in agency_names:
+            name = _("agency %(name)s") % {"name": agency_names[int(key)]}
+            link = reverse("console:agency", args=[int(key)])
+        elif kind == "hold" and key.isdigit():
+            name = _("hold #%(id)s") % {"id": key}
+            link = reverse("console:hold", args=[int(key)])
+        elif kind == "hold_change" and key.isdigit():
+            name = _("hold change #%(id)s") % {"id": key}
+            link = reverse("console:hold-change", args=[int(key)])
+        elif kind == "access_request":
+            name, link = _("an access request"), reverse("console:access-requests")
+        event.who = event.actor_label or str(words.ACTOR_KINDS.get(event.actor_kind, ""))  # type: ignore[attr-defined]
+        event.verb = words.audit_verb(event.action)  # type: ignore[attr-defined]
+        event.object_name, event.object_link = name, link  # type: ignore[attr-defined]
+        event.sentence = " ".join(p for p in (event.who, event.verb, name) if p)  # type: ignore[attr-defined]
+
+
+def _audit_csv(request: HttpRequest, form: AuditFilterForm, events: Any) -> HttpResponse:
+    """The filtered events as CSV (newest first), each with its sentence and its hash. The
+    export itself is recorded: who took a copy of the trail, with which filter."""
+    rows = list(events[:AUDIT_CSV_LIMIT])
+    _audit_describe(rows)
+    audit_record_standalone(
+        actor=_actor(request),
+        action="audit.exported",
+        object_type="audit",
+        object_id="csv",
+        data={
+            "filter": {k: str(v) for k, v in (form.cleaned_data or {}).items() if v},
+            "events": len(rows),
+        }
+        if form.is_valid()
+        else {"events": len(rows)},
+        now=_now(),
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="govreq-audit.csv"'
+    response.write("\ufeff")  # so spreadsheet programs read the UTF-8 (Chinese) right
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Sequence"),
+            _("When"),
+            _("Event"),
+            _("Actor"),
+            _("Action"),
+            _("Object type"),
+            _("Object id"),
+            _("Data"),
+            _("Hash"),
+        ]
+    )
+    zone = timezone.get_current_timezone()
+    for e in rows:
+        writer.writerow(
+            [
+                e.seq,
+                timezone.localtime(e.occurred_at, zone).isoformat(),
+                e.sentence,  # type: ignore[attr-defined]
+                e.who,  # type: ignore[attr-defined]
+                e.action,
+                e.object_type,
+                e.object_id,
+                json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+                e.hash,
+            ]
+        )
+    return response
+
+
 @staff_page(StaffRole.AUDITOR, StaffRole.POLICY_ADMIN)
 def audit(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
-    events = AuditEvent.objects.order_by("-seq")
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["action"]:
-            events = events.filter(action__startswith=data["action"])
-        if data["object_id"]:
-            events = events.filter(object_id=data["object_id"])
-        if data["actor"]:
-            events = events.filter(
-                Q(actor_label__icontains=data["actor"]) | Q(actor_id=data["actor"])
-            )
+    events = _audit_filtered(form)
+    if request.GET.get("format") == "csv":
+        return _audit_csv(request, form, events)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _audit_describe(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["format"] = "csv"
     return render(
         request,
         "console/audit.html",
@@ -1397,8 +1527,10 @@ def audit(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "csv_query": query.urlencode(),
             "chain": audit_chain_verify() if request.GET.get("verify") else None,
         },
+        status=422 if form.errors else 200,
     )
 
 
