@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from govreq.accounts.services import time_zones
 from govreq.agencies.models import AgencyKind
+from govreq.console.labels import label, label_choices
 from govreq.core.moments import MomentError, parse_moment
 from govreq.intake.models import OffenceCategory, RequestKind, RequestStatus
 from govreq.review.models import DecisionOutcome, RejectionReason
@@ -31,13 +32,13 @@ class SecondFactorForm(forms.Form):
 class QueueFilterForm(forms.Form):
     status = forms.MultipleChoiceField(
         label=_("Status"),
-        choices=RequestStatus.choices,
+        choices=label_choices("status", RequestStatus),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 4}),
     )
     jurisdiction = forms.CharField(label=_("Jurisdiction"), max_length=2, required=False)
     kind = forms.ChoiceField(
-        label=_("Kind"), choices=[("", "—"), *RequestKind.choices], required=False
+        label=_("Kind"), choices=[("", "—"), *label_choices("kind", RequestKind)], required=False
     )
     due_before = forms.DateField(
         label=_("Answer due before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -102,11 +103,13 @@ class QuestionForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=DecisionOutcome.choices)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=label_choices("decision", DecisionOutcome)
+    )
     rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 3}))
     rejection_reasons = forms.MultipleChoiceField(
         label=_("Rejection reasons"),
-        choices=RejectionReason.choices,
+        choices=label_choices("rejection", RejectionReason),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -144,7 +147,7 @@ class DecisionForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["approved_target_ids"].choices = targets  # type: ignore[attr-defined]
-        self.fields["approved_categories"].choices = [(c, c) for c in categories]  # type: ignore[attr-defined]
+        self.fields["approved_categories"].choices = [(c, label(c, "category")) for c in categories]  # type: ignore[attr-defined]
         # A preservation request is preserved or rejected; only it can be preserved.
         allowed = (
             {DecisionOutcome.PRESERVE, DecisionOutcome.REJECTED}
@@ -152,7 +155,9 @@ class DecisionForm(forms.Form):
             else set(DecisionOutcome) - {DecisionOutcome.PRESERVE}
         )
         self.fields["outcome"].choices = [  # type: ignore[attr-defined]
-            (value, label) for value, label in DecisionOutcome.choices if value in allowed
+            (value, text)
+            for value, text in label_choices("decision", DecisionOutcome)
+            if value in allowed
         ]
 
 
@@ -227,13 +232,13 @@ class HoldForm(forms.Form):
     )
     scope_kinds = forms.MultipleChoiceField(
         label=_("Only these kinds (none = all)"),
-        choices=RequestKind.choices,
+        choices=label_choices("kind", RequestKind),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     scope_offences = forms.MultipleChoiceField(
         label=_("Only these offences (none = all)"),
-        choices=OffenceCategory.choices,
+        choices=label_choices("offence", OffenceCategory),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -246,7 +251,7 @@ class HoldForm(forms.Form):
     )
     allow_offences = forms.MultipleChoiceField(
         label=_("Let these offence categories proceed (with the human-rights officer's approval)"),
-        choices=OffenceCategory.choices,
+        choices=label_choices("offence", OffenceCategory),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -274,7 +279,9 @@ class AccessDecisionForm(forms.Form):
         label=_("Official e-mail domain (for a new agency)"), required=False
     )
     new_agency_kind = forms.ChoiceField(
-        label=_("Kind (for a new agency)"), choices=AgencyKind.choices, required=False
+        label=_("Kind (for a new agency)"),
+        choices=label_choices("agency_kind", AgencyKind),
+        required=False,
     )
     method = forms.CharField(
         label=_("How were the agency and the officer verified?"),

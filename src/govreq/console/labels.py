@@ -236,6 +236,11 @@ def label(value: Any, group: str) -> str:
     return str(LABELS.get(group, {}).get(str(value), value))
 
 
+def label_choices(group: str, choices: Any) -> list[tuple[str, Promise]]:
+    """A form field's choices in the model's order, with the console's labels."""
+    return [(code, LABELS[group][code]) for code in choices.values]
+
+
 # Each check named as a statement whose answer is yes when it passes: "Agency verified: yes"
 # (the check's code names the problem, which read as a contradiction next to "PASS").
 CHECK_NAMES: dict[str, Promise] = {
@@ -380,3 +385,31 @@ ACTOR_KINDS: dict[str, Promise] = {
 
 def audit_verb(action: str) -> str:
     return str(AUDIT_VERBS.get(action, _("recorded an event on")))
+
+
+# The fixed reasons the system writes on a status change (stored in English, the record's
+# language), shown in the viewer's language; a reason a person typed is shown as typed.
+HISTORY_REASONS: dict[str, Promise] = {
+    "Review started": _("Review started"),
+    "Clarification requested": _("Clarification requested"),
+    "Agency answered": _("Agency answered"),
+    "All required approvals given": _("All required approvals given"),
+    "Snapshot sealed": _("Snapshot sealed"),
+    "Package released to the agency": _("Package released to the agency"),
+    "Package downloaded by the agency": _("Package downloaded by the agency"),
+    "Delivered; the download period ended": _("Delivered; the download period ended"),
+    "The package expired undelivered": _("The package expired undelivered"),
+    "Closed after delivery": _("Closed after delivery"),
+    "Preservation period ended; the snapshot was deleted": _(
+        "Preservation period ended; the snapshot was deleted"
+    ),
+}
+
+
+def history_reason(text: str) -> str:
+    if text in HISTORY_REASONS:
+        return str(HISTORY_REASONS[text])
+    if text.startswith("Decision: "):
+        code = text.removeprefix("Decision: ")
+        return str(_("Decision: %(outcome)s") % {"outcome": label(code, "decision")})
+    return text

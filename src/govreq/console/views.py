@@ -496,7 +496,7 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
         "question_form": forms.get("question_form") or QuestionForm(),
         "decision_form": forms.get("decision_form")
         or DecisionForm(
-            targets=[(str(t.pk), f"{t.type}: {t.value}") for t in targets],
+            targets=[(str(t.pk), f"{words.label(t.type, 'target')}: {t.value}") for t in targets],
             categories=list(legal.data_categories),
             preservation=legal.kind == "PRESERVATION",
         ),
@@ -631,7 +631,9 @@ def _clarify(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datet
 def _decide(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
     decision_form = DecisionForm(
         request.POST,
-        targets=[(str(t.pk), t.value) for t in legal.targets.all()],
+        targets=[
+            (str(t.pk), f"{words.label(t.type, 'target')}: {t.value}") for t in legal.targets.all()
+        ],
         categories=list(legal.data_categories),
         preservation=legal.kind == "PRESERVATION",
     )

@@ -42,3 +42,8 @@ def check_advice(code: str) -> str:
 @register.filter
 def audit_verb(action: str) -> str:
     return words.audit_verb(action)
+
+
+@register.filter
+def history_reason(text: str) -> str:
+    return words.history_reason(text)
