@@ -1,6 +1,6 @@
 """The Traditional Chinese catalogues of the staff console, the agency portal, the public
-transparency pages and the page frame they share: complete, compiled from the current .po files, and holding every string
-the code marks.
+transparency pages and the page frame they share: complete, compiled from the current .po
+files, and holding every string the code marks.
 
 The compiled .mo files are committed (the server needs no gettext tools); these tests fail if
 someone edits a .po without running ``govreq compilemessages``, leaves a string untranslated, or

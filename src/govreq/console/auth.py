@@ -72,7 +72,7 @@ def staff_page(*roles: StaffRole) -> Callable[[View], View]:
                 return render(
                     request,
                     "console/forbidden.html",
-                    {"needed": sorted(StaffRole(r).label for r in needed)},
+                    {"needed": sorted(needed)},
                     status=403,
                 )
             request.actor = actor  # type: ignore[attr-defined]

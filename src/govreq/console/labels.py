@@ -7,6 +7,7 @@ the console's, marked for translation (the portal keeps its own the same way).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.utils.functional import Promise
@@ -412,4 +413,55 @@ def history_reason(text: str) -> str:
     if text.startswith("Decision: "):
         code = text.removeprefix("Decision: ")
         return str(_("Decision: %(outcome)s") % {"outcome": label(code, "decision")})
+    return text
+
+
+# The confidence reasons the agencies layer writes (in English, shared with the API), shown in
+# the viewer's language: each pattern with its translation; anything else is shown as written.
+FLAG_WORDS: dict[str, Promise] = {
+    "a call-back did not confirm a request": _("a call-back did not confirm a request"),
+    "no legal process followed an emergency disclosure in time": _(
+        "no legal process followed an emergency disclosure in time"
+    ),
+    "a domain imitated a verified agency": _("a domain imitated a verified agency"),
+    "a fraud flag": _("a fraud flag"),
+}
+CONFIDENCE_REASONS: tuple[tuple[str, Promise], ...] = (
+    (r"Verified on (?P<day>[\d-]+): (?P<method>.+)", _("Verified on %(day)s: %(method)s")),
+    (r"Verified on (?P<day>[\d-]+)", _("Verified on %(day)s")),
+    (
+        r"Re-verification overdue since (?P<day>[\d-]+) \(every (?P<n>\d+) days\)",
+        _("Re-verification overdue since %(day)s (every %(n)s days)"),
+    ),
+    (r"Suspended", _("Suspended")),
+    (r"Not verified yet", _("Not verified yet")),
+    (
+        r"(?P<n>\d+) verified contact number\(s\) for call-backs",
+        _("%(n)s verified contact number(s) for call-backs"),
+    ),
+    (
+        r"No verified contact number: no call-back possible",
+        _("No verified contact number: no call-back possible"),
+    ),
+    (r"(?P<n>\d+) request\(s\) answered so far", _("%(n)s request(s) answered so far")),
+    (r"The agency's confidence: (?P<n>\d+)", _("The agency's confidence: %(n)s")),
+    (
+        r"Officer account created (?P<n>\d+) day\(s\) ago \(under (?P<m>\d+)\)",
+        _("Officer account created %(n)s day(s) ago (under %(m)s)"),
+    ),
+    (
+        r"Fraud flag on (?P<day>[\d-]+): (?P<what>.+?)(?P<about> \(.+\))?",
+        _("Fraud flag on %(day)s: %(what)s%(about)s"),
+    ),
+)
+
+
+def confidence_reason(text: str) -> str:
+    for pattern, words in CONFIDENCE_REASONS:
+        match = re.fullmatch(pattern, text)
+        if match:
+            parts = {k: v or "" for k, v in match.groupdict().items()}
+            if "what" in parts:
+                parts["what"] = str(FLAG_WORDS.get(parts["what"], parts["what"]))
+            return str(words) % parts
     return text

@@ -25,7 +25,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tasks_db.models import DBTaskResult
 
@@ -294,10 +294,10 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 
 INBOX_LABELS = {
-    Inbox.APPROVAL: _lazy("Awaiting my approval"),
-    Inbox.HUMAN_RIGHTS: _lazy("Awaiting human-rights review"),
-    Inbox.MINE: _lazy("My assigned cases"),
-    Inbox.OVERDUE: _lazy("Overdue"),
+    Inbox.APPROVAL: gettext_lazy("Awaiting my approval"),
+    Inbox.HUMAN_RIGHTS: gettext_lazy("Awaiting human-rights review"),
+    Inbox.MINE: gettext_lazy("My assigned cases"),
+    Inbox.OVERDUE: gettext_lazy("Overdue"),
 }
 
 
@@ -521,8 +521,11 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
 
 
 # The words the notices area records in a notice's history, and the languages it is sent in.
-NOTICE_WORDS = {"due": _lazy("due at once"), "sent": _lazy("sent to the account holder")}
-NOTICE_LANGUAGES = {"en": _lazy("English"), "zh-Hant": _lazy("Traditional Chinese")}
+NOTICE_WORDS = {
+    "due": gettext_lazy("due at once"),
+    "sent": gettext_lazy("sent to the account holder"),
+}
+NOTICE_LANGUAGES = {"en": gettext_lazy("English"), "zh-Hant": gettext_lazy("Traditional Chinese")}
 
 
 def _notice_panel(

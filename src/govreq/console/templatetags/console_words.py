@@ -47,3 +47,8 @@ def audit_verb(action: str) -> str:
 @register.filter
 def history_reason(text: str) -> str:
     return words.history_reason(text)
+
+
+@register.filter
+def confidence_reason(text: str) -> str:
+    return words.confidence_reason(text)
