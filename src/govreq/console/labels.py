@@ -465,3 +465,14 @@ def confidence_reason(text: str) -> str:
                 parts["what"] = str(FLAG_WORDS.get(parts["what"], parts["what"]))
             return str(words) % parts
     return text
+
+
+# Words the core layer writes for the console (govreq.core.durations: time left on a deadline),
+# listed here so the console's catalogue carries their translations.
+CORE_WORDS = (
+    _("%(days)d d %(hours)d h"),
+    _("%(hours)d h %(minutes)d min"),
+    _("%(minutes)d min"),
+    _("overdue by %(span)s"),
+    _("in %(span)s"),
+)

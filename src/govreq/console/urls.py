@@ -39,5 +39,6 @@ urlpatterns = [
     path("audit", views.audit, name="audit"),
     path("tasks", views.tasks, name="tasks"),
     path("preferences", views.preferences, name="preferences"),
+    path("preferences/time-zone", views.time_zone_detect, name="time-zone-detect"),
     path("tasks/<uuid:task_id>/retry", views.task_retry_view, name="task-retry"),
 ]

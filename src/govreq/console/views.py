@@ -20,7 +20,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -39,7 +39,7 @@ from govreq.audit.models import AuditEvent
 from govreq.audit.selectors import audit_chain_verify
 from govreq.audit.services import audit_record_standalone
 from govreq.console import labels as words
-from govreq.console import otp, throttle
+from govreq.console import otp, throttle, zones
 from govreq.console.auth import (
     PENDING_USER,
     SECOND_FACTOR,
@@ -361,11 +361,28 @@ def preferences(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as refused:
             form.add_error("time_zone", refused.message)
         else:
+            request.session[zones.CHOSEN] = True
             messages.success(request, _("Saved."))
             return redirect("console:preferences")
     return render(
         request, "console/preferences.html", {"form": form}, status=422 if form.errors else 200
     )
+
+
+@staff_page()
+@require_POST
+def time_zone_detect(request: HttpRequest) -> JsonResponse:
+    """The browser's zone, posted once by console/zone.js, for someone who never chose one (a
+    zone chosen in the preferences is never overwritten). Recorded like a choice."""
+    user = request.user
+    form = PreferencesForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"changed": False, "errors": form.errors.get_json_data()}, status=422)
+    if zones.zone_chosen(request, user):  # type: ignore[arg-type]
+        return JsonResponse({"changed": False})
+    staff_time_zone_set(actor=_actor(request), zone=form.cleaned_data["time_zone"], now=_now())
+    request.session[zones.CHOSEN] = True
+    return JsonResponse({"changed": True})
 
 
 # --- case page -----------------------------------------------------------------------------------
