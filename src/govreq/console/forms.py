@@ -143,6 +143,7 @@ class DecisionForm(forms.Form):
         targets: list[tuple[str, str]],
         categories: list[str],
         preservation: bool = False,
+        refused: frozenset[str] = frozenset(),
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -153,12 +154,25 @@ class DecisionForm(forms.Form):
             {DecisionOutcome.PRESERVE, DecisionOutcome.REJECTED}
             if preservation
             else set(DecisionOutcome) - {DecisionOutcome.PRESERVE}
-        )
+        ) - refused
         self.fields["outcome"].choices = [  # type: ignore[attr-defined]
             (value, text)
             for value, text in label_choices("decision", DecisionOutcome)
             if value in allowed
         ]
+
+
+# The fields each outcome needs beyond the rationale and the letter (the form shows only those).
+OUTCOME_FIELDS: dict[str, tuple[str, ...]] = {
+    DecisionOutcome.REJECTED: ("rejection_reasons",),
+    DecisionOutcome.PARTIAL: (
+        "approved_target_ids",
+        "approved_categories",
+        "approved_from",
+        "approved_to",
+    ),
+}
+OUTCOME_SPECIFIC = frozenset(name for names in OUTCOME_FIELDS.values() for name in names)
 
 
 class ApprovalForm(forms.Form):

@@ -476,3 +476,24 @@ CORE_WORDS = (
     _("overdue by %(span)s"),
     _("in %(span)s"),
 )
+
+
+# Why the rules refuse something now, by the refusal's code (the services' own messages are
+# written for the API and the log, in English).
+REFUSALS: dict[str, Promise] = {
+    "on_hold": _("A hold is in force: no decision, approval or disclosure until it ends."),
+    "re_review_required": _("Approved after a hold took effect: the re-review comes first."),
+    "four_eyes": _("Another person must approve: nobody approves their own decision."),
+    "no_decision": _("There is no decision to act on."),
+    "callback_required": _("The agency has not confirmed this emergency on a verified number."),
+    "blocked_by_checks": _("A check blocks disclosure: see the checks and what to do."),
+    "escalation_required": _(
+        "The human-rights risk needs an escalation first: only an escalated request may "
+        "be disclosed."
+    ),
+    "illegal_transition": _("Not possible in the request's present state."),
+}
+
+
+def refusal(code: str) -> str:
+    return str(REFUSALS.get(code, REFUSALS["illegal_transition"]))

@@ -10,6 +10,11 @@ urlpatterns = [
     path("sign-in/enrol", views.enrol, name="enrol"),
     path("sign-out", views.sign_out, name="sign-out"),
     path("requests/<uuid:request_id>", views.case, name="case"),
+    path(
+        "requests/<uuid:request_id>/decision-fields",
+        views.decision_fields,
+        name="decision-fields",
+    ),
     path("requests/<uuid:request_id>/<slug:action>", views.case_action, name="case-action"),
     path("documents/<int:document_id>", views.document_download, name="document"),
     path("holds", views.holds, name="holds"),

@@ -49,6 +49,7 @@ from govreq.console.auth import (
     staff_page,
 )
 from govreq.console.forms import (
+    OUTCOME_FIELDS,
     AccessDecisionForm,
     ApprovalForm,
     AuditFilterForm,
@@ -87,7 +88,7 @@ from govreq.intake import selectors as intake_selectors
 from govreq.intake.documents import download_content_type, download_name
 from govreq.intake.models import FINAL_STATUSES, Document, LegalRequest, RequestStatus
 from govreq.intake.services import document_open
-from govreq.lifecycle import disclosing, holding, notifying, rechecking, reviewing, trusting
+from govreq.lifecycle import disclosing, guards, holding, notifying, rechecking, reviewing, trusting
 from govreq.notices.models import (
     DelayReason,
     ExtensionStatus,
@@ -478,6 +479,99 @@ def _trust(legal: LegalRequest) -> dict[str, Any]:
     }
 
 
+def _disclosure_refused(legal: LegalRequest) -> str:
+    """Why the rules refuse a disclosing outcome now ("" when they allow it): the same service
+    checks the decision itself runs (blocking checks, a human-rights risk not escalated)."""
+    for rule in (review.refuse_if_blocked, review.refuse_unless_escalated):
+        try:
+            rule(legal)
+        except DomainError as refused:
+            return words.refusal(refused.code)
+    return ""
+
+
+def _decision_form(legal: LegalRequest, data: Any = None, **kwargs: Any) -> DecisionForm:
+    refused = frozenset(DISCLOSING_OUTCOMES) if _disclosure_refused(legal) else frozenset()
+    if legal.kind == "PRESERVATION" and refused:
+        refused |= {"PRESERVE"}
+    form = DecisionForm(
+        data,
+        targets=[
+            (str(t.pk), f"{words.label(t.type, 'target')}: {t.value}") for t in legal.targets.all()
+        ],
+        categories=list(legal.data_categories),
+        preservation=legal.kind == "PRESERVATION",
+        refused=refused,
+        **kwargs,
+    )
+    # Choosing an outcome swaps in the fields it needs (htmx), keeping what they held.
+    form.fields["outcome"].widget.attrs.update(
+        {
+            "hx-get": reverse("console:decision-fields", args=[legal.public_id]),
+            "hx-target": "#decision-fields",
+            "hx-include": "#decision-fields",
+            "hx-trigger": "change",
+            "data-testid": "decision-outcome-select",
+        }
+    )
+    return form
+
+
+def _outcome_fields(form: DecisionForm, outcome: str) -> list[Any]:
+    """The bound fields the chosen outcome needs beyond the rationale and the letter."""
+    return [form[name] for name in OUTCOME_FIELDS.get(outcome, ())]
+
+
+ACTION_NAMES = {
+    "decide": gettext_lazy("Decide"),
+    "approve": gettext_lazy("Approve"),
+    "release": gettext_lazy("Release to the agency"),
+    "close": gettext_lazy("Close"),
+}
+
+
+def _not_offered(
+    request: HttpRequest, legal: LegalRequest, record: Any, actions: dict[str, bool]
+) -> list[tuple[str, str]]:
+    """The main actions not offered now, each with the reason, from the same rules the services
+    apply (roles, state, holds, four eyes, checks)."""
+    roles = request.roles  # type: ignore[attr-defined]
+    if legal.status in FINAL_STATUSES:
+        return []
+    held = ""
+    try:
+        guards.refuse_if_held(legal, _now())
+    except DomainError as refused:
+        held = words.refusal(refused.code)
+    current = next((d for d in record.decisions if d.superseded_at is None), None)
+    status = words.label(legal.status, "status")
+    wrong_state = _("Not possible while the request is: %(status)s.") % {"status": status}
+    reasons: list[tuple[str, str]] = []
+    if not actions["decide"]:
+        if StaffRole.REVIEWER not in roles:
+            why = _("Only a reviewer decides.")
+        elif held:
+            why = held
+        else:
+            why = wrong_state
+        reasons.append((str(ACTION_NAMES["decide"]), why))
+    elif _disclosure_refused(legal):
+        reasons.append((_("Disclose"), _disclosure_refused(legal)))
+    if not actions["approve"] and legal.status in (S.DECIDED, S.ON_HOLD):
+        if not roles & {StaffRole.APPROVER, StaffRole.HUMAN_RIGHTS_OFFICER}:
+            why = _("Only an approver or the human-rights officer approves.")
+        elif held:
+            why = held
+        elif current is None or current.outcome not in DISCLOSING_OUTCOMES:
+            why = _("Only a decision to disclose needs approval.")
+        elif current.decided_by_id == request.user.pk:
+            why = words.refusal("four_eyes")
+        else:
+            why = _("You have approved this decision already.")
+        reasons.append((str(ACTION_NAMES["approve"]), why))
+    return reasons
+
+
 CHECK_GROUP_ORDER = ("BLOCK", "WARN", "INFO", "PASS")
 
 
@@ -511,12 +605,7 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
         "reason_form": forms.get("reason_form") or ReasonForm(),
         "re_review_form": ReReviewForm(),
         "question_form": forms.get("question_form") or QuestionForm(),
-        "decision_form": forms.get("decision_form")
-        or DecisionForm(
-            targets=[(str(t.pk), f"{words.label(t.type, 'target')}: {t.value}") for t in targets],
-            categories=list(legal.data_categories),
-            preservation=legal.kind == "PRESERVATION",
-        ),
+        "decision_form": forms.get("decision_form") or _decision_form(legal),
         "approval_form": forms.get("approval_form") or ApprovalForm(),
         "call_back_form": forms.get("call_back_form") or _call_back_form(legal),
         "follow_up_form": forms.get("follow_up_form") or FollowUpForm(),
@@ -533,6 +622,13 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
     current = context["current"]
     if isinstance(current, Decision):
         context["missing"] = review.approvals_missing(current)
+    form = context["decision_form"]
+    chosen = (form.data.get("outcome") if form.is_bound else None) or next(
+        iter(form.fields["outcome"].choices), ("", "")
+    )[0]
+    context["outcome_fields"] = _outcome_fields(form, chosen)
+    context["not_offered"] = _not_offered(request, legal, record, context["actions"])
+    context["disclosure_refused"] = _disclosure_refused(legal)
     context.update(_notice_panel(request, legal, forms.get("notice_forms") or {}))
     return context
 
@@ -599,6 +695,30 @@ def case(request: HttpRequest, request_id: str) -> HttpResponse:
     return render(request, "console/case.html", _case_context(request, legal))
 
 
+@staff_page(StaffRole.REVIEWER)
+def decision_fields(request: HttpRequest, request_id: str) -> HttpResponse:
+    """The decision form's fields for the outcome just chosen (htmx swaps them in), keeping
+    what was already ticked or typed in them."""
+    legal = _legal(request_id)
+    outcome = request.GET.get("outcome", "")
+    form = _decision_form(legal)
+    if outcome not in dict(form.fields["outcome"].choices):
+        return HttpResponse(
+            _("Outcome: choose one of the outcomes offered."), status=422, content_type="text/plain"
+        )
+    initial = {
+        name: request.GET.getlist(name)
+        if isinstance(form.fields[name], django_forms.MultipleChoiceField)
+        else request.GET.get(name)
+        for name in OUTCOME_FIELDS.get(outcome, ())
+        if name in request.GET
+    }
+    form = _decision_form(legal, initial=initial)
+    return render(
+        request, "console/_decision_fields.html", {"fields": _outcome_fields(form, outcome)}
+    )
+
+
 # One small function per case action, each calling one service. It returns None when done, or
 # the message and the forms to show again when the form itself was not filled in right; the
 # services refuse everything else (roles, holds, four eyes) with a DomainError.
@@ -649,17 +769,16 @@ def _clarify(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datet
 
 
 def _decide(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
-    decision_form = DecisionForm(
-        request.POST,
-        targets=[
-            (str(t.pk), f"{words.label(t.type, 'target')}: {t.value}") for t in legal.targets.all()
-        ],
-        categories=list(legal.data_categories),
-        preservation=legal.kind == "PRESERVATION",
-    )
+    decision_form = _decision_form(legal, request.POST)
     if not decision_form.is_valid():
         return _("Correct the decision form."), {"decision_form": decision_form}
     data = decision_form.cleaned_data
+    with _keeping_form("decision_form", decision_form):
+        _decision_make(actor, legal, data, now)
+    return None
+
+
+def _decision_make(actor: Actor, legal: LegalRequest, data: dict[str, Any], now: datetime) -> None:
     reviewing.decision_make(
         actor=actor,
         request=legal,
@@ -685,13 +804,14 @@ def _approve(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datet
             approval_form.add_error("code", _("Confirm with a current authenticator code."))
             return _("Re-authenticate to approve a disclosure."), {"approval_form": approval_form}
         mark_reauth(request)
-    reviewing.approval_give(
-        actor=actor,
-        request=legal,
-        kind=approval_form.cleaned_data.get("kind") or None,
-        note=approval_form.cleaned_data.get("note", ""),
-        now=now,
-    )
+    with _keeping_form("approval_form", approval_form):
+        reviewing.approval_give(
+            actor=actor,
+            request=legal,
+            kind=approval_form.cleaned_data.get("kind") or None,
+            note=approval_form.cleaned_data.get("note", ""),
+            now=now,
+        )
     return None
 
 
@@ -744,6 +864,20 @@ class _RefusedAsFilledIn(DomainError):
         super().__init__(refused.message, code=refused.code)
         self.http_status = refused.http_status
         self.forms = forms
+
+
+@contextmanager
+def _keeping_form(name: str, form: django_forms.Form) -> Iterator[None]:
+    """A service's refusal shows its error and the form as filled in (next to the field the
+    refusal names, if any): nothing typed is lost."""
+    try:
+        yield
+    except DomainError as refused:
+        if isinstance(refused, ValidationFailed):
+            for error in refused.errors:
+                if error.field in form.fields:
+                    form.add_error(error.field, error.message)
+        raise _RefusedAsFilledIn(refused, {name: form}) from refused
 
 
 @contextmanager
