@@ -40,6 +40,7 @@ SOURCES = {
     "decision": review.DecisionOutcome,
     "rejection": review.RejectionReason,
     "approval": review.ApprovalKind,
+    "assessment": review.AssessmentConclusion,
     "call_back": review.CallBackOutcome,
     "agency_kind": agencies.AgencyKind,
     "agency_status": agencies.AgencyStatus,

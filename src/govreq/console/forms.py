@@ -13,7 +13,7 @@ from govreq.agencies.models import AgencyKind
 from govreq.console.labels import label, label_choices
 from govreq.core.moments import MomentError, parse_moment
 from govreq.intake.models import OffenceCategory, RequestKind, RequestStatus
-from govreq.review.models import DecisionOutcome, RejectionReason
+from govreq.review.models import AssessmentConclusion, DecisionOutcome, RejectionReason
 
 
 class SignInForm(forms.Form):
@@ -192,6 +192,32 @@ class ApprovalForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+    # The human-rights officer's assessment (required for their approval: the service says so).
+    risk_found = forms.CharField(
+        label=_("Risk found"),
+        help_text=_("What could this disclosure do to the person or to others?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    standards_applied = forms.CharField(
+        label=_("Standards applied"),
+        help_text=_("For example: UN Guiding Principles, GNI Principles, ICCPR article 17."),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    conclusion = forms.ChoiceField(
+        label=_("Conclusion"),
+        choices=[("", "—"), *label_choices("assessment", AssessmentConclusion)],
+        required=False,
+    )
+    conditions = forms.CharField(
+        label=_("Conditions"),
+        help_text=_("Required when the risk is acceptable only under conditions."),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    ASSESSMENT = ("risk_found", "standards_applied", "conclusion", "conditions")
 
 
 class HoldForm(forms.Form):

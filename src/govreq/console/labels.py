@@ -124,6 +124,11 @@ LABELS: dict[str, dict[str, Promise]] = {
         "NOT_CONFIRMED": _("Not confirmed: the agency knows nothing of it"),
         "NO_ANSWER": _("No answer"),
     },
+    # review.AssessmentConclusion
+    "assessment": {
+        "NO_SIGNIFICANT_RISK": _("No significant human-rights risk"),
+        "RISK_MITIGATED": _("Risk acceptable under the conditions stated"),
+    },
     # agencies.AgencyKind
     "agency_kind": {
         "POLICE": _("Police"),

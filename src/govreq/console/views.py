@@ -599,6 +599,7 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
         "held_by": [h for h in record.holds if not h.excepted],
         "excepted_by": [h for h in record.holds if h.excepted],
         "actions": _available(request, legal, record),
+        "hr_officer": StaffRole.HUMAN_RIGHTS_OFFICER in request.roles,  # type: ignore[attr-defined]
         "can_audit": bool(request.roles & {StaffRole.AUDITOR, StaffRole.POLICY_ADMIN}),  # type: ignore[attr-defined]
         "current": next((d for d in record.decisions if d.superseded_at is None), None),
         "needs_reauth": not reauth_fresh(request),
@@ -804,12 +805,16 @@ def _approve(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datet
             approval_form.add_error("code", _("Confirm with a current authenticator code."))
             return _("Re-authenticate to approve a disclosure."), {"approval_form": approval_form}
         mark_reauth(request)
+    data = approval_form.cleaned_data
+    assessment = {name: data.get(name) or "" for name in ApprovalForm.ASSESSMENT}
     with _keeping_form("approval_form", approval_form):
         reviewing.approval_give(
             actor=actor,
             request=legal,
-            kind=approval_form.cleaned_data.get("kind") or None,
-            note=approval_form.cleaned_data.get("note", ""),
+            kind=data.get("kind") or None,
+            note=data.get("note", ""),
+            # Filled in only by the human-rights officer; the service requires it of them.
+            assessment=assessment if any(assessment.values()) else None,
             now=now,
         )
     return None
@@ -875,8 +880,15 @@ def _keeping_form(name: str, form: django_forms.Form) -> Iterator[None]:
     except DomainError as refused:
         if isinstance(refused, ValidationFailed):
             for error in refused.errors:
-                if error.field in form.fields:
-                    form.add_error(error.field, error.message)
+                field = error.field.removeprefix("assessment.")
+                if field not in form.fields:
+                    continue
+                if field == error.field:
+                    form.add_error(field, error.message)
+                elif field == "conditions":
+                    form.add_error(field, _("A risk accepted under conditions needs them."))
+                else:
+                    form.add_error(field, _("Required for the human-rights approval."))
         raise _RefusedAsFilledIn(refused, {name: form}) from refused
 
 
