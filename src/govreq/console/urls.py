@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("requests/<uuid:request_id>/<slug:action>", views.case_action, name="case-action"),
     path("documents/<int:document_id>", views.document_download, name="document"),
+    path("documents/<int:document_id>/view", views.document_view, name="document-view"),
     path("holds", views.holds, name="holds"),
     path("holds/new", views.hold_new, name="hold-new"),
     path("holds/<int:hold_id>", views.hold_detail, name="hold"),

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tasks_db.models import DBTaskResult
 
@@ -599,6 +600,7 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
         "held_by": [h for h in record.holds if not h.excepted],
         "excepted_by": [h for h in record.holds if h.excepted],
         "actions": _available(request, legal, record),
+        "inline_images": sorted(INLINE_TYPES - {"application/pdf"}),
         "hr_officer": StaffRole.HUMAN_RIGHTS_OFFICER in request.roles,  # type: ignore[attr-defined]
         "can_audit": bool(request.roles & {StaffRole.AUDITOR, StaffRole.POLICY_ADMIN}),  # type: ignore[attr-defined]
         "current": next((d for d in record.decisions if d.superseded_at is None), None),
@@ -1106,6 +1108,39 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# What the case page shows inline: a PDF in the browser's own viewer, an image as an image.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+@staff_page()
+@xframe_options_sameorigin
+def document_view(request: HttpRequest, document_id: int) -> FileResponse:
+    """A legal document shown in the case page (a frame from this site only), audited like a
+    download. Other types are only downloaded."""
+    document = Document.objects.select_related("request").filter(pk=document_id).first()
+    if document is None or document.media_type not in INLINE_TYPES:
+        raise Http404
+    audit_record_standalone(
+        actor=_actor(request),
+        action="document.viewed",
+        object_type="legal_request",
+        object_id=document.request.public_id,
+        data={"document": document.pk, "sha256": document.sha256},
+        now=_now(),
+    )
+    response = FileResponse(
+        document_open(document),
+        as_attachment=False,
+        filename=download_name(document.original_name, document.media_type),
+        content_type=download_content_type(document.media_type),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    # Framed by the console only; an image is also sandboxed (the browser's PDF viewer cannot be).
+    sandbox = "" if document.media_type == "application/pdf" else "; sandbox"
+    response["Content-Security-Policy"] = f"default-src 'none'; frame-ancestors 'self'{sandbox}"
     return response
 
 
