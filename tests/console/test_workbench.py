@@ -65,3 +65,15 @@ def test_checks_grouped_with_what_to_do(staff, chan):  # noqa: F811
     # Groups come worst first: passes last.
     groups = [g.split(" (")[0] for g in checks.split('data-testid="check-group">')[1:]]
     assert groups[-1] == "Pass" and groups[0] != "Pass"
+
+
+def test_the_agencys_and_officers_history_beside_the_request(staff, chan, rivera):  # noqa: F811
+    first, second = submit(chan), submit(chan)
+    other = submit(rivera)  # another agency's
+    page = signed_in(staff, "rita").get(f"/console/requests/{second.public_id}").content.decode()
+    agency = page.split('data-testid="agency-history"')[1].split("</div>")[0]
+    assert "1 earlier request" in agency and first.reference in agency
+    assert second.reference not in agency and "Received 1" in agency
+    officer = page.split('data-testid="officer-history"')[1].split("</div>")[0]
+    assert first.reference in officer
+    assert other.reference not in agency and other.reference not in officer

@@ -477,6 +477,24 @@ def _trust(legal: LegalRequest) -> dict[str, Any]:
         .select_related("fulfilled_by")
         .first(),
         "callback_required": legal.kind == "EMERGENCY",
+        "agency_history": _history(LegalRequest.objects.filter(agency_id=legal.agency_id), legal),
+        "officer_history": _history(
+            LegalRequest.objects.filter(officer_id=legal.officer_id), legal
+        ),
+    }
+
+
+def _history(requests: Any, legal: LegalRequest) -> dict[str, Any]:
+    """Earlier requests from the same agency (or officer): how many, how they ended, the last
+    few with links."""
+    earlier = requests.exclude(pk=legal.pk)
+    counts = dict(earlier.values_list("status").annotate(n=Count("id")).order_by())
+    return {
+        "total": sum(counts.values()),
+        "counts": sorted(counts.items(), key=lambda item: -item[1]),
+        "recent": list(
+            earlier.order_by("-received_at").only("public_id", "reference", "status", "kind")[:5]
+        ),
     }
 
 
@@ -620,6 +638,11 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
             for production in productions_of(legal).prefetch_related("downloads__officer")
         ],
     }
+    trust = context["trust"]
+    context["history_panels"] = [
+        (_("The agency's earlier requests"), trust["agency_history"], "agency-history"),
+        (_("The officer's earlier requests"), trust["officer_history"], "officer-history"),
+    ]
     clock = clock_at(status=legal.status, respond_by=legal.respond_by, now=_now())
     context["clock"], context["clock_words"] = clock, time_left_words(clock.left)
     current = context["current"]
