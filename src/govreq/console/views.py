@@ -510,7 +510,11 @@ def _disclosure_refused(legal: LegalRequest) -> str:
 
 
 def _decision_form(legal: LegalRequest, data: Any = None, **kwargs: Any) -> DecisionForm:
-    refused = frozenset(DISCLOSING_OUTCOMES) if _disclosure_refused(legal) else frozenset()
+    refused: frozenset[str] = (
+        frozenset(str(o) for o in DISCLOSING_OUTCOMES)
+        if _disclosure_refused(legal)
+        else frozenset()
+    )
     if legal.kind == "PRESERVATION" and refused:
         refused |= {"PRESERVE"}
     form = DecisionForm(
@@ -609,7 +613,7 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
     duplicates: list[dict[str, str]] = next(
         (r.details.get("requests", []) for r in record.results if r.code == "DUPLICATE"), []
     )
-    context = {
+    context: dict[str, Any] = {
         "legal": legal,
         "record": record,
         "check_groups": _check_groups(record.results),
@@ -649,9 +653,8 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
     if isinstance(current, Decision):
         context["missing"] = review.approvals_missing(current)
     form = context["decision_form"]
-    chosen = (form.data.get("outcome") if form.is_bound else None) or next(
-        iter(form.fields["outcome"].choices), ("", "")
-    )[0]
+    offered = form.fields["outcome"].choices  # type: ignore[attr-defined]
+    chosen = (form.data.get("outcome") if form.is_bound else None) or next(iter(offered), ("",))[0]
     context["outcome_fields"] = _outcome_fields(form, chosen)
     context["not_offered"] = _not_offered(request, legal, record, context["actions"])
     context["disclosure_refused"] = _disclosure_refused(legal)
@@ -728,7 +731,7 @@ def decision_fields(request: HttpRequest, request_id: str) -> HttpResponse:
     legal = _legal(request_id)
     outcome = request.GET.get("outcome", "")
     form = _decision_form(legal)
-    if outcome not in dict(form.fields["outcome"].choices):
+    if outcome not in dict(form.fields["outcome"].choices):  # type: ignore[attr-defined]
         return HttpResponse(
             _("Outcome: choose one of the outcomes offered."), status=422, content_type="text/plain"
         )
