@@ -75,7 +75,7 @@ def raw_codes_in(html: str) -> set[str]:
 
 @pytest.mark.parametrize("group", sorted(SOURCES))
 def test_every_choice_has_a_label(group):
-    assert set(LABELS[group]) == set(SOURCES[group].values)
+    assert set(SOURCES[group].values) <= set(LABELS[group])
 
 
 def test_every_check_has_a_name_and_advice():

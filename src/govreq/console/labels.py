@@ -95,6 +95,8 @@ LABELS: dict[str, dict[str, Promise]] = {
         "DECISION": _("Before a decision or approval"),
         "AGENCY_CHANGED": _("Agency verified or suspended"),
         "CALL_BACK": _("Call-back recorded"),
+        # On main since this branch began (the extracted document text): labelled ahead.
+        "DOCUMENT_READ": _("Document text read"),
     },
     # review.DecisionOutcome
     "decision": {
@@ -337,6 +339,7 @@ AUDIT_VERBS: dict[str, Promise] = {
     "document.attached": _("attached a document to"),
     "document.downloaded": _("downloaded a document of"),
     "document.viewed": _("read a document of"),
+    "document.read": _("extracted the text of a document of"),
     "gag.extension_accepted": _("decided on a new non-disclosure order of"),
     "gag.extension_filed": _("filed a new non-disclosure order on"),
     "hold.change_confirmed": _("confirmed a hold change"),
