@@ -45,6 +45,15 @@ class Staff:
         return Actor.for_user(self.users[name])
 
 
+# A complete human-rights officer's assessment, for tests that give that approval.
+HR_ASSESSMENT = {
+    "risk_found": "No sign the account belongs to a journalist or activist.",
+    "standards_applied": "UN Guiding Principles on Business and Human Rights; ICCPR art. 17.",
+    "conclusion": "NO_SIGNIFICANT_RISK",
+    "conditions": "",
+}
+
+
 def make_staff() -> Staff:
     users: dict[str, User] = {}
     tokens: dict[str, str] = {}

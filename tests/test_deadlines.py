@@ -33,7 +33,7 @@ from govreq.review.services import request_assign
 from tests.conftest import Api
 from tests.console.test_console import PASSWORD, signed_in
 from tests.hold_helpers import hold_lift, hold_place, second_admin
-from tests.review_helpers import EMERGENCY, make_staff, submit
+from tests.review_helpers import EMERGENCY, HR_ASSESSMENT, make_staff, submit
 
 WORKER = Actor.system("worker")
 POLICY = Deadlines()
@@ -311,7 +311,11 @@ def test_the_human_rights_inbox_holds_escalations_and_missing_hr_approvals(chan)
     assert in_inbox(Inbox.HUMAN_RIGHTS, staff, "hana") == {request.reference}
     assert in_inbox(Inbox.APPROVAL, staff, "hana") == {request.reference}
     reviewing.approval_give(
-        actor=staff.actor("hana"), request=request, now=now, kind="HUMAN_RIGHTS"
+        actor=staff.actor("hana"),
+        request=request,
+        now=now,
+        kind="HUMAN_RIGHTS",
+        assessment=HR_ASSESSMENT,
     )
     assert in_inbox(Inbox.HUMAN_RIGHTS, staff, "hana") == set()
     assert in_inbox(Inbox.APPROVAL, staff, "alex") == {request.reference}

@@ -1,6 +1,6 @@
-"""The Traditional Chinese catalogues of the agency portal, the public transparency pages and the
-page frame they share: complete, compiled from the current .po files, and holding every string
-the code marks.
+"""The Traditional Chinese catalogues of the staff console, the agency portal, the public
+transparency pages and the page frame they share: complete, compiled from the current .po
+files, and holding every string the code marks.
 
 The compiled .mo files are committed (the server needs no gettext tools); these tests fail if
 someone edits a .po without running ``govreq compilemessages``, leaves a string untranslated, or
@@ -19,11 +19,14 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+import govreq.console
 import govreq.portal
 import govreq.transparency
 import govreq.web
 
 APPS = {
+    # The staff console (its own labels for every stored code: govreq.console.labels).
+    "console": Path(govreq.console.__file__).parent,
     "portal": Path(govreq.portal.__file__).parent,
     "transparency": Path(govreq.transparency.__file__).parent,
     # The shared page frame the portal and the public pages are drawn in.

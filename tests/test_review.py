@@ -20,7 +20,14 @@ from govreq.lifecycle import reviewing
 from govreq.review.models import Approval, CheckRun
 from tests.conftest import field_errors
 from tests.hold_helpers import hold_lift, hold_place, second_admin
-from tests.review_helpers import EMERGENCY, confirm_by_call_back, deliver, make_staff, submit
+from tests.review_helpers import (
+    EMERGENCY,
+    HR_ASSESSMENT,
+    confirm_by_call_back,
+    deliver,
+    make_staff,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -495,7 +502,9 @@ def test_emergency_exception_needs_the_human_rights_officer(chan, staff):
     assert request.status == "DECIDED"  # two approvals are not enough
     with pytest.raises(PermissionDenied):
         reviewing.approval_give(actor=staff.actor("raj"), request=request, now=timezone.now())
-    reviewing.approval_give(actor=staff.actor("hana"), request=request, now=timezone.now())
+    reviewing.approval_give(
+        actor=staff.actor("hana"), request=request, assessment=HR_ASSESSMENT, now=timezone.now()
+    )
     request.refresh_from_db()
     assert request.status == "APPROVED"
     kinds = sorted(

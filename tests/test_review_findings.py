@@ -18,7 +18,7 @@ from govreq.lifecycle import reviewing
 from govreq.lifecycle.rechecking import agency_suspend
 from tests.conftest import valid_submission
 from tests.hold_helpers import hold_place
-from tests.review_helpers import EMERGENCY, confirm_by_call_back, make_staff, submit
+from tests.review_helpers import EMERGENCY, HR_ASSESSMENT, confirm_by_call_back, make_staff, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +58,9 @@ def test_hold_exception_placed_after_a_decision_still_needs_the_hr_officer(staff
         reviewing.approval_give(actor=staff.actor(name), request=request, now=timezone.now())
     request.refresh_from_db()
     assert request.status == "DECIDED"
-    reviewing.approval_give(actor=staff.actor("hana"), request=request, now=timezone.now())
+    reviewing.approval_give(
+        actor=staff.actor("hana"), request=request, assessment=HR_ASSESSMENT, now=timezone.now()
+    )
     request.refresh_from_db()
     assert request.status == "APPROVED"
 

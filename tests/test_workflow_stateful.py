@@ -48,7 +48,7 @@ from govreq.lifecycle.workflow import FINAL_STATUSES
 from govreq.review.models import ApprovalKind, Decision
 from tests.conftest import SYSTEM, make_agency
 from tests.hold_helpers import hold_lift, hold_place
-from tests.review_helpers import EMERGENCY, ROLES, make_staff, submit
+from tests.review_helpers import EMERGENCY, HR_ASSESSMENT, ROLES, make_staff, submit
 
 PEOPLE = [*ROLES, "root"]
 
@@ -147,7 +147,12 @@ class Workflow(RuleBasedStateMachine):
             )
         elif request.status == "DECIDED":
             for name in ("alex", "ana", "hana"):
-                self.attempt(reviewing.approval_give, actor=self.staff.actor(name), request=request)
+                self.attempt(
+                    reviewing.approval_give,
+                    actor=self.staff.actor(name),
+                    request=request,
+                    assessment=HR_ASSESSMENT if name == "hana" else None,
+                )
                 if LegalRequest.objects.get(pk=pk).status != "DECIDED":
                     break
         elif request.status == "APPROVED":
@@ -220,6 +225,7 @@ class Workflow(RuleBasedStateMachine):
             actor=self.staff.actor(who),
             request=LegalRequest.objects.get(pk=pk),
             kind=kind,
+            assessment=HR_ASSESSMENT if who == "hana" else None,
         )
 
     @rule(pk=requests, who=st.sampled_from(PEOPLE))

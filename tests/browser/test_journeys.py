@@ -121,8 +121,9 @@ def test_2_reviewer_finds_it_reads_the_checks_and_decides_full(
     open_case(govreq_server, page)
     page.get_by_test_id("start-review").click()
     checks = page.get_by_test_id("checks").inner_text()
-    assert "PROCESS_INSUFFICIENT" in checks and "NO_LEGAL_DOCUMENT" in checks
-    assert "BLOCK" not in checks
+    assert "Legal process strong enough for the data asked: yes" in checks
+    assert "Legal document attached: yes" in checks
+    assert "Blocks disclosure" not in checks
     shot(page, "2-reviewer-case")
     form = page.get_by_test_id("decide-form")
     form.locator("[name=outcome]").select_option("FULL")

@@ -442,4 +442,4 @@ def test_audit_page_shows_the_chain_state(staff, chan):
     AuditEvent.objects.filter(seq=2).update(action="tampered")
     assert 'data-testid="chain-broken"' in aud.get("/console/audit?verify=1").content.decode()
     filtered = aud.get("/console/audit", {"action": "agency."}).content.decode()
-    assert "agency.added" in filtered and "officer.added" not in filtered
+    assert "added the agency" in filtered and "added the officer" not in filtered

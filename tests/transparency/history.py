@@ -35,7 +35,7 @@ from govreq.lifecycle.reviewing import (
     request_start_review,
 )
 from tests.hold_helpers import hold_place
-from tests.review_helpers import EMERGENCY, Staff, submit, verified_contact
+from tests.review_helpers import EMERGENCY, HR_ASSESSMENT, Staff, submit, verified_contact
 
 HOLD_AT = datetime(2020, 6, 30, 15, 0, tzinfo=UTC)
 HOLD_REASON = (
@@ -102,7 +102,10 @@ class History:
         approvers = (["hana"] if escalate else []) + ["alex", "ana"]
         for index, name in enumerate(approvers):
             approval_give(
-                actor=self.actor(name), request=request, now=start + timedelta(hours=4 + index)
+                actor=self.actor(name),
+                request=request,
+                assessment=HR_ASSESSMENT if name == "hana" else None,
+                now=start + timedelta(hours=4 + index),
             )
         self.deliver(request, start + timedelta(hours=5))
         if close:

@@ -629,12 +629,26 @@ def decide(request: HttpRequest, request_id: str, payload: DecisionIn) -> dict[s
     return staff_request_detail(_record(request_id))
 
 
+class AssessmentIn(Schema):
+    risk_found: str = Field(default="", max_length=10000)
+    standards_applied: str = Field(default="", max_length=10000)
+    conclusion: str = Field(
+        default="", description="NO_SIGNIFICANT_RISK or RISK_MITIGATED (which needs conditions)"
+    )
+    conditions: str = Field(default="", max_length=10000)
+
+
 class ApprovalIn(Schema):
     kind: ApprovalKind | None = Field(
         default=None,
         description="STANDARD or HUMAN_RIGHTS; by default what the caller's roles can give.",
     )
     note: str = Field(default="", max_length=5000)
+    assessment: AssessmentIn | None = Field(
+        default=None,
+        description="Required for the human-rights officer's approval (HUMAN_RIGHTS): the risk "
+        "found, the standards applied, the conclusion and any conditions.",
+    )
 
 
 @router.post(
@@ -649,6 +663,7 @@ def approve(request: HttpRequest, request_id: str, payload: ApprovalIn) -> dict[
         request=intake_selectors.request_get(public_id=request_id),
         kind=payload.kind,
         note=payload.note,
+        assessment=payload.assessment.dict() if payload.assessment else None,
         now=timezone.now(),
     )
     return staff_request_detail(_record(request_id))

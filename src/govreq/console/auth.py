@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import REDIRECT_FIELD_NAME
@@ -17,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from govreq.accounts.models import StaffRole, User
+from govreq.accounts.models import StaffRole
 from govreq.accounts.permissions import actor_roles
+from govreq.console import zones
 from govreq.core.actors import Actor
 
 SECOND_FACTOR = "govreq_second_factor"
@@ -50,11 +50,6 @@ def safe_next(request: HttpRequest, default: str) -> str:
     return default
 
 
-def viewer_zone(user: User | None) -> ZoneInfo:
-    """The staff member's zone (UTC when unset or no longer known)."""
-    return user.zone if user is not None else ZoneInfo("UTC")
-
-
 def staff_page(*roles: StaffRole) -> Callable[[View], View]:
     """Deny by default: signed in with both factors, and holding one of ``roles`` (any role if
     none is given)."""
@@ -72,13 +67,14 @@ def staff_page(*roles: StaffRole) -> Callable[[View], View]:
                 return render(
                     request,
                     "console/forbidden.html",
-                    {"needed": sorted(StaffRole(r).label for r in needed)},
+                    {"needed": sorted(needed)},
                     status=403,
                 )
             request.actor = actor  # type: ignore[attr-defined]
             request.roles = held  # type: ignore[attr-defined]
             # Every time on the page in the viewer's own zone (the templates name it).
-            with timezone.override(viewer_zone(actor.user)):
+            # Until they choose: the browser's zone (posted once), else the region's, else UTC.
+            with timezone.override(zones.viewer_zone(request, actor.user)):
                 return view(request, *args, **kwargs)
 
         return wrapper

@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from govreq.accounts.services import time_zones
 from govreq.agencies.models import AgencyKind
+from govreq.console.labels import label, label_choices
 from govreq.core.moments import MomentError, parse_moment
 from govreq.intake.models import OffenceCategory, RequestKind, RequestStatus
-from govreq.review.models import DecisionOutcome, RejectionReason
+from govreq.review.models import AssessmentConclusion, DecisionOutcome, RejectionReason
 
 
 class SignInForm(forms.Form):
@@ -31,13 +32,13 @@ class SecondFactorForm(forms.Form):
 class QueueFilterForm(forms.Form):
     status = forms.MultipleChoiceField(
         label=_("Status"),
-        choices=RequestStatus.choices,
+        choices=label_choices("status", RequestStatus),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 4}),
     )
     jurisdiction = forms.CharField(label=_("Jurisdiction"), max_length=2, required=False)
     kind = forms.ChoiceField(
-        label=_("Kind"), choices=[("", "—"), *RequestKind.choices], required=False
+        label=_("Kind"), choices=[("", "—"), *label_choices("kind", RequestKind)], required=False
     )
     due_before = forms.DateField(
         label=_("Answer due before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -102,11 +103,13 @@ class QuestionForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=DecisionOutcome.choices)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=label_choices("decision", DecisionOutcome)
+    )
     rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 3}))
     rejection_reasons = forms.MultipleChoiceField(
         label=_("Rejection reasons"),
-        choices=RejectionReason.choices,
+        choices=label_choices("rejection", RejectionReason),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -140,20 +143,36 @@ class DecisionForm(forms.Form):
         targets: list[tuple[str, str]],
         categories: list[str],
         preservation: bool = False,
+        refused: frozenset[str] = frozenset(),
         **kwargs: object,
     ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["approved_target_ids"].choices = targets  # type: ignore[attr-defined]
-        self.fields["approved_categories"].choices = [(c, c) for c in categories]  # type: ignore[attr-defined]
+        self.fields["approved_categories"].choices = [(c, label(c, "category")) for c in categories]  # type: ignore[attr-defined]
         # A preservation request is preserved or rejected; only it can be preserved.
         allowed = (
             {DecisionOutcome.PRESERVE, DecisionOutcome.REJECTED}
             if preservation
             else set(DecisionOutcome) - {DecisionOutcome.PRESERVE}
-        )
+        ) - refused
         self.fields["outcome"].choices = [  # type: ignore[attr-defined]
-            (value, label) for value, label in DecisionOutcome.choices if value in allowed
+            (value, text)
+            for value, text in label_choices("decision", DecisionOutcome)
+            if value in allowed
         ]
+
+
+# The fields each outcome needs beyond the rationale and the letter (the form shows only those).
+OUTCOME_FIELDS: dict[str, tuple[str, ...]] = {
+    DecisionOutcome.REJECTED: ("rejection_reasons",),
+    DecisionOutcome.PARTIAL: (
+        "approved_target_ids",
+        "approved_categories",
+        "approved_from",
+        "approved_to",
+    ),
+}
+OUTCOME_SPECIFIC = frozenset(name for names in OUTCOME_FIELDS.values() for name in names)
 
 
 class ApprovalForm(forms.Form):
@@ -173,6 +192,32 @@ class ApprovalForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
+    # The human-rights officer's assessment (required for their approval: the service says so).
+    risk_found = forms.CharField(
+        label=_("Risk found"),
+        help_text=_("What could this disclosure do to the person or to others?"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    standards_applied = forms.CharField(
+        label=_("Standards applied"),
+        help_text=_("For example: UN Guiding Principles, GNI Principles, ICCPR article 17."),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    conclusion = forms.ChoiceField(
+        label=_("Conclusion"),
+        choices=[("", "—"), *label_choices("assessment", AssessmentConclusion)],
+        required=False,
+    )
+    conditions = forms.CharField(
+        label=_("Conditions"),
+        help_text=_("Required when the risk is acceptable only under conditions."),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    ASSESSMENT = ("risk_found", "standards_applied", "conclusion", "conditions")
 
 
 class HoldForm(forms.Form):
@@ -227,13 +272,13 @@ class HoldForm(forms.Form):
     )
     scope_kinds = forms.MultipleChoiceField(
         label=_("Only these kinds (none = all)"),
-        choices=RequestKind.choices,
+        choices=label_choices("kind", RequestKind),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     scope_offences = forms.MultipleChoiceField(
         label=_("Only these offences (none = all)"),
-        choices=OffenceCategory.choices,
+        choices=label_choices("offence", OffenceCategory),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -246,7 +291,7 @@ class HoldForm(forms.Form):
     )
     allow_offences = forms.MultipleChoiceField(
         label=_("Let these offence categories proceed (with the human-rights officer's approval)"),
-        choices=OffenceCategory.choices,
+        choices=label_choices("offence", OffenceCategory),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -274,7 +319,9 @@ class AccessDecisionForm(forms.Form):
         label=_("Official e-mail domain (for a new agency)"), required=False
     )
     new_agency_kind = forms.ChoiceField(
-        label=_("Kind (for a new agency)"), choices=AgencyKind.choices, required=False
+        label=_("Kind (for a new agency)"),
+        choices=label_choices("agency_kind", AgencyKind),
+        required=False,
     )
     method = forms.CharField(
         label=_("How were the agency and the officer verified?"),
@@ -286,6 +333,20 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action starts with"), required=False, max_length=64)
     object_id = forms.CharField(label=_("Object id"), required=False, max_length=64)
     actor = forms.CharField(label=_("Actor contains"), required=False, max_length=254)
+    since = forms.DateField(
+        label=_("From (date)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label=_("To (date, included)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            self.add_error("until", _("The end date comes before the start date."))
+        return data
 
 
 class ReleaseForm(forms.Form):

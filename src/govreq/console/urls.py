@@ -10,8 +10,14 @@ urlpatterns = [
     path("sign-in/enrol", views.enrol, name="enrol"),
     path("sign-out", views.sign_out, name="sign-out"),
     path("requests/<uuid:request_id>", views.case, name="case"),
+    path(
+        "requests/<uuid:request_id>/decision-fields",
+        views.decision_fields,
+        name="decision-fields",
+    ),
     path("requests/<uuid:request_id>/<slug:action>", views.case_action, name="case-action"),
     path("documents/<int:document_id>", views.document_download, name="document"),
+    path("documents/<int:document_id>/view", views.document_view, name="document-view"),
     path("holds", views.holds, name="holds"),
     path("holds/new", views.hold_new, name="hold-new"),
     path("holds/backtest", backtesting.backtest_page, name="backtest"),
@@ -40,5 +46,6 @@ urlpatterns = [
     path("audit", views.audit, name="audit"),
     path("tasks", views.tasks, name="tasks"),
     path("preferences", views.preferences, name="preferences"),
+    path("preferences/time-zone", views.time_zone_detect, name="time-zone-detect"),
     path("tasks/<uuid:task_id>/retry", views.task_retry_view, name="task-retry"),
 ]

@@ -6,6 +6,8 @@ services; the views only decide which buttons to show.
 
 from __future__ import annotations
 
+import csv
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,12 +20,13 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tasks_db.models import DBTaskResult
 
@@ -36,7 +39,8 @@ from govreq.agencies.second_factor import agency_officer_totp_set
 from govreq.audit.models import AuditEvent
 from govreq.audit.selectors import audit_chain_verify
 from govreq.audit.services import audit_record_standalone
-from govreq.console import otp, throttle
+from govreq.console import labels as words
+from govreq.console import otp, throttle, zones
 from govreq.console.auth import (
     PENDING_USER,
     SECOND_FACTOR,
@@ -46,6 +50,7 @@ from govreq.console.auth import (
     staff_page,
 )
 from govreq.console.forms import (
+    OUTCOME_FIELDS,
     AccessDecisionForm,
     ApprovalForm,
     AuditFilterForm,
@@ -84,7 +89,7 @@ from govreq.intake import selectors as intake_selectors
 from govreq.intake.documents import download_content_type, download_name
 from govreq.intake.models import FINAL_STATUSES, Document, LegalRequest, RequestStatus
 from govreq.intake.services import document_open
-from govreq.lifecycle import disclosing, holding, notifying, rechecking, reviewing, trusting
+from govreq.lifecycle import disclosing, guards, holding, notifying, rechecking, reviewing, trusting
 from govreq.notices.models import (
     DelayReason,
     ExtensionStatus,
@@ -291,10 +296,10 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 
 
 INBOX_LABELS = {
-    Inbox.APPROVAL: _lazy("Awaiting my approval"),
-    Inbox.HUMAN_RIGHTS: _lazy("Awaiting human-rights review"),
-    Inbox.MINE: _lazy("My assigned cases"),
-    Inbox.OVERDUE: _lazy("Overdue"),
+    Inbox.APPROVAL: gettext_lazy("Awaiting my approval"),
+    Inbox.HUMAN_RIGHTS: gettext_lazy("Awaiting human-rights review"),
+    Inbox.MINE: gettext_lazy("My assigned cases"),
+    Inbox.OVERDUE: gettext_lazy("Overdue"),
 }
 
 
@@ -358,11 +363,28 @@ def preferences(request: HttpRequest) -> HttpResponse:
         except ValidationFailed as refused:
             form.add_error("time_zone", refused.message)
         else:
+            request.session[zones.CHOSEN] = True
             messages.success(request, _("Saved."))
             return redirect("console:preferences")
     return render(
         request, "console/preferences.html", {"form": form}, status=422 if form.errors else 200
     )
+
+
+@staff_page()
+@require_POST
+def time_zone_detect(request: HttpRequest) -> JsonResponse:
+    """The browser's zone, posted once by console/zone.js, for someone who never chose one (a
+    zone chosen in the preferences is never overwritten). Recorded like a choice."""
+    user = request.user
+    form = PreferencesForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"changed": False, "errors": form.errors.get_json_data()}, status=422)
+    if zones.zone_chosen(request, user):  # type: ignore[arg-type]
+        return JsonResponse({"changed": False})
+    staff_time_zone_set(actor=_actor(request), zone=form.cleaned_data["time_zone"], now=_now())
+    request.session[zones.CHOSEN] = True
+    return JsonResponse({"changed": True})
 
 
 # --- case page -----------------------------------------------------------------------------------
@@ -455,7 +477,134 @@ def _trust(legal: LegalRequest) -> dict[str, Any]:
         .select_related("fulfilled_by")
         .first(),
         "callback_required": legal.kind == "EMERGENCY",
+        "agency_history": _history(LegalRequest.objects.filter(agency_id=legal.agency_id), legal),
+        "officer_history": _history(
+            LegalRequest.objects.filter(officer_id=legal.officer_id), legal
+        ),
     }
+
+
+def _history(requests: Any, legal: LegalRequest) -> dict[str, Any]:
+    """Earlier requests from the same agency (or officer): how many, how they ended, the last
+    few with links."""
+    earlier = requests.exclude(pk=legal.pk)
+    counts = dict(earlier.values_list("status").annotate(n=Count("id")).order_by())
+    return {
+        "total": sum(counts.values()),
+        "counts": sorted(counts.items(), key=lambda item: -item[1]),
+        "recent": list(
+            earlier.order_by("-received_at").only("public_id", "reference", "status", "kind")[:5]
+        ),
+    }
+
+
+def _disclosure_refused(legal: LegalRequest) -> str:
+    """Why the rules refuse a disclosing outcome now ("" when they allow it): the same service
+    checks the decision itself runs (blocking checks, a human-rights risk not escalated)."""
+    for rule in (review.refuse_if_blocked, review.refuse_unless_escalated):
+        try:
+            rule(legal)
+        except DomainError as refused:
+            return words.refusal(refused.code)
+    return ""
+
+
+def _decision_form(legal: LegalRequest, data: Any = None, **kwargs: Any) -> DecisionForm:
+    refused: frozenset[str] = (
+        frozenset(str(o) for o in DISCLOSING_OUTCOMES)
+        if _disclosure_refused(legal)
+        else frozenset()
+    )
+    if legal.kind == "PRESERVATION" and refused:
+        refused |= {"PRESERVE"}
+    form = DecisionForm(
+        data,
+        targets=[
+            (str(t.pk), f"{words.label(t.type, 'target')}: {t.value}") for t in legal.targets.all()
+        ],
+        categories=list(legal.data_categories),
+        preservation=legal.kind == "PRESERVATION",
+        refused=refused,
+        **kwargs,
+    )
+    # Choosing an outcome swaps in the fields it needs (htmx), keeping what they held.
+    form.fields["outcome"].widget.attrs.update(
+        {
+            "hx-get": reverse("console:decision-fields", args=[legal.public_id]),
+            "hx-target": "#decision-fields",
+            "hx-include": "#decision-fields",
+            "hx-trigger": "change",
+            "data-testid": "decision-outcome-select",
+        }
+    )
+    return form
+
+
+def _outcome_fields(form: DecisionForm, outcome: str) -> list[Any]:
+    """The bound fields the chosen outcome needs beyond the rationale and the letter."""
+    return [form[name] for name in OUTCOME_FIELDS.get(outcome, ())]
+
+
+ACTION_NAMES = {
+    "decide": gettext_lazy("Decide"),
+    "approve": gettext_lazy("Approve"),
+    "release": gettext_lazy("Release to the agency"),
+    "close": gettext_lazy("Close"),
+}
+
+
+def _not_offered(
+    request: HttpRequest, legal: LegalRequest, record: Any, actions: dict[str, bool]
+) -> list[tuple[str, str]]:
+    """The main actions not offered now, each with the reason, from the same rules the services
+    apply (roles, state, holds, four eyes, checks)."""
+    roles = request.roles  # type: ignore[attr-defined]
+    if legal.status in FINAL_STATUSES:
+        return []
+    held = ""
+    try:
+        guards.refuse_if_held(legal, _now())
+    except DomainError as refused:
+        held = words.refusal(refused.code)
+    current = next((d for d in record.decisions if d.superseded_at is None), None)
+    status = words.label(legal.status, "status")
+    wrong_state = _("Not possible while the request is: %(status)s.") % {"status": status}
+    reasons: list[tuple[str, str]] = []
+    if not actions["decide"]:
+        if StaffRole.REVIEWER not in roles:
+            why = _("Only a reviewer decides.")
+        elif held:
+            why = held
+        else:
+            why = wrong_state
+        reasons.append((str(ACTION_NAMES["decide"]), why))
+    elif _disclosure_refused(legal):
+        reasons.append((_("Disclose"), _disclosure_refused(legal)))
+    if not actions["approve"] and legal.status in (S.DECIDED, S.ON_HOLD):
+        if not roles & {StaffRole.APPROVER, StaffRole.HUMAN_RIGHTS_OFFICER}:
+            why = _("Only an approver or the human-rights officer approves.")
+        elif held:
+            why = held
+        elif current is None or current.outcome not in DISCLOSING_OUTCOMES:
+            why = _("Only a decision to disclose needs approval.")
+        elif current.decided_by_id == request.user.pk:
+            why = words.refusal("four_eyes")
+        else:
+            why = _("You have approved this decision already.")
+        reasons.append((str(ACTION_NAMES["approve"]), why))
+    return reasons
+
+
+CHECK_GROUP_ORDER = ("BLOCK", "WARN", "INFO", "PASS")
+
+
+def _check_groups(results: list[Any]) -> list[tuple[str, list[Any]]]:
+    """The checks grouped by outcome, what blocks first, what passed last."""
+    order = {o: i for i, o in enumerate(CHECK_GROUP_ORDER)}
+    groups: dict[str, list[Any]] = {}
+    for result in results:
+        groups.setdefault(result.outcome, []).append(result)
+    return sorted(groups.items(), key=lambda item: order.get(item[0], len(order)))
 
 
 def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> dict[str, Any]:
@@ -464,26 +613,25 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
     duplicates: list[dict[str, str]] = next(
         (r.details.get("requests", []) for r in record.results if r.code == "DUPLICATE"), []
     )
-    context = {
+    context: dict[str, Any] = {
         "legal": legal,
         "record": record,
+        "check_groups": _check_groups(record.results),
         "targets": targets,
         "document_texts": intake_selectors.documents_with_text(legal),
         "duplicates": duplicates,
         "held_by": [h for h in record.holds if not h.excepted],
         "excepted_by": [h for h in record.holds if h.excepted],
         "actions": _available(request, legal, record),
+        "inline_images": sorted(INLINE_TYPES - {"application/pdf"}),
+        "hr_officer": StaffRole.HUMAN_RIGHTS_OFFICER in request.roles,  # type: ignore[attr-defined]
+        "can_audit": bool(request.roles & {StaffRole.AUDITOR, StaffRole.POLICY_ADMIN}),  # type: ignore[attr-defined]
         "current": next((d for d in record.decisions if d.superseded_at is None), None),
         "needs_reauth": not reauth_fresh(request),
         "reason_form": forms.get("reason_form") or ReasonForm(),
         "re_review_form": ReReviewForm(),
         "question_form": forms.get("question_form") or QuestionForm(),
-        "decision_form": forms.get("decision_form")
-        or DecisionForm(
-            targets=[(str(t.pk), f"{t.type}: {t.value}") for t in targets],
-            categories=list(legal.data_categories),
-            preservation=legal.kind == "PRESERVATION",
-        ),
+        "decision_form": forms.get("decision_form") or _decision_form(legal),
         "approval_form": forms.get("approval_form") or ApprovalForm(),
         "call_back_form": forms.get("call_back_form") or _call_back_form(legal),
         "follow_up_form": forms.get("follow_up_form") or FollowUpForm(),
@@ -495,18 +643,32 @@ def _case_context(request: HttpRequest, legal: LegalRequest, **forms: Any) -> di
             for production in productions_of(legal).prefetch_related("downloads__officer")
         ],
     }
+    trust = context["trust"]
+    context["history_panels"] = [
+        (_("The agency's earlier requests"), trust["agency_history"], "agency-history"),
+        (_("The officer's earlier requests"), trust["officer_history"], "officer-history"),
+    ]
     clock = clock_at(status=legal.status, respond_by=legal.respond_by, now=_now())
     context["clock"], context["clock_words"] = clock, time_left_words(clock.left)
     current = context["current"]
     if isinstance(current, Decision):
         context["missing"] = review.approvals_missing(current)
+    form = context["decision_form"]
+    offered = form.fields["outcome"].choices  # type: ignore[attr-defined]
+    chosen = (form.data.get("outcome") if form.is_bound else None) or next(iter(offered), ("",))[0]
+    context["outcome_fields"] = _outcome_fields(form, chosen)
+    context["not_offered"] = _not_offered(request, legal, record, context["actions"])
+    context["disclosure_refused"] = _disclosure_refused(legal)
     context.update(_notice_panel(request, legal, forms.get("notice_forms") or {}))
     return context
 
 
 # The words the notices area records in a notice's history, and the languages it is sent in.
-NOTICE_WORDS = {"due": _lazy("due at once"), "sent": _lazy("sent to the account holder")}
-NOTICE_LANGUAGES = {"en": _lazy("English"), "zh-Hant": _lazy("Traditional Chinese")}
+NOTICE_WORDS = {
+    "due": gettext_lazy("due at once"),
+    "sent": gettext_lazy("sent to the account holder"),
+}
+NOTICE_LANGUAGES = {"en": gettext_lazy("English"), "zh-Hant": gettext_lazy("Traditional Chinese")}
 
 
 def _notice_panel(
@@ -518,7 +680,7 @@ def _notice_panel(
 
     def label(choices: type[NoticeStatus] | type[DelayReason], code: str) -> str:
         if code in choices.values:
-            return str(choices(code).label)
+            return words.label(code, "notice" if choices is NoticeStatus else "delay")
         return str(NOTICE_WORDS.get(code, code))
 
     notices = []
@@ -561,6 +723,30 @@ def _notice_panel(
 def case(request: HttpRequest, request_id: str) -> HttpResponse:
     legal = _legal(request_id)
     return render(request, "console/case.html", _case_context(request, legal))
+
+
+@staff_page(StaffRole.REVIEWER)
+def decision_fields(request: HttpRequest, request_id: str) -> HttpResponse:
+    """The decision form's fields for the outcome just chosen (htmx swaps them in), keeping
+    what was already ticked or typed in them."""
+    legal = _legal(request_id)
+    outcome = request.GET.get("outcome", "")
+    form = _decision_form(legal)
+    if outcome not in dict(form.fields["outcome"].choices):  # type: ignore[attr-defined]
+        return HttpResponse(
+            _("Outcome: choose one of the outcomes offered."), status=422, content_type="text/plain"
+        )
+    initial = {
+        name: request.GET.getlist(name)
+        if isinstance(form.fields[name], django_forms.MultipleChoiceField)
+        else request.GET.get(name)
+        for name in OUTCOME_FIELDS.get(outcome, ())
+        if name in request.GET
+    }
+    form = _decision_form(legal, initial=initial)
+    return render(
+        request, "console/_decision_fields.html", {"fields": _outcome_fields(form, outcome)}
+    )
 
 
 # One small function per case action, each calling one service. It returns None when done, or
@@ -613,15 +799,16 @@ def _clarify(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datet
 
 
 def _decide(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime) -> Refusal:
-    decision_form = DecisionForm(
-        request.POST,
-        targets=[(str(t.pk), t.value) for t in legal.targets.all()],
-        categories=list(legal.data_categories),
-        preservation=legal.kind == "PRESERVATION",
-    )
+    decision_form = _decision_form(legal, request.POST)
     if not decision_form.is_valid():
         return _("Correct the decision form."), {"decision_form": decision_form}
     data = decision_form.cleaned_data
+    with _keeping_form("decision_form", decision_form):
+        _decision_make(actor, legal, data, now)
+    return None
+
+
+def _decision_make(actor: Actor, legal: LegalRequest, data: dict[str, Any], now: datetime) -> None:
     reviewing.decision_make(
         actor=actor,
         request=legal,
@@ -647,13 +834,18 @@ def _approve(request: HttpRequest, legal: LegalRequest, actor: Actor, now: datet
             approval_form.add_error("code", _("Confirm with a current authenticator code."))
             return _("Re-authenticate to approve a disclosure."), {"approval_form": approval_form}
         mark_reauth(request)
-    reviewing.approval_give(
-        actor=actor,
-        request=legal,
-        kind=approval_form.cleaned_data.get("kind") or None,
-        note=approval_form.cleaned_data.get("note", ""),
-        now=now,
-    )
+    data = approval_form.cleaned_data
+    assessment = {name: data.get(name) or "" for name in ApprovalForm.ASSESSMENT}
+    with _keeping_form("approval_form", approval_form):
+        reviewing.approval_give(
+            actor=actor,
+            request=legal,
+            kind=data.get("kind") or None,
+            note=data.get("note", ""),
+            # Filled in only by the human-rights officer; the service requires it of them.
+            assessment=assessment if any(assessment.values()) else None,
+            now=now,
+        )
     return None
 
 
@@ -706,6 +898,27 @@ class _RefusedAsFilledIn(DomainError):
         super().__init__(refused.message, code=refused.code)
         self.http_status = refused.http_status
         self.forms = forms
+
+
+@contextmanager
+def _keeping_form(name: str, form: django_forms.Form) -> Iterator[None]:
+    """A service's refusal shows its error and the form as filled in (next to the field the
+    refusal names, if any): nothing typed is lost."""
+    try:
+        yield
+    except DomainError as refused:
+        if isinstance(refused, ValidationFailed):
+            for error in refused.errors:
+                field = error.field.removeprefix("assessment.")
+                if field not in form.fields:
+                    continue
+                if field == error.field:
+                    form.add_error(field, error.message)
+                elif field == "conditions":
+                    form.add_error(field, _("A risk accepted under conditions needs them."))
+                else:
+                    form.add_error(field, _("Required for the human-rights approval."))
+        raise _RefusedAsFilledIn(refused, {name: form}) from refused
 
 
 @contextmanager
@@ -922,6 +1135,39 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# What the case page shows inline: a PDF in the browser's own viewer, an image as an image.
+INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+@staff_page()
+@xframe_options_sameorigin
+def document_view(request: HttpRequest, document_id: int) -> FileResponse:
+    """A legal document shown in the case page (a frame from this site only), audited like a
+    download. Other types are only downloaded."""
+    document = Document.objects.select_related("request").filter(pk=document_id).first()
+    if document is None or document.media_type not in INLINE_TYPES:
+        raise Http404
+    audit_record_standalone(
+        actor=_actor(request),
+        action="document.viewed",
+        object_type="legal_request",
+        object_id=document.request.public_id,
+        data={"document": document.pk, "sha256": document.sha256},
+        now=_now(),
+    )
+    response = FileResponse(
+        document_open(document),
+        as_attachment=False,
+        filename=download_name(document.original_name, document.media_type),
+        content_type=download_content_type(document.media_type),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    # Framed by the console only; an image is also sandboxed (the browser's PDF viewer cannot be).
+    sandbox = "" if document.media_type == "application/pdf" else "; sandbox"
+    response["Content-Security-Policy"] = f"default-src 'none'; frame-ancestors 'self'{sandbox}"
     return response
 
 
@@ -1376,21 +1622,134 @@ def access_requests(request: HttpRequest) -> HttpResponse:
 # --- audit ---------------------------------------------------------------------------------------
 
 
+AUDIT_CSV_LIMIT = 50_000
+
+
+def _audit_filtered(form: AuditFilterForm) -> Any:
+    events = AuditEvent.objects.order_by("-seq")
+    if not form.is_valid():
+        return events
+    data = form.cleaned_data
+    if data["action"]:
+        events = events.filter(action__startswith=data["action"])
+    if data["object_id"]:
+        events = events.filter(object_id=data["object_id"])
+    if data["actor"]:
+        events = events.filter(Q(actor_label__icontains=data["actor"]) | Q(actor_id=data["actor"]))
+    # Dates are days in the viewer's zone: "to 2026-12-04" includes the whole of that day.
+    zone = timezone.get_current_timezone()
+    if data.get("since"):
+        events = events.filter(occurred_at__gte=datetime.combine(data["since"], dtime.min, zone))
+    if data.get("until"):
+        day_after = datetime.combine(data["until"] + timedelta(days=1), dtime.min, zone)
+        events = events.filter(occurred_at__lt=day_after)
+    return events
+
+
+def _audit_describe(events: list[AuditEvent]) -> None:
+    """Each event as a sentence: who, did what (in words), to what (named and linked)."""
+    ids: dict[str, set[str]] = {}
+    for event in events:
+        ids.setdefault(event.object_type, set()).add(event.object_id)
+    requests = {
+        str(r.public_id): r.reference
+        for r in LegalRequest.objects.filter(
+            public_id__in=[i for i in ids.get("legal_request", ()) if _is_uuid(i)]
+        ).only("public_id", "reference")
+    }
+    agency_names = dict(
+        Agency.objects.filter(
+            pk__in=[int(i) for i in ids.get("agency", ()) if i.isdigit()]
+        ).values_list("pk", "name")
+    )
+    for event in events:
+        kind, key = event.object_type, event.object_id
+        name, link = "", ""
+        if kind == "legal_request" and key in requests:
+            name = _("request %(reference)s") % {"reference": requests[key]}
+            link = reverse("console:case", args=[key])
+        elif kind == "agency" and key.isdigit() and int(key) in agency_names:
+            name = _("agency %(name)s") % {"name": agency_names[int(key)]}
+            link = reverse("console:agency", args=[int(key)])
+        elif kind == "hold" and key.isdigit():
+            name = _("hold #%(id)s") % {"id": key}
+            link = reverse("console:hold", args=[int(key)])
+        elif kind == "hold_change" and key.isdigit():
+            name = _("hold change #%(id)s") % {"id": key}
+            link = reverse("console:hold-change", args=[int(key)])
+        elif kind == "access_request":
+            name, link = _("an access request"), reverse("console:access-requests")
+        event.who = event.actor_label or str(words.ACTOR_KINDS.get(event.actor_kind, ""))  # type: ignore[attr-defined]
+        event.verb = words.audit_verb(event.action)  # type: ignore[attr-defined]
+        event.object_name, event.object_link = name, link  # type: ignore[attr-defined]
+        event.sentence = " ".join(p for p in (event.who, event.verb, name) if p)  # type: ignore[attr-defined]
+
+
+def _audit_csv(request: HttpRequest, form: AuditFilterForm, events: Any) -> HttpResponse:
+    """The filtered events as CSV (newest first), each with its sentence and its hash. The
+    export itself is recorded: who took a copy of the trail, with which filter."""
+    rows = list(events[:AUDIT_CSV_LIMIT])
+    _audit_describe(rows)
+    audit_record_standalone(
+        actor=_actor(request),
+        action="audit.exported",
+        object_type="audit",
+        object_id="csv",
+        data={
+            "filter": {k: str(v) for k, v in (form.cleaned_data or {}).items() if v},
+            "events": len(rows),
+        }
+        if form.is_valid()
+        else {"events": len(rows)},
+        now=_now(),
+    )
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="govreq-audit.csv"'
+    response.write("\ufeff")  # so spreadsheet programs read the UTF-8 (Chinese) right
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("Sequence"),
+            _("When"),
+            _("Event"),
+            _("Actor"),
+            _("Action"),
+            _("Object type"),
+            _("Object id"),
+            _("Data"),
+            _("Hash"),
+        ]
+    )
+    zone = timezone.get_current_timezone()
+    for e in rows:
+        writer.writerow(
+            [
+                e.seq,
+                timezone.localtime(e.occurred_at, zone).isoformat(),
+                e.sentence,  # type: ignore[attr-defined]
+                e.who,  # type: ignore[attr-defined]
+                e.action,
+                e.object_type,
+                e.object_id,
+                json.dumps(e.data, ensure_ascii=False, sort_keys=True),
+                e.hash,
+            ]
+        )
+    return response
+
+
 @staff_page(StaffRole.AUDITOR, StaffRole.POLICY_ADMIN)
 def audit(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
-    events = AuditEvent.objects.order_by("-seq")
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["action"]:
-            events = events.filter(action__startswith=data["action"])
-        if data["object_id"]:
-            events = events.filter(object_id=data["object_id"])
-        if data["actor"]:
-            events = events.filter(
-                Q(actor_label__icontains=data["actor"]) | Q(actor_id=data["actor"])
-            )
+    events = _audit_filtered(form)
+    if request.GET.get("format") == "csv":
+        return _audit_csv(request, form, events)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _audit_describe(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["format"] = "csv"
     return render(
         request,
         "console/audit.html",
@@ -1398,8 +1757,10 @@ def audit(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "csv_query": query.urlencode(),
             "chain": audit_chain_verify() if request.GET.get("verify") else None,
         },
+        status=422 if form.errors else 200,
     )
 
 

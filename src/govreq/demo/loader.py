@@ -293,6 +293,15 @@ EMERGENCIES = {
 }
 
 
+# The human-rights officer's assessment that goes with each of the demo's HR approvals.
+HR_ASSESSMENT = {
+    "risk_found": "The indicators flagged were reviewed against the narrative and the order.",
+    "standards_applied": "UN Guiding Principles on Business and Human Rights; GNI Principles.",
+    "conclusion": "RISK_MITIGATED",
+    "conditions": "Disclose only the named account, nothing beyond the danger described.",
+}
+
+
 def _target(jurisdiction: str, rng: random.Random) -> dict[str, str]:
     choice = rng.random()
     if choice < 0.35:
@@ -872,7 +881,8 @@ def _review(
         _call_back(request, reviewer, at)
     for approver in ([hro] if request.needs_human_rights_approval else []) + approvers:
         at += timedelta(hours=1 if request.kind == "EMERGENCY" else 8)
-        approval_give(actor=approver, request=request, now=at)
+        assessment = HR_ASSESSMENT if approver is hro else None
+        approval_give(actor=approver, request=request, assessment=assessment, now=at)
     _deliver(request, reviewer, at, fast=request.kind == "EMERGENCY")
 
 

@@ -8,6 +8,7 @@ command or admin reaches a lower function to skip a step.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 
 from django.db import transaction
@@ -283,9 +284,11 @@ def approval_give(
     request: LegalRequest,
     kind: str | None = None,
     note: str = "",
+    assessment: Mapping[str, str] | None = None,
     now: datetime,
 ) -> Approval:
-    """Approve the current FULL/PARTIAL decision (four eyes; plus the HR officer if needed).
+    """Approve the current FULL/PARTIAL decision (four eyes; plus the HR officer if needed,
+    whose approval carries their structured assessment).
 
     Serialised by a row lock on the request; the last approval needed moves it to APPROVED.
     """
@@ -307,7 +310,13 @@ def approval_give(
     review.checks_run(actor=actor, request=request, trigger=CheckTrigger.DECISION, now=now)
     review.refuse_if_blocked(request)
     approval = review.approval_record(
-        actor=actor, request=request, decision=decision, kind=kind, note=note, now=now
+        actor=actor,
+        request=request,
+        decision=decision,
+        kind=kind,
+        note=note,
+        assessment=assessment,
+        now=now,
     )
     if not review.approvals_missing(decision):
         request_transition(

@@ -225,6 +225,34 @@ class Approval(models.Model):
         return f"{self.kind} #{self.slot} on decision {self.decision_id}"
 
 
+class AssessmentConclusion(models.TextChoices):
+    NO_SIGNIFICANT_RISK = "NO_SIGNIFICANT_RISK", "No significant human-rights risk"
+    RISK_MITIGATED = "RISK_MITIGATED", "Risk acceptable under the conditions stated"
+
+
+class HumanRightsAssessment(models.Model):
+    """The human-rights officer's reasoning behind their approval, kept with it and shown to
+    later reviewers: the risk found, the standards applied, the conclusion and any conditions.
+    Every human-rights approval has one (review.services.approval_record refuses one without)."""
+
+    approval = models.OneToOneField(Approval, on_delete=models.CASCADE, related_name="assessment")
+    risk_found = models.TextField()
+    standards_applied = models.TextField()
+    conclusion = models.CharField(max_length=24, choices=AssessmentConclusion.choices)
+    conditions = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(conclusion="RISK_MITIGATED", conditions=""),
+                name="assessment_mitigation_has_conditions",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"assessment of approval {self.approval_id}"
+
+
 class AlertKind(models.TextChoices):
     DUE_SOON = "DUE_SOON", "Answer due soon (or overdue)"
     EMERGENCY_UNTAKEN = "EMERGENCY_UNTAKEN", "Emergency nobody has taken"

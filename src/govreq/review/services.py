@@ -8,6 +8,7 @@ eyes, a valid decision), then writes, with its audit event in the caller's trans
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -29,6 +30,7 @@ from govreq.review.models import (
     DISCLOSING_OUTCOMES,
     Approval,
     ApprovalKind,
+    AssessmentConclusion,
     CallBack,
     CallBackOutcome,
     CheckResult,
@@ -37,6 +39,7 @@ from govreq.review.models import (
     Clarification,
     Decision,
     DecisionOutcome,
+    HumanRightsAssessment,
     RejectionReason,
 )
 
@@ -575,10 +578,14 @@ def approval_record(
     decision: Decision,
     kind: str | None = None,
     note: str = "",
+    assessment: Mapping[str, str] | None = None,
     now: datetime,
 ) -> Approval:
     """Record one approval of ``decision`` under the four-eyes rules: never by the decider,
     once per person, only the kinds still missing, each kind by its role.
+
+    The human-rights officer's approval carries their structured ``assessment`` (risk found,
+    standards applied, conclusion, conditions): refused without one, stored with it.
 
     The caller holds the request's row lock; the database's uniqueness constraints make a double
     approval impossible even without it.
@@ -610,6 +617,11 @@ def approval_record(
         raise Conflict(
             f"no {ApprovalKind(kind).label.lower()} is needed any more", code="not_needed"
         )
+    assessed = assessment_validate(assessment) if kind == ApprovalKind.HUMAN_RIGHTS else None
+    if assessed is None and assessment:
+        raise ValidationFailed.single(
+            "assessment", "only the human-rights officer's approval carries an assessment"
+        )
     slot = decision.approvals.filter(kind=kind).count() + 1
     try:
         with transaction.atomic():
@@ -621,6 +633,8 @@ def approval_record(
                 note=note.strip(),
                 approved_at=now,
             )
+            if assessed is not None:
+                HumanRightsAssessment.objects.create(approval=approval, **assessed)
     except IntegrityError:
         raise Conflict(
             "another approval was recorded at the same moment; reload and try again",
@@ -631,7 +645,44 @@ def approval_record(
         action="approval.given",
         object_type="legal_request",
         object_id=request.public_id,
-        data={"decision": decision.pk, "approval": approval.pk, "kind": kind, "slot": slot},
+        data={
+            "decision": decision.pk,
+            "approval": approval.pk,
+            "kind": kind,
+            "slot": slot,
+            **({"assessment": assessed} if assessed else {}),
+        },
         now=now,
     )
     return approval
+
+
+ASSESSMENT_FIELDS = ("risk_found", "standards_applied", "conclusion", "conditions")
+
+
+def assessment_validate(assessment: Mapping[str, str] | None) -> dict[str, str]:
+    """The human-rights officer's assessment, complete: what risk they found, which standards
+    they applied, their conclusion, and the conditions a mitigated risk depends on."""
+    given = {k: str((assessment or {}).get(k) or "").strip() for k in ASSESSMENT_FIELDS}
+    errors = [
+        FieldError(field=f"assessment.{name}", message="required for the human-rights approval")
+        for name in ("risk_found", "standards_applied", "conclusion")
+        if not given[name]
+    ]
+    if given["conclusion"] and given["conclusion"] not in AssessmentConclusion.values:
+        errors.append(
+            FieldError(
+                field="assessment.conclusion",
+                message=f"must be one of {', '.join(AssessmentConclusion.values)}",
+            )
+        )
+    if given["conclusion"] == AssessmentConclusion.RISK_MITIGATED and not given["conditions"]:
+        errors.append(
+            FieldError(
+                field="assessment.conditions",
+                message="a risk accepted under conditions needs the conditions",
+            )
+        )
+    if errors:
+        raise ValidationFailed(errors)
+    return given

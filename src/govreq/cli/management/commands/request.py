@@ -20,7 +20,13 @@ from govreq.intake.schemas import RequestSubmission
 from govreq.lifecycle import document_reading, receiving, reviewing, trusting
 from govreq.review import services as review
 from govreq.review.checks import SEVERITY
-from govreq.review.models import ApprovalKind, CallBackOutcome, DecisionOutcome, RejectionReason
+from govreq.review.models import (
+    ApprovalKind,
+    AssessmentConclusion,
+    CallBackOutcome,
+    DecisionOutcome,
+    RejectionReason,
+)
 from govreq.review.selectors import review_record
 
 LIST_LIMIT_MAX = 1000
@@ -137,6 +143,20 @@ class Command(GovreqCommand):
             elif name == "approve":
                 parser.add_argument("--kind", choices=ApprovalKind.values)
                 parser.add_argument("--note", default="")
+                # The human-rights officer's approval carries their assessment.
+                parser.add_argument(
+                    "--risk-found", default="", help="HUMAN_RIGHTS: the risk found."
+                )
+                parser.add_argument(
+                    "--standards", default="", help="HUMAN_RIGHTS: the standards applied."
+                )
+                parser.add_argument(
+                    "--conclusion",
+                    default="",
+                    choices=["", *AssessmentConclusion.values],
+                    help="HUMAN_RIGHTS: the conclusion (RISK_MITIGATED needs --conditions).",
+                )
+                parser.add_argument("--conditions", default="", help="HUMAN_RIGHTS: conditions.")
             elif name == "call-back":
                 parser.add_argument(
                     "--contact",
@@ -376,6 +396,14 @@ class Command(GovreqCommand):
             request=request,
             kind=options["kind"],
             note=options["note"],
+            assessment={
+                "risk_found": options["risk_found"],
+                "standards_applied": options["standards"],
+                "conclusion": options["conclusion"],
+                "conditions": options["conditions"],
+            }
+            if options["conclusion"] or options["risk_found"] or options["standards"]
+            else None,
             now=timezone.now(),
         )
         self.stdout.write(f"Approval {approval.kind} #{approval.slot} recorded")

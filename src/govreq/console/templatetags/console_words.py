@@ -1,0 +1,54 @@
+"""Plain words in console templates: ``{{ legal.status|label:"status" }}``,
+``{{ result.code|check_name }}``, ``{{ categories|labels:"category" }}``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import template
+
+from govreq.console import labels as words
+
+register = template.Library()
+
+
+@register.filter
+def label(value: Any, group: str) -> str:
+    return words.label(value, group)
+
+
+@register.filter
+def labels(values: Iterable[Any] | None, group: str) -> str:
+    """Several codes as their labels, comma-separated."""
+    return ", ".join(words.label(v, group) for v in values or [])
+
+
+@register.filter
+def check_name(code: str) -> str:
+    return words.check_name(code)
+
+
+@register.filter
+def check_answer(outcome: str) -> str:
+    return words.check_answer(outcome)
+
+
+@register.filter
+def check_advice(code: str) -> str:
+    return words.check_advice(code)
+
+
+@register.filter
+def audit_verb(action: str) -> str:
+    return words.audit_verb(action)
+
+
+@register.filter
+def history_reason(text: str) -> str:
+    return words.history_reason(text)
+
+
+@register.filter
+def confidence_reason(text: str) -> str:
+    return words.confidence_reason(text)
