@@ -1,0 +1,61 @@
+"""The public pages at every width: no table or chart overlaps another, and the chart's text is
+at least 11 px on a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import shot
+
+PAGES = ("/transparency/", "/transparency/2020-H2/", "/transparency/2020-H2/HK/")
+WIDTHS = (360, 390, 768, 1024, 1280, 1600)
+
+# Every visible table and chart, with its box in page coordinates and the smallest chart text.
+MEASURE = """() => {
+  const visible = (e) => {
+    const s = getComputedStyle(e), r = e.getBoundingClientRect();
+    return s.display !== 'none' && s.visibility !== 'hidden' && r.width > 1 && r.height > 1;
+  };
+  const boxes = [...document.querySelectorAll('table, svg.chart')].filter(visible).map((e) => {
+    const r = e.getBoundingClientRect();
+    return {what: (e.querySelector('caption') || e.querySelector('title') || e).textContent
+              .trim().slice(0, 60),
+            left: r.left + scrollX, top: r.top + scrollY, right: r.right + scrollX,
+            bottom: r.bottom + scrollY};
+  });
+  const sizes = [...document.querySelectorAll('svg.chart')].filter(visible).flatMap((svg) =>
+    [...svg.querySelectorAll('text')].map((t) => t.getBoundingClientRect().height > 0
+      ? parseFloat(getComputedStyle(t).fontSize) * svg.getBoundingClientRect().width
+        / svg.viewBox.baseVal.width
+      : 99));
+  return {boxes, smallest: Math.min(99, ...sizes),
+          overflow: document.documentElement.scrollWidth - innerWidth};
+}"""
+
+
+def overlaps(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return (
+        min(a["right"], b["right"]) - max(a["left"], b["left"]) > 0.5
+        and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 0.5
+    )
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_table_or_chart_overlaps_another(govreq_server, new_page, width):
+    page = new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    for path in PAGES:
+        page.goto(govreq_server.url + path)
+        found = page.evaluate(MEASURE)
+        boxes = found["boxes"]
+        assert len(boxes) >= 2, path
+        for index, first in enumerate(boxes):
+            for second in boxes[index + 1 :]:
+                assert not overlaps(first, second), (width, path, first, second)
+        assert found["overflow"] <= 0, (width, path, "the page scrolls sideways")
+        if width <= 400:
+            assert found["smallest"] >= 11, (width, path, found["smallest"])
+        if width in (390, 1280) and path.endswith("/HK/"):
+            shot(page, f"public-hk-{width}")
