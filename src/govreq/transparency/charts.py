@@ -153,9 +153,14 @@ def requests_chart(series: Series, *, text: ChartText, chart_id: str, narrow: bo
     parts.append(
         f'<text class="chart-axis" font-size="{small}" fill="{BAR_COLOUR}" text-anchor="middle" '
         f'transform="translate(12 {middle_y}) rotate(-90)">{_text(text.requests)}</text>'
-        f'<text class="chart-axis" font-size="{small}" fill="{LINE_COLOUR}" text-anchor="middle" '
-        f'transform="translate({width - 8} {middle_y}) rotate(90)">%</text>'
-        f'<text class="chart-axis" x="{round((x0 + x1) / 2, 1)}" y="{height - 6}" '
+        + (
+            ""
+            if narrow  # no room beside the ticks, which say % themselves
+            else f'<text class="chart-axis" font-size="{small}" fill="{LINE_COLOUR}" '
+            f'text-anchor="middle" '
+            f'transform="translate({width - 8} {middle_y}) rotate(90)">%</text>'
+        )
+        + f'<text class="chart-axis" x="{round((x0 + x1) / 2, 1)}" y="{height - 6}" '
         f'font-size="{small}" text-anchor="middle" fill="{TEXT_COLOUR}">'
         f"{_text(text.time_axis)}</text>"
     )
