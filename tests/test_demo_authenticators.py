@@ -6,7 +6,9 @@ import base64
 import io
 from datetime import UTC, datetime
 
+import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from govreq.accounts.models import User
@@ -39,3 +41,8 @@ def test_every_demo_staff_member_gets_a_working_authenticator_once(db):
     call_command("demo", "authenticators", stdout=again)
     assert "already has an authenticator" in again.getvalue()
     assert key not in again.getvalue()  # a key is shown once
+
+
+def test_demo_reset_asks_before_deleting(db):
+    with pytest.raises(CommandError, match="--yes"):
+        call_command("demo", "reset")
