@@ -60,3 +60,15 @@ def test_the_check_finds_english_left_in_a_template():
     assert untranslated('<p>{% translate "Fine" %} Requests received</p>') == ["Requests received"]
     assert untranslated('<input placeholder="Your e-mail">') == ["Your e-mail"]
     assert untranslated("{% blocktranslate %}Fine {{ x }}{% endblocktranslate %}") == []
+
+
+def test_the_sign_in_mail_reads_in_chinese_throughout():
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    context = {"officer": {"name": "陳大文"}, "code": "12345678", "minutes": 10}
+    with translation.override("zh-hant"):
+        for name in ("sign_in_code_subject.txt", "sign_in_code.txt"):
+            text = render_to_string(f"portal/email/{name}", context)
+            words = set(re.findall(r"[A-Za-z][A-Za-z'-]+", text)) - SAME_IN_EVERY_LANGUAGE
+            assert words == set(), (name, words)
