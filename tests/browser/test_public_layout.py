@@ -59,3 +59,21 @@ def test_no_table_or_chart_overlaps_another(govreq_server, new_page, width):
             assert found["smallest"] >= 11, (width, path, found["smallest"])
         if width in (390, 1280) and path.endswith("/HK/"):
             shot(page, f"public-hk-{width}")
+
+
+def test_the_portal_list_is_cards_on_a_phone(govreq_server, new_page):
+    from tests.browser.test_journeys import officer_sign_in
+
+    page = new_page()
+    page.set_viewport_size({"width": 390, "height": 900})
+    officer_sign_in(govreq_server, page)
+    rows = page.locator("[data-testid=request-row]")
+    assert rows.count() >= 2
+    for index in range(rows.count()):
+        box = rows.nth(index).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert rows.nth(index).evaluate("e => getComputedStyle(e).display") == "block"
+    label = rows.first.locator("td").first.evaluate("e => getComputedStyle(e, '::before').content")
+    assert "Reference" in label  # each cell says what it is
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "portal-list-390")

@@ -31,6 +31,7 @@ def readable(message: EmailMessage) -> str:
         value = mime.get(name)
         if value is not None:
             lines.append(f"{name}: {make_header(decode_header(str(value)))}")
+    lines.append("Content-Type: text/plain; charset=utf-8")
     return "\n".join(lines) + "\n\n" + message.body.rstrip("\n") + "\n"
 
 
