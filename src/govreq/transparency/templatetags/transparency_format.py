@@ -31,4 +31,4 @@ def country(code: str, fallback: str = "") -> str:
 @register.filter
 def period_name(label: object) -> str:
     """A period ("2020-H2", or a Period) in the reader's words."""
-    return labels.period_name(getattr(label, "label", label))
+    return labels.period_name(str(getattr(label, "label", label)))
