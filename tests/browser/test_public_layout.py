@@ -77,3 +77,37 @@ def test_the_portal_list_is_cards_on_a_phone(govreq_server, new_page):
     assert "Reference" in label  # each cell says what it is
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "portal-list-390")
+
+
+def test_an_upload_shows_its_progress_while_it_is_sent(govreq_server, new_page):
+    from tests.browser.test_journeys import officer_sign_in
+
+    page = new_page()
+    officer_sign_in(govreq_server, page)
+    page.goto(f"{govreq_server.url}/portal/new")
+    assert not page.get_by_test_id("upload-progress").is_visible()
+    held: list[Any] = []
+    # The server's answer is held back, so the upload is still in progress when the page notes
+    # what it shows (in sessionStorage, read once the next page has loaded).
+    page.route(
+        "**/portal/new",
+        lambda route: held.append(route) if route.request.method == "POST" else route.continue_(),
+    )
+    page.evaluate(
+        """() => document.addEventListener('submit', () => setTimeout(() => {
+             const shown = getComputedStyle(
+               document.querySelector('[data-testid=upload-progress]')).display;
+             const busy = document.querySelector('[data-testid=request-form]')
+               .getAttribute('aria-busy');
+             sessionStorage.setItem('progress', shown + '|' + busy);
+           }, 100))"""
+    )
+    page.eval_on_selector("[data-testid=request-form]", "form => { form.noValidate = true; }")
+    page.get_by_test_id("review").click(no_wait_after=True)
+    page.wait_for_timeout(600)
+    assert held, "the upload was sent"
+    with page.expect_navigation():
+        for route in held:
+            route.continue_()
+    shown, busy = page.evaluate("sessionStorage.getItem('progress')").split("|")
+    assert shown != "none" and busy == "true"
