@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from govreq.transparency.charts import ChartText, nice_ceiling, requests_chart
+import pytest
+
+from govreq.transparency.charts import (
+    RIGHT,
+    WIDTH,
+    ChartText,
+    chart_table,
+    nice_ceiling,
+    requests_chart,
+)
 from govreq.transparency.periods import parse_period
 from govreq.transparency.selectors import HoldSpan, Series, SeriesPoint
 
@@ -73,7 +82,7 @@ def test_the_hold_starts_where_it_took_effect_on_the_time_axis():
     # 30 June 2020 lies between the 2020-H1 bar and the 2020-H2 bar.
     first_half_right = float(bars[1].get("x", 0)) + float(bars[1].get("width", 0))
     assert first_half_right < left < float(bars[2].get("x", 0))
-    assert left + float(band.get("width", 0)) == 720 - 48  # open-ended: to the axis' end
+    assert left + float(band.get("width", 0)) == WIDTH - RIGHT  # open-ended: to the axis' end
     title = hold.find(f"{SVG}title").text  # type: ignore[union-attr]
     assert title == 'Hold from 2020-06-30: Paused "pending" <due diligence>'
 
@@ -97,3 +106,52 @@ def test_nice_ceiling():
         500,
         2000,
     ]
+
+
+def test_held_requests_are_drawn_inside_the_bars_and_gaps_stay_gaps():
+    series = Series(
+        jurisdiction="HK",
+        name="Hong Kong",
+        points=[
+            point("2018-H1", 10, 50),
+            # 2018-H2 .. 2019-H2: no report; the line must not run across the gap
+            SeriesPoint(
+                period=parse_period("2020-H1"),
+                requests=20,
+                data_produced=1,
+                percent=5,
+                held=18,
+                still_held=12,
+            ),
+            point("2020-H2", 10, 10),
+        ],
+        holds=[],
+    )
+    root = ET.fromstring(requests_chart(series, text=TEXT, chart_id="g"))  # noqa: S314
+    held = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "chart-held"]
+    still = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "chart-still-held"]
+    assert len(held) == 1 and len(still) == 1
+    assert float(held[0].get("height", 0)) > float(still[0].get("height", 0)) > 0
+    lines = list(root.iter(f"{SVG}polyline"))
+    assert len(lines) == 1 and len(lines[0].get("points", "").split()) == 2  # 2020 only
+    bars = [r for r in root.iter(f"{SVG}rect") if r.get("class") == "chart-bar"]
+    # True spacing: two missing years lie between the first bar and the second.
+    step = float(bars[2].get("x", 0)) - float(bars[1].get("x", 0))
+    assert float(bars[1].get("x", 0)) - float(bars[0].get("x", 0)) == pytest.approx(4 * step, 0.02)
+    words = "".join(root.itertext())
+    assert "Half-year received" in words  # the time axis is labelled
+
+
+def test_the_narrow_chart_keeps_its_text_readable_on_a_phone():
+    root = ET.fromstring(  # noqa: S314 - our own markup
+        requests_chart(hong_kong(), text=TEXT, chart_id="n", narrow=True)
+    )
+    width = float(root.get("viewBox", "0 0 0 0").split()[2])
+    sizes = [float(t.get("font-size", 0)) for t in root.iter(f"{SVG}text")]
+    # Shown at least 328 px wide (a 360 px screen less the page margins).
+    assert min(sizes) * 328 / width >= 11
+
+
+def test_the_data_table_gives_every_figure():
+    html = chart_table(hong_kong(), text=TEXT, caption="Hong Kong")
+    assert html.count("<tr>") == 5 and "241" in html and "46%" in html

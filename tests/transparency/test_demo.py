@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
 from django.test import Client
 
 from govreq.agencies.models import FraudFlag
 from govreq.demo.loader import HK_HOLD_AT, HK_HOLD_REASON, demo_load
+from govreq.holds.models import JurisdictionHold
 from govreq.intake.models import LegalRequest
 from govreq.review.models import FollowUpObligation
 from govreq.transparency.models import PublishedReport
@@ -72,6 +77,55 @@ def test_hong_kong_2020_h2_on_the_demo_data(db):
     html = client.get("/transparency/2020-H2/HK/").content.decode()
     assert HK_HOLD_REASON in html
     assert all(result.ok for result in report_verify(period="2020-H2"))
+
+    _the_pause_tells_the_published_story(hk)
+    _deliveries_in_early_july_a_back_test_would_stop()
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _the_pause_tells_the_published_story(hk: dict) -> None:
+    """What the platforms published for Hong Kong: a busy first half of 2020 answered as usual,
+    then nearly everything held, data produced only through the narrow exceptions (Google: 3 of
+    43, 7%); and the README tells the same numbers."""
+    assert hk["requests"] >= 40
+    share = hk["data_produced"] / hk["requests"]
+    assert share < 0.15, share
+    assert hk["held_requests"] >= 0.85 * hk["requests"]
+    first_half = jurisdiction_entry(
+        PublishedReport.objects.filter(period="2020-H1").order_by("-version").first().body, "HK"
+    )
+    assert first_half["data_produced"] / first_half["requests"] > 0.5
+    percent = round(100 * share)
+    readme = " ".join(README.read_text().split())
+    claim = (
+        f"{hk['requests']} Hong Kong requests in the second half of 2020, "
+        f"{hk['held_requests']} still on hold at its end, data produced for "
+        f"{hk['data_produced']} ({percent}%)"
+    )
+    assert claim in readme, claim
+    produced, asked = first_half["data_produced"], first_half["requests"]
+    percent = round(100 * produced / asked)
+    before = f"{asked} in the first half, data produced for {produced} ({percent}%)"
+    assert before in readme, before
+    assert re.search(r"below 15%", readme)
+
+
+def _deliveries_in_early_july_a_back_test_would_stop() -> None:
+    """The hold covers requests received from its start: requests received under the old law a
+    few days before were delivered on the first days of July, which a hold on every open
+    request from 23:00 HKT would have stopped."""
+    (hold,) = JurisdictionHold.objects.filter(jurisdiction_id="HK")
+    assert hold.received_from_start and hold.effective_from == HK_HOLD_AT
+    delivered = LegalRequest.objects.filter(
+        jurisdiction_id="HK",
+        received_at__lt=HK_HOLD_AT,
+        status_changes__to_status="DELIVERED",
+        status_changes__occurred_at__gte=HK_HOLD_AT,
+        status_changes__occurred_at__lt=datetime(2020, 7, 6, tzinfo=UTC),
+    ).distinct()
+    assert delivered.count() >= 2
 
 
 def _emergencies_were_called_back_and_followed_up() -> None:

@@ -135,7 +135,12 @@ def test_traditional_chinese(history, published):
     client = Client()
     html = page(client, "/transparency/2020-H2/HK/?lang=zh-hant")
     assert '<html lang="zh-hant">' in html
-    assert "Hong Kong\uff1a2020-H2 用戶資料請求" in html
+    # Country names and periods in Chinese too, in the page and in its chart.
+    assert "香港\uff1a2020年下半年 用戶資料請求" in html
+    assert '<title id="chart-hk-title">香港' in html
+    assert "2020-H2" not in html.split("<body>", 1)[1].replace("/2020-H2/", "").replace(
+        "2020-H2.", ""
+    )
     assert "公開理由" in html and "傳票" in html
     assert 'href="/transparency/rules/?lang=zh-hant"' in html  # the choice follows the links
     response = client.get("/transparency/", headers={"accept-language": "zh-HK,zh;q=0.8"})

@@ -1,4 +1,4 @@
-"""The demo data set: agencies, officers and about fifty requests of every kind, 2019-2021.
+"""The demo data set: agencies, officers and about a hundred requests of every kind, 2019-2021.
 
 Loaded through the same services as real data (with the clock set to each event's historical
 time), so the audit chain and status history are exactly what real use would produce. Loading is
@@ -406,7 +406,13 @@ def demo_load() -> int:
     plan.append((datetime(2020, 8, 20, 3, 10, tzinfo=UTC), "HK", TRAFFICKING_WARRANT))
     plan.append((datetime(2020, 11, 3, 6, 40, tzinfo=UTC), "HK", TRAFFICKING_WARRANT))
     plan.append((datetime(2020, 9, 15, 14, 5, tzinfo=UTC), "HK", None))
+    story = _hong_kong_story()
+    plan.extend((received_at, "HK", scenario) for received_at, scenario in story)
     plan.sort(key=lambda item: item[0])
+    told = {received_at for received_at, _ in story}
+    # The story's own requests draw from their own generator, so the rest of the demo is the
+    # same whatever the story holds.
+    story_rng = random.Random(f"{SEED}:hong-kong")
 
     hold_placed = False
     for received_at, jurisdiction, scenario in plan:
@@ -414,13 +420,59 @@ def demo_load() -> int:
         if not hold_placed and received_at >= HK_HOLD_AT:
             _place_hk_hold(staff)
             hold_placed = True
-        officer = rng.choice(officers[jurisdiction])
-        request = _submit(officer, received_at, jurisdiction, scenario, rng)
-        _review(request, received_at, staff, rng)
+        draw = story_rng if received_at in told and jurisdiction == "HK" else rng
+        officer = draw.choice(officers[jurisdiction])
+        request = _submit(officer, received_at, jurisdiction, scenario, draw)
+        _review(request, received_at, staff, draw, certain=draw is story_rng)
     _link_follow_ups(staff)
     _purge(datetime(2022, 1, 15, tzinfo=UTC))
     _publish_reports(staff)
     return len(plan) + _recent(officers, staff) + _mismatching_case_number(officers)
+
+
+# What Hong Kong's police asked for while the platform still answered, and then under the hold.
+HK_ORDINARY: tuple[Scenario, ...] = (
+    SCENARIOS["HK"][0],  # investment scam: court order
+    SCENARIOS["HK"][4],  # phishing: subpoena
+)
+HK_UNDER_HOLD: tuple[Scenario, ...] = (
+    SCENARIOS["HK"][0],
+    SCENARIOS["HK"][2],  # unauthorised assembly
+    SCENARIOS["HK"][3],  # national security
+    SCENARIOS["HK"][4],
+)
+# Received under the old rules, a few days before the law took effect, delivered on 1-3 July:
+# the hold covers requests received from its start, so these were finished (a back-test of a
+# hold on every open request from 23:00 HKT shows them as deliveries it would have stopped).
+HK_DELIVERED_IN_JULY = (
+    datetime(2020, 6, 27, 3, 0, tzinfo=UTC),
+    datetime(2020, 6, 28, 1, 0, tzinfo=UTC),
+    datetime(2020, 6, 29, 6, 0, tzinfo=UTC),
+)
+HK_H2_2020_HELD = 36
+
+
+def _hong_kong_story() -> list[tuple[datetime, Scenario | None]]:
+    """Hong Kong as the platforms published it: a busy first half of 2020 answered as usual;
+    from 23:00 HKT on 30 June nearly everything held, data produced only through the narrow
+    exceptions (the trafficking warrants and the emergency of the main plan: 4 of 43 in H2 2020,
+    like Google's 3 of 43); a trickle of requests, all held, in 2021."""
+    story: list[tuple[datetime, Scenario | None]] = []
+    first_half = datetime(2020, 1, 9, 2, 0, tzinfo=UTC)
+    for index in range(10):
+        story.append(
+            (first_half + timedelta(hours=index * 390), HK_ORDINARY[index % len(HK_ORDINARY)])
+        )
+    story.extend((at, HK_ORDINARY[index % 2]) for index, at in enumerate(HK_DELIVERED_IN_JULY))
+    second_half = datetime(2020, 7, 2, 2, 30, tzinfo=UTC)
+    for index in range(HK_H2_2020_HELD):
+        story.append(
+            (second_half + timedelta(hours=index * 107), HK_UNDER_HOLD[index % len(HK_UNDER_HOLD)])
+        )
+    for index in range(6):
+        at = datetime(2021, 1, 20, 4, 0, tzinfo=UTC) + timedelta(days=index * 27)
+        story.append((at, HK_UNDER_HOLD[index % len(HK_UNDER_HOLD)]))
+    return story
 
 
 def _link_follow_ups(staff: dict[str, Any]) -> None:
@@ -569,14 +621,15 @@ STAFF = (
 # The National Security Law took effect at 23:00 Hong Kong time on 30 June 2020.
 HK_HOLD_AT = datetime(2020, 6, 30, 15, 0, tzinfo=UTC)
 HK_HOLD_REASON = (
-    "Hong Kong National Security Law in force: all Hong Kong requests paused pending formal "
-    "human-rights due diligence."
+    "Hong Kong National Security Law in force: all Hong Kong requests received from its entry "
+    "into force paused pending formal human-rights due diligence."
 )
 HK_HOLD_NOTES = (
     "30 June 2020: the National Security Law took effect at 23:00 HKT. Its offences "
     "(secession, subversion, terrorism, collusion) are broadly drawn and Article 43's "
     "Implementation Rules (Schedule 7) let police demand data without a court. Paused all Hong "
-    "Kong production pending formal human-rights due diligence and consultation with "
+    "Kong requests received from that moment pending formal human-rights due diligence and "
+    "consultation with "
     "international human-rights experts. Narrow exceptions: emergencies (danger to life) and "
     "human-trafficking cases, each with the human-rights officer's approval."
 )
@@ -592,6 +645,9 @@ def _place_hk_hold(staff: dict[str, Any]) -> None:
         review_notes=HK_HOLD_NOTES,
         allow_emergency=True,
         allow_offences=["HUMAN_TRAFFICKING"],
+        # Requests received under the old law are finished; everything received from the
+        # moment the law took effect waits.
+        received_from_start=True,
         now=HK_HOLD_AT,
     )
     hold_change_confirm(
@@ -773,9 +829,15 @@ def _call_back(request: LegalRequest, reviewer: Actor, at: datetime) -> None:
 
 
 def _review(
-    request: LegalRequest, received_at: datetime, staff: dict[str, Any], rng: random.Random
+    request: LegalRequest,
+    received_at: datetime,
+    staff: dict[str, Any],
+    rng: random.Random,
+    *,
+    certain: bool = False,
 ) -> None:
-    """Take the request through review as staff would have, on the historical clock."""
+    """Take the request through review as staff would have, on the historical clock;
+    ``certain`` requests (the Hong Kong story's) are neither withdrawn nor without data."""
     if request.status == RequestStatus.ON_HOLD:
         return  # arrived under the Hong Kong hold: it waits there
     reviewer = Actor.for_user(
@@ -789,7 +851,7 @@ def _review(
     at = received_at + timedelta(hours=2 if request.kind == "EMERGENCY" else 20)
     roll = rng.random()
     story = request.needs_human_rights_approval or request.kind == "EMERGENCY"
-    if roll < 0.08 and not story:
+    if roll < 0.08 and not story and not certain:
         request_withdraw(
             actor=Actor.for_officer(request.officer),
             request=request,
@@ -797,12 +859,6 @@ def _review(
             now=received_at + timedelta(days=2),
         )
         return
-    if (
-        request.jurisdiction_id == "HK"
-        and HK_HOLD_AT - timedelta(days=10) < received_at < HK_HOLD_AT
-    ):
-        request_start_review(actor=reviewer, request=request, now=at)
-        return  # still in review when the hold came: the hold put it ON_HOLD
     if received_at > OPEN_SINCE:
         _leave_open(request, at, reviewer, approvers[0], roll)
         return
@@ -839,7 +895,7 @@ def _review(
             now=at,
         )
         at += timedelta(hours=2 if request.kind == "EMERGENCY" else 24)
-    if rng.random() < 0.1 and request.kind != "EMERGENCY":
+    if rng.random() < 0.1 and request.kind not in ("EMERGENCY", "PRESERVATION") and not certain:
         # The platform has no account for these identifiers (none is added for them).
         decision_make(
             actor=reviewer,
@@ -996,14 +1052,17 @@ def _leave_open(
     if request.needs_human_rights_approval:
         request_escalate(actor=reviewer, request=request, reason="Human-rights review", now=at)
         return  # ESCALATED
+    preservation = request.kind == "PRESERVATION"
     decision_make(
         actor=reviewer,
         request=request,
-        outcome="FULL",
-        rationale="Valid process, narrowly drawn, no human-rights concern.",
+        outcome="PRESERVE" if preservation else "FULL",
+        rationale="Valid preservation request: records frozen while the warrant is sought."
+        if preservation
+        else "Valid process, narrowly drawn, no human-rights concern.",
         now=at,
     )
-    if roll > 0.8:
+    if roll > 0.8 and not preservation:
         _platform_accounts(request)
         if request.kind == "EMERGENCY":
             _call_back(request, reviewer, at + timedelta(hours=2))

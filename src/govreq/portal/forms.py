@@ -29,6 +29,7 @@ from govreq.intake.models import (
 )
 from govreq.intake.schemas import MAX_TARGETS
 from govreq.jurisdictions.models import Jurisdiction
+from govreq.jurisdictions.names import country_name
 from govreq.notices.models import ExtensionStatus
 from govreq.portal.staging import MAX_DOCUMENTS, StagedDocument
 from govreq.portal.targets import TargetLine
@@ -225,7 +226,12 @@ def _jurisdiction_choices() -> list[tuple[str, str]]:
 
 
 def jurisdiction_choices() -> list[tuple[str, str]]:
-    return [("", "—"), *_jurisdiction_choices()]
+    """Every country and territory, named in the reader's language, in that order."""
+    named = [
+        (code, f"{country_name(code, fallback=label.rsplit(' (', 1)[0])} ({code})")
+        for code, label in _jurisdiction_choices()
+    ]
+    return [("", "—"), *sorted(named, key=lambda choice: choice[1])]
 
 
 class AccessRequestForm(forms.Form):

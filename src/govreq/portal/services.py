@@ -18,12 +18,14 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.crypto import salted_hmac
 
+from govreq.accounts.models import StaffRole
+from govreq.accounts.permissions import require_role
 from govreq.agencies.models import AgencyStatus, Officer, OfficerStatus
 from govreq.agencies.rules import email_domain_allowed
 from govreq.audit.services import audit_record, audit_record_standalone
 from govreq.core.actors import Actor
 from govreq.core.domains import canonical_email
-from govreq.core.errors import Conflict, DomainError, FieldError, ValidationFailed
+from govreq.core.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from govreq.core.mail import mail_on_commit
 from govreq.core.queue import enqueue_with_transaction, seal, unseal
 from govreq.intake.models import Channel, LegalRequest
@@ -336,3 +338,34 @@ def request_send(
             except (OSError, ValueError) as missing:
                 raise ValidationFailed.single(field, "is no longer staged") from missing
     return result.request
+
+
+@transaction.atomic
+def sign_in_unlock(*, actor: Actor, email: str, now: datetime) -> int:
+    """Lift an officer's sign-in lockout: the codes asked for their address and the
+    authenticator tries counted against them start again from zero, and a code that died of
+    too many wrong guesses stays dead (they ask for a new one). Intake staff or policy admins,
+    or the operator at the console. Audited (``portal.sign_in_unlocked``); returns the number
+    of counted attempts forgotten."""
+    require_role(actor, StaffRole.INTAKE, StaffRole.POLICY_ADMIN)
+    email = normalise_email(email)
+    officer = Officer.objects.filter(email=email).first()
+    if officer is None:
+        raise NotFound(f"no officer has the address {email}", code="officer_not_found")
+    counted = [
+        (RateLimitScope.CODE_FOR_ADDRESS, email),
+        (RateLimitScope.SECOND_FACTOR_FOR_OFFICER, str(officer.pk)),
+    ]
+    forgotten = 0
+    for scope, value in counted:
+        key = _keyed_hash("rate_limit", f"{scope}\n{value}")
+        forgotten += RateLimitEvent.objects.filter(scope=scope, key=key).delete()[0]
+    audit_record(
+        actor=actor,
+        action="portal.sign_in_unlocked",
+        object_type="officer",
+        object_id=officer.pk,
+        data={"forgotten_attempts": forgotten},
+        now=now,
+    )
+    return forgotten

@@ -26,7 +26,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from govreq.agencies.models import Officer
@@ -319,10 +319,29 @@ def _history(legal_request: LegalRequest) -> list[dict[str, Any]]:
                 "from_status": change.from_status,
                 "to_status": change.to_status,
                 "by": change.actor_label if by_agency else gettext("the platform"),
-                "reason": change.reason if by_agency else "",
+                "reason": _officer_reason(change.reason) if by_agency else "",
             }
         )
     return entries
+
+
+# What the system records, in English, when an officer's own step moves the request.
+OFFICER_STEPS = {
+    "Agency answered": gettext_lazy("Agency answered"),
+    "Package downloaded by the agency": gettext_lazy("Package downloaded by the agency"),
+}
+
+
+def _officer_reason(reason: str) -> str:
+    """The recorded reason in the officer's language: the system's own words translated, a hold
+    named as such (with its public reason), the officer's own words (a withdrawal) as written."""
+    if reason in OFFICER_STEPS:
+        return str(OFFICER_STEPS[reason])
+    if reason.startswith("Hold #") and ": " in reason:
+        return gettext("Paused by a hold on requests from this jurisdiction: %(reason)s") % {
+            "reason": reason.split(": ", 1)[1]
+        }
+    return reason
 
 
 def _clarification_context(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 KINDS: dict[str, Promise] = {
     "SUBPOENA": _("Subpoena"),
@@ -54,3 +55,14 @@ OFFENCES: dict[str, Promise] = {
     "DEFAMATION": _("defamation"),
     "OTHER": _("other offences"),
 }
+
+
+def period_name(label: str) -> str:
+    """A report period in the reader's words: "2020-H2" stays "2020-H2" in English (the label
+    the exports and URLs use) and reads 2020年下半年 in Chinese."""
+    year, _, part = str(label).partition("-")
+    if part == "H1":
+        return pgettext("period", "%(year)s-H1") % {"year": year}
+    if part == "H2":
+        return pgettext("period", "%(year)s-H2") % {"year": year}
+    return pgettext("period", "%(year)s") % {"year": year} if not part else str(label)

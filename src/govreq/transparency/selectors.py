@@ -92,6 +92,8 @@ class SeriesPoint:
     requests: int
     data_produced: int
     percent: int | None
+    held: int = 0  # on hold at some time in the half-year
+    still_held: int = 0  # still on hold at its end
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +137,8 @@ def series_for(code: str, *, bodies: list[tuple[Period, dict[str, Any]]]) -> Ser
                 requests=entry["requests"],
                 data_produced=entry["data_produced"],
                 percent=entry["data_produced_percent"],
+                held=entry.get("held_requests", 0),
+                still_held=entry.get("pending_on_hold", 0),
             )
         )
         entries = body["jurisdictions"] if code == "ALL" else [entry]

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import lazy
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
@@ -24,9 +25,10 @@ from django.views.decorators.http import condition, require_GET
 from govreq.audit.selectors import audit_checkpoints_document, audit_checkpoints_version
 from govreq.core.errors import DomainError, NotFound
 from govreq.intake.models import RequestKind
+from govreq.jurisdictions.names import country_name
 from govreq.review.models import RejectionReason
 from govreq.transparency import labels
-from govreq.transparency.charts import ChartText, requests_chart
+from govreq.transparency.charts import ChartText, chart_table, requests_chart
 from govreq.transparency.counting import CONTENT_KEYS, NOTICE_DELAY_REASONS, OUTCOMES, percent
 from govreq.transparency.exports import FORMATS, FORMATS_BY_SUFFIX, Provenance
 from govreq.transparency.models import PublishedReport
@@ -117,18 +119,35 @@ def _is_staff(request: HttpRequest) -> bool:
 
 
 def _chart(code: str, bodies: list[tuple[Period, dict[str, Any]]], ident: str) -> SafeString:
+    """The chart, drawn when the template shows it: in the page's language."""
+    return _lazy_chart(code, bodies, ident)
+
+
+def _chart_now(code: str, bodies: list[tuple[Period, dict[str, Any]]], ident: str) -> SafeString:
     series = series_for(code, bodies=bodies)
-    name = _("All jurisdictions") if code == "ALL" else series.name
+    name = _("All jurisdictions") if code == "ALL" else country_name(code, fallback=series.name)
     text = ChartText(
         title=_("%(name)s: requests and share with data produced, by half-year") % {"name": name},
-        requests=_("Requests"),
+        requests=_("Requests received"),
         percent=_("Percentage with data produced"),
         hold_from=_("Hold from {date}"),
         empty=_("No published data yet"),
         summary=_("{period}: {requests} requests, {percent} with data produced"),
+        held=_("Put on hold"),
+        still_held=_("Still on hold at the end"),
+        time_axis=_("Half-year received"),
+        held_summary=_("{held} put on hold, {still_held} still on hold at the end"),
+        period_name=labels.period_name,
     )
-    # requests_chart escapes every text it draws.
-    return mark_safe(requests_chart(series, text=text, chart_id=ident))  # noqa: S308
+    # requests_chart and chart_table escape every text they draw.
+    return mark_safe(  # noqa: S308
+        requests_chart(series, text=text, chart_id=ident)
+        + requests_chart(series, text=text, chart_id=f"{ident}-narrow", narrow=True)
+        + chart_table(series, text=text, caption=text.title)
+    )
+
+
+_lazy_chart = lazy(_chart_now, SafeString)
 
 
 def _labelled(entry: dict[str, Any]) -> dict[str, Any]:
