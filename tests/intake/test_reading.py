@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from django.utils import timezone, translation
+from django.utils import timezone
 from pypdf import PdfReader, PdfWriter
 
 from govreq.audit.models import AuditEvent
@@ -288,25 +288,3 @@ def test_reviewers_see_the_text_on_the_case_page_and_in_the_staff_api(chan, staf
     (text,) = detail.json()["document_texts"]
     assert text["document_id"] == document.pk and text["method"] == "PDF"
     assert "案件編號：KC-2026-0042" in text["text"]
-
-
-def test_the_document_text_labels_are_translated_into_traditional_chinese():
-    import gettext
-
-    import govreq.console
-    from tests.test_i18n import po_entries
-
-    catalogue = Path(govreq.console.__file__).parent / "locale" / "zh_Hant" / "LC_MESSAGES"
-    entries = po_entries(catalogue / "django.po")
-    template = (
-        Path(govreq.console.__file__).parent / "templates" / "console" / "_document_text.html"
-    ).read_text()
-    assert len(entries) == 6 and all(entries.values())
-    for _, msgid in entries:
-        assert msgid.split("%(")[0][:12] in template.replace("{{ ", "%(")
-    with (catalogue / "django.mo").open("rb") as handle:
-        compiled = gettext.GNUTranslations(handle)
-    for (_, msgid), msgstr in entries.items():
-        assert compiled.gettext(msgid) == msgstr
-    with translation.override("zh-hant"):
-        assert translation.gettext("Text read from the documents") == "從文件讀取的文字"
