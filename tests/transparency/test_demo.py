@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from django.core.management import call_command
 from django.test import Client
 
 from govreq.agencies.models import FraudFlag
+from govreq.audit.models import AuditEvent
 from govreq.demo.loader import HK_HOLD_AT, HK_HOLD_REASON, demo_load
 from govreq.holds.models import JurisdictionHold
 from govreq.intake.models import LegalRequest
@@ -126,6 +130,35 @@ def _deliveries_in_early_july_a_back_test_would_stop() -> None:
         status_changes__occurred_at__lt=datetime(2020, 7, 6, tzinfo=UTC),
     ).distinct()
     assert delivered.count() >= 2
+    # The back-test, as counsel would run it, lists exactly those deliveries among what it would
+    # have stopped, with the numbers beside the published ones, and changes nothing.
+    before = (LegalRequest.objects.count(), AuditEvent.objects.order_by("-seq").first().hash)
+    out = io.StringIO()
+    call_command(
+        "backtest",
+        "--hold",
+        "HK",
+        "--from",
+        "2020-06-30 23:00 Asia/Hong_Kong",
+        "--window",
+        "2020-01-01..2021-06-30",
+        "--format",
+        "json",
+        stdout=out,
+    )
+    result = json.loads(out.getvalue())
+    stopped_in_july = {
+        row["reference"]
+        for row in result["requests"]
+        if row["stopped_delivery_at"] and row["stopped_delivery_at"] < "2020-07-06"
+    }
+    assert stopped_in_july == {request.reference for request in delivered}
+    second_half = next(h for h in result["headlines"] if h["period"] == "2020-H2")
+    assert second_half["published"] == second_half["recorded"]
+    assert second_half["alternative"]["data_produced"] < second_half["published"]["data_produced"]
+    assert (LegalRequest.objects.count(), AuditEvent.objects.order_by("-seq").first().hash) == (
+        before
+    )
 
 
 def _emergencies_were_called_back_and_followed_up() -> None:
