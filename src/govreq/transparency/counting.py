@@ -60,7 +60,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -84,7 +83,6 @@ from govreq.intake.models import (
     RequestKind,
     RequestStatus,
     StatusChange,
-    Target,
 )
 from govreq.jurisdictions.models import Jurisdiction
 from govreq.notices.models import DelayReason, NoticeEvent, NoticeStatus, UserNotice
@@ -469,12 +467,6 @@ def _classified(
     """The period's requests grouped by class as of ``cutoff``, with requests and accounts
     (a values() queryset of dicts)."""
     state_at = _state_at(cutoff=cutoff)
-    target_count = Subquery(
-        Target.objects.filter(request=OuterRef("pk"))
-        .order_by()
-        .annotate(n=Func(template="COUNT(*)", output_field=IntegerField()))
-        .values("n")
-    )
     # data_categories is a JSON list of codes: '"CONTENT"' occurs in its text exactly when the
     # list holds CONTENT, on every backend.
     content_sought = Case(
@@ -526,7 +518,6 @@ def _classified(
         .annotate(
             state_at=state_at,
             content_sought=content_sought,
-            target_count=target_count,
             held=held,
             national_security=national_security,
         )
@@ -539,6 +530,7 @@ def _classified(
             "held",
             "national_security",
         )
+        # Accounts: each request's target count, stored at intake.
         .annotate(requests=Count("pk"), accounts=Sum("target_count"))
     )
 
