@@ -99,9 +99,13 @@ def request_queue_keyset(*, order: str = "urgency", **filters: Any) -> KeysetLis
     "is it an emergency" column."""
     queryset = _queue_filtered(**filters).order_by()
     if order == "confidence":
-        # No score yet counts as least trusted: first, as -1 (scores are 0-100).
+        # No score yet counts as least trusted: first, as -1 (scores are 0-100). A signed
+        # integer: compared as the score's own unsigned type, Django would drop "= -1" as
+        # out of range.
         ranked = queryset.annotate(
-            confidence_order=Coalesce(F("agency__confidence__score"), Value(-1))
+            confidence_order=Coalesce(
+                F("agency__confidence__score"), Value(-1), output_field=IntegerField()
+            )
         )
         return KeysetList(segments=[ranked], keys=CONFIDENCE_KEYS)
     return KeysetList(
