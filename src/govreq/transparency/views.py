@@ -110,7 +110,7 @@ def _public_page(
     identity = "|".join([page, version, language, repr(query), state.token])
     digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
     etag = f'"{digest}"'
-    last_modified = state.last_published_at.timestamp() if state.last_published_at else None
+    last_modified = int(state.last_published_at.timestamp()) if state.last_published_at else None
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if not_modified is None:
         key = f"govreq:transparency:page:{digest}"
