@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.test import Client, TestCase
 from django.utils import timezone
 
@@ -34,6 +35,13 @@ def _tasks_run_at_once(settings: Any) -> None:
     happens when its transaction commits; tests/worker and the browser journeys run the real
     database queue and `govreq worker`."""
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: rolled-back tests reuse ids (SQLite), which cached
+    pages and drafts are keyed on."""
+    cache.clear()
 
 
 class OnCommitClient(Client):

@@ -253,7 +253,7 @@ def test_other_agencys_request_is_404_like_a_missing_one(api_as, chan_token, riv
     upload = fbi.upload(f"/requests/{created['id']}/documents", "w.pdf", PDF, "application/pdf")
     assert upload.status_code == 404
     assert LegalRequest.objects.get(public_id=created["id"]).status == "RECEIVED"
-    assert fbi.get("/requests").json()["count"] == 0
+    assert fbi.get("/requests").json()["items"] == []
 
 
 def test_garbage_id_is_404(api_as, chan_token):
@@ -271,7 +271,8 @@ def test_list_is_paginated_and_scoped(api_as, chan_token, rivera_token):
         "/requests", valid_submission(targets=[{"type": "USERNAME", "value": "x"}])
     )
     page1 = chan.get("/requests", page_size=2).json()
-    assert page1["count"] == 3
+    assert page1["count"] is None  # the whole history: not counted
+    assert chan.get("/requests", page_size=2, page=1).json()["count"] == 3
     assert len(page1["items"]) == 2
     assert page1["next_page"] == 2
     page2 = chan.get("/requests", page_size=2, page=2).json()

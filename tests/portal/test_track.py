@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 import uuid
 
 import pytest
@@ -41,9 +43,15 @@ def test_the_list_is_paginated(chan: Officer, chan_client: Client) -> None:
     first = chan_client.get("/portal/").content.decode()
     assert first.count('data-testid="request-row"') == 25
     assert references[-1] in first and references[0] not in first
-    second = chan_client.get("/portal/?page=2").content.decode()
+    older = html_lib.unescape(re.search(r'href="([^"]+)" rel="next"', first)[1])  # type: ignore[index]
+    second = chan_client.get("/portal/" + older).content.decode()
     assert second.count('data-testid="request-row"') == 2
-    assert references[0] in second
+    assert references[0] in second and references[-1] not in second
+    assert 'rel="next"' not in second
+    newer = html_lib.unescape(re.search(r'href="([^"]+)" rel="prev"', second)[1])  # type: ignore[index]
+    back = chan_client.get("/portal/" + newer).content.decode()
+    assert back.count('data-testid="request-row"') == 25 and references[-1] in back
+    assert chan_client.get("/portal/?cursor=forged").status_code == 400
 
 
 def test_a_request_page_shows_details_targets_documents_and_history(

@@ -17,7 +17,12 @@ from ninja.files import UploadedFile
 from pydantic import Field
 
 from govreq.api.auth import caller_actor, caller_officer
-from govreq.api.pagination import PageParams, paginate, reject_unknown_query_parameters
+from govreq.api.pagination import (
+    CursorPage,
+    CursorPageParams,
+    paginate_keyset,
+    reject_unknown_query_parameters,
+)
 from govreq.api.schemas import ERRORS, ErrorOut
 from govreq.disclosure.models import Production
 from govreq.disclosure.selectors import (
@@ -27,7 +32,14 @@ from govreq.disclosure.selectors import (
     productions_released,
 )
 from govreq.intake import selectors
-from govreq.intake.models import Channel, Document, LegalRequest, RequestStatus, StatusChange
+from govreq.intake.models import (
+    OPEN_STATUSES,
+    Channel,
+    Document,
+    LegalRequest,
+    RequestStatus,
+    StatusChange,
+)
 from govreq.intake.schemas import RequestSubmission
 from govreq.lifecycle import disclosing, notifying, receiving
 from govreq.lifecycle.reviewing import clarification_answer
@@ -265,19 +277,15 @@ class RequestOut(Schema):
         return list(obj.clarifications.all())
 
 
-class RequestPage(Schema):
+class RequestPage(CursorPage):
     items: list[RequestSummaryOut]
-    count: int
-    page: int
-    page_size: int
-    next_page: int | None
 
 
 class WithdrawIn(Schema):
     reason: str = Field(default="", max_length=2000)
 
 
-class ListFilters(PageParams):
+class ListFilters(CursorPageParams):
     status: list[RequestStatus] | None = None
 
 
@@ -313,14 +321,27 @@ def submit_request(
     return Status(200, detail)
 
 
-@router.get("", response={200: RequestPage, **ERRORS}, summary="List your agency's requests")
+@router.get(
+    "",
+    response={200: RequestPage, **ERRORS},
+    summary="List your agency's requests",
+    description="Newest first. Follow `next_cursor` (pass it as `cursor`) for the next page; "
+    "`page` still works for shallow pages (page * page_size at most 10,000).",
+)
 def list_requests(request: HttpRequest, filters: Query[ListFilters]) -> dict[str, Any]:
     reject_unknown_query_parameters(request, ListFilters)
     officer = caller_officer(request)
-    queryset = selectors.request_list(
-        agency=officer.agency, statuses=[str(s) for s in filters.status or []]
+    statuses = sorted(str(s) for s in filters.status or [])
+    queryset = selectors.request_list(agency=officer.agency, statuses=statuses)
+    # Counting the agency's open requests is cheap; its whole history is not.
+    cheap = bool(statuses) and set(statuses) <= {str(s) for s in OPEN_STATUSES}
+    return paginate_keyset(
+        selectors.request_list_keyset(agency=officer.agency, statuses=statuses),
+        queryset,
+        filters,
+        binding={"list": "api.requests", "agency": officer.agency_id, "status": statuses},
+        count=queryset.count if cheap else None,
     )
-    return paginate(queryset, filters)
 
 
 @router.get("/{request_id}", response={200: RequestOut, **ERRORS}, summary="Read one request")

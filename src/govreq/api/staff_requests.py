@@ -21,7 +21,12 @@ from govreq.accounts.permissions import actor_roles
 from govreq.agencies.confidence import Confidence
 from govreq.agencies.models import Agency, AgencyContact
 from govreq.api.auth import caller_staff
-from govreq.api.pagination import PageParams, paginate, reject_unknown_query_parameters
+from govreq.api.pagination import (
+    CursorPage,
+    CursorPageParams,
+    paginate_keyset,
+    reject_unknown_query_parameters,
+)
 from govreq.api.productions import StaffProductionOut
 from govreq.api.requests import (
     ClarificationOut,
@@ -37,7 +42,7 @@ from govreq.core.errors import ValidationFailed
 from govreq.core.moments import Moment
 from govreq.disclosure.selectors import productions_of
 from govreq.intake import selectors as intake_selectors
-from govreq.intake.models import LegalRequest, RequestKind, RequestStatus
+from govreq.intake.models import OPEN_STATUSES, LegalRequest, RequestKind, RequestStatus
 from govreq.lifecycle import reviewing, trusting
 from govreq.review import services
 from govreq.review.confidence import agency_confidence_now, officer_confidence_now
@@ -56,6 +61,7 @@ from govreq.review.selectors import (
     inbox_filter,
     queue_counts,
     request_queue,
+    request_queue_keyset,
     review_record,
 )
 
@@ -103,16 +109,14 @@ class QueueItemOut(Schema):
         return obj.assigned_to.email if obj.assigned_to else None
 
 
-class QueuePage(Schema):
+class QueuePage(CursorPage):
     items: list[QueueItemOut]
-    count: int
-    page: int
-    page_size: int
-    next_page: int | None
-    counts_by_status: dict[str, int]
+    counts_by_status: dict[str, int] = Field(
+        description="How many requests are in each open status (closed ones are not counted)."
+    )
 
 
-class QueueFilters(PageParams):
+class QueueFilters(CursorPageParams):
     status: list[RequestStatus] | None = None
     jurisdiction: str | None = Field(default=None, min_length=2, max_length=2)
     kind: RequestKind | None = None
@@ -497,18 +501,33 @@ def _inbox(inbox: Inbox | None, actor: Actor) -> Q | None:
 def queue(request: HttpRequest, filters: Query[QueueFilters]) -> dict[str, Any]:
     reject_unknown_query_parameters(request, QueueFilters)
     actor = caller_staff(request)
-    page = paginate(
-        request_queue(
-            statuses=[str(s) for s in filters.status or []],
-            jurisdiction=filters.jurisdiction,
-            kind=filters.kind,
-            deadline_before=filters.deadline_before,
-            due_before=filters.due_before,
-            assigned_to=actor.user if filters.assigned_to_me else None,
-            inbox=_inbox(filters.inbox, actor),
-            order=filters.order,
-        ),
+    statuses = sorted(str(s) for s in filters.status or [])
+    criteria: dict[str, Any] = {
+        "statuses": statuses,
+        "jurisdiction": filters.jurisdiction,
+        "kind": filters.kind,
+        "deadline_before": filters.deadline_before,
+        "due_before": filters.due_before,
+        "assigned_to": actor.user if filters.assigned_to_me else None,
+        "inbox": _inbox(filters.inbox, actor),
+        "order": filters.order,
+    }
+    queryset = request_queue(**criteria)
+    # Open requests are few: counting them is cheap; a closed status is the whole history.
+    cheap = set(statuses) <= {str(s) for s in OPEN_STATUSES}
+    binding = {
+        **{name: value for name, value in criteria.items() if name not in ("inbox", "assigned_to")},
+        "list": "api.staff.queue",
+        "inbox": filters.inbox,
+        "mine": filters.assigned_to_me,
+        "staff": actor.user.pk if actor.user else None,
+    }
+    page = paginate_keyset(
+        request_queue_keyset(**criteria),
+        queryset,
         filters,
+        binding=binding,
+        count=queryset.count if cheap else None,
     )
     return {**page, "counts_by_status": queue_counts()}
 

@@ -20,7 +20,14 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+)
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -77,6 +84,7 @@ from govreq.console.forms import (
 from govreq.core.actors import Actor
 from govreq.core.durations import time_left_words
 from govreq.core.errors import DomainError, NotFound, ValidationFailed
+from govreq.core.keyset import Key, KeysetList, keyset_page
 from govreq.disclosure.models import Production
 from govreq.disclosure.selectors import (
     manifest_summary,
@@ -87,7 +95,13 @@ from govreq.holds import selectors as hold_selectors
 from govreq.holds.models import HoldChange, HoldChangeState
 from govreq.intake import selectors as intake_selectors
 from govreq.intake.documents import download_content_type, download_name
-from govreq.intake.models import FINAL_STATUSES, Document, LegalRequest, RequestStatus
+from govreq.intake.models import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    Document,
+    LegalRequest,
+    RequestStatus,
+)
 from govreq.intake.services import document_open
 from govreq.lifecycle import disclosing, guards, holding, notifying, rechecking, reviewing, trusting
 from govreq.notices.models import (
@@ -109,6 +123,7 @@ from govreq.review.selectors import (
     inboxes_for,
     queue_counts,
     request_queue,
+    request_queue_keyset,
     review_record,
 )
 from govreq.transparency.services import reports_correct_for_hold
@@ -295,6 +310,13 @@ def sign_out(request: HttpRequest) -> HttpResponse:
 # --- queue ---------------------------------------------------------------------------------------
 
 
+def _list_binding(request: HttpRequest, name: str) -> dict[str, Any]:
+    """What a list's cursor is bound to: the list, its filters (every query parameter but the
+    cursor) and the signed-in staff member (whose inboxes differ)."""
+    filters = {key: sorted(request.GET.getlist(key)) for key in request.GET if key != "cursor"}
+    return {"list": name, "filters": filters, "staff": request.user.pk}
+
+
 INBOX_LABELS = {
     Inbox.APPROVAL: gettext_lazy("Awaiting my approval"),
     Inbox.HUMAN_RIGHTS: gettext_lazy("Awaiting human-rights review"),
@@ -332,7 +354,22 @@ def queue(request: HttpRequest) -> HttpResponse:
             "inbox": filters["inbox"],
             "order": data.get("order") or "urgency",
         }
-    page = Paginator(request_queue(**filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    try:
+        page = keyset_page(
+            request_queue_keyset(**filters),
+            cursor=request.GET.get("cursor"),
+            page_size=PAGE_SIZE,
+            binding=_list_binding(request, "console.queue"),
+        )
+    except ValidationFailed as refused:
+        return HttpResponseBadRequest(refused.message)
+    statuses = filters.get("statuses") or []
+    # Open requests are few: counting them is cheap; a closed status is the whole history.
+    total = (
+        request_queue(**filters).count()
+        if set(statuses) <= {str(s) for s in OPEN_STATUSES}
+        else None
+    )
     clocks = [(r, clock_at(status=r.status, respond_by=r.respond_by, now=now)) for r in page]
     rows = [(r, clock, time_left_words(clock.left)) for r, clock in clocks]
     return render(
@@ -341,6 +378,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
+            "total": total,
             "rows": rows,
             "counts": sorted(queue_counts().items()),
             "inboxes": [(i.value, INBOX_LABELS[i], counts[i]) for i in inboxes],
@@ -1744,11 +1782,18 @@ def audit(request: HttpRequest) -> HttpResponse:
     events = _audit_filtered(form)
     if request.GET.get("format") == "csv":
         return _audit_csv(request, form, events)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    page.object_list = list(page.object_list)
-    _audit_describe(page.object_list)
+    try:
+        page = keyset_page(
+            KeysetList(segments=[events.order_by()], keys=[Key(name="seq", descending=True)]),
+            cursor=request.GET.get("cursor"),
+            page_size=50,
+            binding=_list_binding(request, "console.audit"),
+        )
+    except ValidationFailed as refused:
+        return HttpResponseBadRequest(refused.message)
+    _audit_describe(page.items)
     query = request.GET.copy()
-    query.pop("page", None)
+    query.pop("cursor", None)
     query["format"] = "csv"
     return render(
         request,

@@ -371,6 +371,7 @@ REQUEST_FIELDS = [
     "status_before_hold",
     "check_outcome",
     "needs_human_rights_approval",
+    "target_count",
 ]
 TARGET_FIELDS = ["id", "request", "type", "value", "raw_value"]
 STATUS_FIELDS = [
@@ -585,6 +586,7 @@ def _add_request(context: _Context, batch: _Batch, cell: Cell, received_at: date
             before_hold,
             "BLOCK" if arrives_on_hold else ("WARN" if exception else "PASS"),
             exception,
+            target_count,
         )
     )
     previous = ""

@@ -145,14 +145,27 @@ class LegalRequest(models.Model):
     # Summary of the latest check run (review.CheckRun), kept here for the queue.
     check_outcome = models.CharField(max_length=5, blank=True)
     needs_human_rights_approval = models.BooleanField(default=False)
+    # How many accounts it names, stored with the request at intake (targets never change
+    # afterwards) so lists need not count them row by row.
+    target_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        # Each list's order and filters (keyset pagination, core.keyset): the agency's list
+        # newest first; the queue by status, emergencies first, then response target; the
+        # transparency report's look-ups by received_at.
         indexes = [
             models.Index(fields=["agency", "-received_at", "-id"]),
             models.Index(fields=["jurisdiction", "received_at"]),
             models.Index(fields=["status", "deadline_at"]),
-            models.Index(fields=["status", "respond_by"]),
+            models.Index(
+                fields=["status", "respond_by", "received_at", "id"], name="request_queue_idx"
+            ),
+            models.Index(
+                fields=["status", "kind", "respond_by", "received_at", "id"],
+                name="request_queue_kind_idx",
+            ),
+            models.Index(fields=["received_at", "id"], name="request_received_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -327,7 +340,10 @@ class StatusChange(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
-        indexes = [models.Index(fields=["request", "occurred_at"])]
+        # The request's history in order (and the report's "status as of" look-up).
+        indexes = [
+            models.Index(fields=["request", "occurred_at", "id"], name="status_change_history_idx")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(to_status__in=RequestStatus.values),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from govreq.agencies.models import Agency
 from govreq.core.errors import NotFound
+from govreq.core.keyset import Key, KeysetList
 from govreq.intake.models import Document, DocumentText, LegalRequest, StatusChange, Target
 
 
@@ -23,10 +24,8 @@ def request_list(
     statuses: list[str] | None = None,
     kind: str | None = None,
 ) -> QuerySet[LegalRequest]:
-    """Requests newest first, with target counts; ``agency`` limits to that agency's own."""
-    queryset = LegalRequest.objects.select_related("agency", "jurisdiction").annotate(
-        target_count=Count("targets")
-    )
+    """Requests newest first; ``agency`` limits to that agency's own."""
+    queryset = LegalRequest.objects.select_related("agency", "jurisdiction")
     if agency is not None:
         queryset = queryset.filter(agency=agency)
     if jurisdiction:
@@ -36,6 +35,20 @@ def request_list(
     if kind:
         queryset = queryset.filter(kind=kind)
     return queryset.order_by("-received_at", "-id")
+
+
+# The order of request_list, for keyset pagination (core.keyset).
+REQUEST_LIST_KEYS = (Key(name="received_at", descending=True), Key(name="id", descending=True))
+
+
+def request_list_keyset(
+    *, agency: Agency | None = None, statuses: list[str] | None = None
+) -> KeysetList:
+    """``request_list`` as a keyset list (newest first)."""
+    return KeysetList(
+        segments=[request_list(agency=agency, statuses=statuses).order_by()],
+        keys=REQUEST_LIST_KEYS,
+    )
 
 
 def _with_details(queryset: QuerySet[LegalRequest]) -> QuerySet[LegalRequest]:

@@ -212,6 +212,7 @@ def request_record(
         emergency_why_now=emergency.why_now.strip() if emergency else "",
         preservation=prepared.preservation,
         status=RequestStatus.RECEIVED,
+        target_count=len(targets),
     )
     Target.objects.bulk_create(
         Target(request=request, type=t.type, value=t.value, raw_value=t.raw_value) for t in targets

@@ -13,11 +13,11 @@ from typing import Any
 import pydantic
 import segno
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBadRequest,
     HttpResponseRedirect,
     QueryDict,
     StreamingHttpResponse,
@@ -33,6 +33,7 @@ from govreq.agencies.models import Officer
 from govreq.agencies.services import access_request_submit
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, NotFound, ValidationFailed, pydantic_errors
+from govreq.core.keyset import keyset_page
 from govreq.disclosure.models import Production
 from govreq.disclosure.selectors import (
     agency_decision,
@@ -301,8 +302,17 @@ def _agency_request(officer: Officer, request_id: uuid.UUID | str) -> LegalReque
 @require_GET
 @officer_required
 def request_list_view(request: HttpRequest, officer: Officer) -> HttpResponse:
-    paginator = Paginator(selectors.request_list(agency=officer.agency), REQUESTS_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
+    try:
+        page = keyset_page(
+            selectors.request_list_keyset(agency=officer.agency),
+            cursor=request.GET.get("cursor"),
+            page_size=REQUESTS_PER_PAGE,
+            # Bound to the agency: another agency's cursor is refused (and could show nothing
+            # of it anyway: the list is the officer's agency's).
+            binding={"list": "portal.requests", "agency": officer.agency_id},
+        )
+    except ValidationFailed as refused:
+        return HttpResponseBadRequest(refused.message)
     return render(request, "portal/request_list.html", {"officer": officer, "page": page})
 
 

@@ -60,7 +60,6 @@ from django.db.models import (
     Count,
     Exists,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -84,7 +83,6 @@ from govreq.intake.models import (
     RequestKind,
     RequestStatus,
     StatusChange,
-    Target,
 )
 from govreq.jurisdictions.models import Jurisdiction
 from govreq.notices.models import DelayReason, NoticeEvent, NoticeStatus, UserNotice
@@ -526,12 +524,6 @@ def _annotated(
     banded_jurisdictions: Iterable[str],
 ) -> QuerySet[LegalRequest]:
     state_at = _state_at(cutoff=cutoff)
-    target_count = Subquery(
-        Target.objects.filter(request=OuterRef("pk"))
-        .order_by()
-        .annotate(n=Func(template="COUNT(*)", output_field=IntegerField()))
-        .values("n")
-    )
     # data_categories is a JSON list of codes: '"CONTENT"' occurs in its text exactly when the
     # list holds CONTENT, on every backend.
     content_sought = Case(
@@ -583,7 +575,6 @@ def _annotated(
         .annotate(
             state_at=state_at,
             content_sought=content_sought,
-            target_count=target_count,
             held=held,
             national_security=national_security,
         )

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Max, QuerySet
 
+from govreq.audit.selectors import audit_chain_head
 from govreq.core.errors import NotFound
 from govreq.transparency.counting import report_compute
 from govreq.transparency.exports import Provenance
@@ -18,6 +20,49 @@ from govreq.transparency.periods import Period, parse_period
 def report_draft(*, period: Period, now: datetime) -> dict[str, Any]:
     """The report as it would be published now (computed live; for staff and the CLI)."""
     return report_compute(period=period, now=now)
+
+
+# A draft is cached per (period, audit-chain head): every change to what it counts appends to
+# the chain. A period still running also depends on the time, so its drafts last a minute.
+DRAFT_CACHE_SECONDS = 3600
+RUNNING_DRAFT_CACHE_SECONDS = 60
+
+
+def report_draft_cached(*, period: Period, now: datetime) -> dict[str, Any]:
+    """``report_draft``, computed once per period and audit-chain head (Django's cache)."""
+    seq, head = audit_chain_head()
+    running = period.end > now
+    moment = now.strftime("%Y%m%d%H%M") if running else ""
+    key = f"govreq:transparency:draft:{period.label}:{seq}:{head}:{moment}"
+    body = cache.get(key)
+    if body is None:
+        body = report_draft(period=period, now=now)
+        cache.set(key, body, RUNNING_DRAFT_CACHE_SECONDS if running else DRAFT_CACHE_SECONDS)
+    return body
+
+
+@dataclass(frozen=True, kw_only=True)
+class PublicationState:
+    """What every public page depends on: which versions are published. Versions are never
+    changed or deleted, so the count and the newest id name the state exactly."""
+
+    count: int
+    newest_id: int
+    last_published_at: datetime | None
+
+    @property
+    def token(self) -> str:
+        return f"{self.count}.{self.newest_id}"
+
+
+def publication_state() -> PublicationState:
+    """The state of publication, in one small aggregate query."""
+    row = PublishedReport.objects.aggregate(
+        count=Count("pk"), newest=Max("pk"), last=Max("published_at")
+    )
+    return PublicationState(
+        count=row["count"], newest_id=row["newest"] or 0, last_published_at=row["last"]
+    )
 
 
 def published_versions(period: Period) -> QuerySet[PublishedReport]:

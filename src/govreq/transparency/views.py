@@ -8,15 +8,19 @@ else the Accept-Language header (there is no LocaleMiddleware: each view activat
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.cache import patch_vary_headers
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.functional import lazy
+from django.utils.http import http_date
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_supported_language_variant
 from django.utils.translation import gettext as _
@@ -35,12 +39,13 @@ from govreq.transparency.models import PublishedReport
 from govreq.transparency.periods import Period, parse_period
 from govreq.transparency.selectors import (
     jurisdiction_entry,
+    publication_state,
     published_half_year_bodies,
     published_index,
     published_overview,
     published_report,
     published_versions,
-    report_draft,
+    report_draft_cached,
     report_provenance,
     series_for,
 )
@@ -81,6 +86,48 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Htt
             request=request,
         )
     response = HttpResponse(html)
+    response["Content-Language"] = language
+    patch_vary_headers(response, ["Accept-Language"])
+    return response
+
+
+# How long a browser or proxy may reuse a public page without asking again; after that a
+# conditional GET is answered 304 while nothing new was published.
+PUBLIC_MAX_AGE = 300
+PUBLIC_CACHE_SECONDS = 24 * 3600
+
+
+def _public_page(
+    request: HttpRequest, page: str, build: Callable[[], tuple[str, dict[str, Any]]]
+) -> HttpResponse:
+    """A public page, rendered once per (page, version asked for, language, state of
+    publication) and kept in Django's cache; ``ETag``/``Last-Modified`` answer a matching
+    conditional GET with 304. Publishing a version changes the state, hence the key and the
+    ETag: the new page is served at once. ``build`` gives the template and context."""
+    language = _language(request)
+    state = publication_state()
+    version = request.GET.get("version", "").strip()
+    # Every query parameter is part of the page (the language links carry them).
+    query = sorted((name, value) for name in request.GET for value in request.GET.getlist(name))
+    identity = "|".join([page, version, language, repr(query), state.token])
+    digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
+    etag = f'"{digest}"'
+    last_modified = int(state.last_published_at.timestamp()) if state.last_published_at else None
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is None:
+        key = f"govreq:transparency:page:{digest}"
+        html = cache.get(key)
+        if html is None:
+            template, context = build()
+            html = _render(request, template, context).content.decode()
+            cache.set(key, html, PUBLIC_CACHE_SECONDS)
+        response = HttpResponse(html)
+    else:
+        response = not_modified
+    response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
+    response["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
     response["Content-Language"] = language
     patch_vary_headers(response, ["Accept-Language"])
     return response
@@ -294,40 +341,47 @@ def _stream(
 
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    report = published_overview()
-    context: dict[str, Any] = {"report": report, "published": published_index()}
-    if report is not None:
-        period = parse_period(report.period)
-        context |= _report_context(period, report.body, report)
-        context["leading"] = sorted(
-            report.body["jurisdictions"], key=lambda entry: entry["requests"], reverse=True
-        )[:10]
-    return _render(request, "transparency/overview.html", context)
+    def build() -> tuple[str, dict[str, Any]]:
+        report = published_overview()
+        context: dict[str, Any] = {"report": report, "published": published_index()}
+        if report is not None:
+            period = parse_period(report.period)
+            context |= _report_context(period, report.body, report)
+            context["leading"] = sorted(
+                report.body["jurisdictions"], key=lambda entry: entry["requests"], reverse=True
+            )[:10]
+        return "transparency/overview.html", context
+
+    return _public_page(request, "overview", build)
 
 
 @require_GET
 def rules(request: HttpRequest) -> HttpResponse:
-    return _render(request, "transparency/rules.html", {})
+    return _public_page(request, "rules", lambda: ("transparency/rules.html", {}))
 
 
 @require_GET
 def period_page(request: HttpRequest, period: str) -> HttpResponse:
     parsed = _period_or_404(period)
-    report = _published_or_404(parsed, request)
-    return _render(
-        request, "transparency/period.html", _report_context(parsed, report.body, report)
-    )
+
+    def build() -> tuple[str, dict[str, Any]]:
+        report = _published_or_404(parsed, request)
+        return "transparency/period.html", _report_context(parsed, report.body, report)
+
+    return _public_page(request, f"period:{parsed.label}", build)
 
 
 @require_GET
 def jurisdiction_page(request: HttpRequest, period: str, code: str) -> HttpResponse:
     parsed = _period_or_404(period)
-    report = _published_or_404(parsed, request)
-    return _render(
-        request,
-        "transparency/jurisdiction.html",
-        _jurisdiction_context(parsed, report.body, code, report),
-    )
+
+    def build() -> tuple[str, dict[str, Any]]:
+        report = _published_or_404(parsed, request)
+        return "transparency/jurisdiction.html", _jurisdiction_context(
+            parsed, report.body, code, report
+        )
+
+    return _public_page(request, f"jurisdiction:{parsed.label}:{code.upper()}", build)
 
 
 @require_GET
@@ -357,7 +411,7 @@ def audit_checkpoints_json(request: HttpRequest) -> StreamingHttpResponse:
 
 
 def _draft_body(period: Period) -> dict[str, Any]:
-    return report_draft(period=period, now=timezone.now())
+    return report_draft_cached(period=period, now=timezone.now())
 
 
 @require_GET

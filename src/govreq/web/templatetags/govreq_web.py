@@ -28,3 +28,13 @@ def page_url(context: dict[str, Any], page: int) -> str:
     params = request.GET.copy()
     params["page"] = str(page)
     return "?" + urlencode(sorted(params.lists()), doseq=True)
+
+
+@register.simple_tag(takes_context=True)
+def cursor_url(context: dict[str, Any], cursor: str) -> str:
+    """The current URL at the page ``cursor`` points to, keeping every filter."""
+    request: HttpRequest = context["request"]
+    params = request.GET.copy()
+    params.pop("page", None)
+    params["cursor"] = cursor
+    return "?" + urlencode(sorted(params.lists()), doseq=True)
