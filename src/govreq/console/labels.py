@@ -368,6 +368,7 @@ AUDIT_VERBS: dict[str, Promise] = {
     "portal.sign_in_code_sent": _("was sent a portal sign-in code"),
     "portal.sign_in_failed": _("failed to sign in to the portal"),
     "portal.signed_in": _("signed in to the portal"),
+    "portal.sign_in_unlocked": _("lifted a portal sign-in lockout"),
     "portal.signed_out": _("signed out of the portal"),
     "preservation.extended": _("extended the preservation of"),
     "production.collected": _("collected the data for"),
