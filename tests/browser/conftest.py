@@ -66,6 +66,20 @@ class LiveServer:
         ]
         return [m for m in messages if address.lower() in m.lower()]
 
+    def govreq(self, *args: str) -> str:
+        """Run a ``govreq`` command against this server's data (as its operator would)."""
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "GOVREQ_ENV")}
+        env["GOVREQ_DATA_DIR"] = str(self.data_dir)
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        done = subprocess.run(
+            [sys.executable, "-m", "govreq", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
 
 @pytest.fixture(scope="session")
 def govreq_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
