@@ -95,7 +95,9 @@ def test_an_emergency_is_approved_only_after_a_confirmed_call_back(
         if number:
             staff_sign_in(govreq_server, page, email, "6-approver2")
         page.goto(case_url)
-        page.get_by_test_id("approve").click()
-    page.reload()
+        # A plain form post: wait for its redirect before the next approver looks,
+        # or a reload can land while the post is still in flight.
+        with page.expect_navigation():
+            page.get_by_test_id("approve").click()
     assert page.get_by_test_id("status").inner_text().strip() == "Approved"
     shot(page, "6-approved-after-call-back")
