@@ -4,14 +4,17 @@ and `--since-last-checkpoint` walking only the tail after the newest signed chec
 
 from __future__ import annotations
 
+import importlib
+import json
 from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
 from io import StringIO
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from govreq.audit.chain import (
@@ -26,6 +29,7 @@ from govreq.audit.models import AuditCheckpoint, AuditEvent
 from govreq.audit.selectors import audit_chain_verify
 from govreq.audit.services import _append, audit_checkpoint_write, audit_record_standalone
 from govreq.core.actors import Actor
+from govreq.core.canonical import canonical_json
 
 
 @pytest.fixture(autouse=True)
@@ -244,3 +248,85 @@ def test_the_append_path_hashes_the_bytes_event_hash_hashes(seq):
     assert sequenced_hash(
         prev_hash="a" * 64, seq=seq, unsequenced=unsequenced_body(**fields)
     ) == event_hash(prev_hash="a" * 64, seq=seq, **fields)
+
+
+# --- the data column holds the canonical bytes ------------------------------------------------
+
+
+def _stored_data(seq: int) -> str:
+    column = "data::text" if connection.vendor == "postgresql" else "data"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM audit_auditevent WHERE seq = %s", [seq])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def _store_data(seq: int, text: str) -> None:
+    cast = "::json" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE audit_auditevent SET data = %s{cast} WHERE seq = %s",  # noqa: S608
+            [text, seq],
+        )
+
+
+@pytest.mark.django_db
+def test_the_data_is_stored_as_the_canonical_bytes_the_hash_covers():
+    _events(3)
+    with transaction.atomic():
+        audit_record_standalone(
+            actor=Actor.system("test"),
+            action="test.single",
+            object_type="test",
+            object_id="x",
+            data={"b": ["二", 1.5], "a": None},
+            now=timezone.now(),
+        )
+    for event in AuditEvent.objects.order_by("seq"):
+        text = _stored_data(event.seq)
+        assert text == canonical_json(event.data).decode("utf-8")
+        assert json.loads(text) == event.data
+    assert _stored_data(4) == '{"a":null,"b":["二",1.5]}'
+    assert audit_chain_verify().ok
+
+
+@pytest.mark.django_db
+def test_a_row_stored_in_another_form_of_the_same_data_still_verifies():
+    """Rows written before the column kept the canonical text (Django's JSON with spaces and
+    ASCII escapes) verify by re-encoding, and the migration rewrites them canonical."""
+    _events(5)
+    value = AuditEvent.objects.get(seq=3).data
+    _store_data(3, json.dumps(value))  # spaces, "\\u00fc": what the column held before
+    assert _stored_data(3) != canonical_json(value).decode("utf-8")
+    result = audit_chain_verify()
+    assert result.ok and result.count == 5
+    migration = importlib.import_module("govreq.audit.migrations.0003_data_stored_canonical")
+    migration.store_canonical(None, SimpleNamespace(connection=connection))
+    assert _stored_data(3) == canonical_json(value).decode("utf-8")
+    assert audit_chain_verify().ok
+
+
+@pytest.mark.django_db
+def test_a_changed_value_in_the_stored_text_is_named_as_altered():
+    _events(5)
+    value = AuditEvent.objects.get(seq=3).data
+    _store_data(3, canonical_json({**value, "a": {**value["a"], "n": 99}}).decode("utf-8"))
+    result = audit_chain_verify()
+    assert not result.ok
+    assert result.first_bad_seq == 3
+    assert "was altered" in result.problem
+
+
+@pytest.mark.django_db
+def test_stored_text_that_is_not_json_is_named_as_altered():
+    _events(2)
+    rows = _tuples()
+    # As the raw verification reads it: the data column's text.
+    text_rows = [
+        (seq, at.isoformat(timespec="microseconds"), *rest[:6], data, *rest[7:])
+        for seq, at, *rest in rows
+        for data in [canonical_json(rest[6]).decode("utf-8")]
+    ]
+    assert verify_tuples(text_rows, as_text=True).ok
+    broken = [text_rows[0], (*text_rows[1][:8], '{"a":', *text_rows[1][9:])]
+    result = verify_tuples(broken, as_text=True)
+    assert not result.ok and result.first_bad_seq == 2

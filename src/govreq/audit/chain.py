@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from govreq.core.canonical import canonical_json, sha256_hex
@@ -96,6 +97,12 @@ class ChainVerification:
     problem: str = ""
 
 
+# The canonical JSON of an event body (``event_hash``), written out: keys in sorted order, the
+# data as its stored canonical text (``audit.fields``), each string quoted by the encoder's own
+# function (``ensure_ascii=False``).
+_BODY = '{"action":%s,"actor":[%s,%s,%s],"data":%s,"object":[%s,%s],"occurred_at":"%s","seq":%d}'
+
+
 def verify_tuples(
     rows: Iterable[tuple[Any, ...]],
     *,
@@ -108,19 +115,19 @@ def verify_tuples(
     the same checks in the same order, so the same first broken event is named.
 
     ``as_text``: the database already gave ``occurred_at`` as the UTC ISO text the hash covers
-    and ``data`` as JSON text (PostgreSQL, ``selectors``), which skips building datetimes."""
+    and ``data`` as its stored JSON text (``selectors``). That text is the canonical JSON the
+    hash covers (``audit.fields``), so the body is written around it without parsing it; only
+    when that does not match (a row stored before the data was kept canonical) is the data
+    parsed and re-encoded before the event is called altered."""
     expected_seq = after_seq + 1
     prev = after_hash
     count = 0
-    encode = _CANONICAL.encode
     sha256 = hashlib.sha256
     loads = json.loads
+    quote = encode_basestring
+    body_text = _BODY
     for row in rows:
         seq, occurred_at, kind, actor_id, label, action, obj_type, obj_id, data, prev_hash, h = row
-        if as_text:
-            moment, data = occurred_at, loads(data)
-        else:
-            moment = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
         if seq != expected_seq:
             problem = (
                 f"event #{expected_seq} is missing (next is #{seq})"
@@ -138,16 +145,28 @@ def verify_tuples(
                 first_bad_seq=seq,
                 problem=f"event #{seq} does not link to the event before it",
             )
-        body = {
-            "seq": seq,
-            "occurred_at": moment,
-            "actor": [kind, actor_id, label],
-            "action": action,
-            "object": [obj_type, obj_id],
-            "data": data,
-        }
-        digest = sha256(prev.encode("ascii") + encode(body).encode("utf-8")).hexdigest()
-        if digest != h:
+        if as_text:
+            payload = body_text % (
+                quote(action),
+                quote(kind),
+                quote(actor_id),
+                quote(label),
+                data,
+                quote(obj_type),
+                quote(obj_id),
+                occurred_at,
+                seq,
+            )
+            matched = sha256((prev + payload).encode("utf-8")).hexdigest() == h
+            if not matched:
+                try:
+                    matched = _reencoded_hash(prev, row, loads(data)) == h
+                except ValueError:  # not JSON at all
+                    matched = False
+        else:
+            moment = occurred_at.astimezone(UTC).isoformat(timespec="microseconds")
+            matched = _reencoded_hash(prev, (seq, moment, *row[2:]), data) == h
+        if not matched:
             return ChainVerification(
                 ok=False,
                 count=count,
@@ -159,6 +178,21 @@ def verify_tuples(
         count += 1
         expected_seq += 1
     return ChainVerification(ok=True, count=count, head_hash=prev)
+
+
+def _reencoded_hash(prev: str, row: tuple[Any, ...], data: Any) -> str:
+    """The hash of a row's fields as ``event_hash`` builds it (its moment already as text)."""
+    seq, moment, kind, actor_id, label, action, obj_type, obj_id = row[:8]
+    body = {
+        "seq": seq,
+        "occurred_at": moment,
+        "actor": [kind, actor_id, label],
+        "action": action,
+        "object": [obj_type, obj_id],
+        "data": data,
+    }
+    payload = prev.encode("ascii") + _CANONICAL.encode(body).encode("utf-8")
+    return hashlib.sha256(payload).hexdigest()
 
 
 def verify_events(

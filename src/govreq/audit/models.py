@@ -4,6 +4,8 @@ from typing import Any
 
 from django.db import models
 
+from govreq.audit.fields import CanonicalJSONField
+
 
 class AuditEvent(models.Model):
     """One entry of the append-only, hash-chained audit log.
@@ -20,7 +22,7 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=64, db_index=True)
     object_type = models.CharField(max_length=64)
     object_id = models.CharField(max_length=64, db_index=True)
-    data = models.JSONField(default=dict)
+    data = CanonicalJSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 

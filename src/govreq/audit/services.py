@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from govreq.audit.chain import (
 from govreq.audit.checkpoints import AuditChainBroken, made_at_text, statement_payload
 from govreq.audit.models import AuditCheckpoint, AuditEvent
 from govreq.core.actors import Actor
+from govreq.core.canonical import canonical_json
 from govreq.core.signing import key_id, public_key_b64, sign_payload, signing_key
 
 # Arbitrary constant naming the PostgreSQL advisory lock that serialises chain appends.
@@ -98,7 +98,7 @@ _PG_APPEND = """
 INSERT INTO audit_auditevent
        (seq, occurred_at, actor_kind, actor_id, actor_label, action, object_type, object_id,
         data, prev_hash, hash)
-SELECT head.seq + 1, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, head.hash,
+SELECT head.seq + 1, %s, %s, %s, %s, %s, %s, %s, %s::json, head.hash,
        encode(sha256(convert_to(head.hash, 'UTF8') || %s::bytea
                      || convert_to((head.seq + 1)::text || '}', 'UTF8')), 'hex')
   FROM (SELECT COALESCE(MAX(seq), 0) AS seq,
@@ -134,7 +134,7 @@ def _append(events: list[dict[str, Any]]) -> list[AuditEvent]:
 
 
 def _append_one_postgresql(fields: dict[str, Any], body: bytes) -> AuditEvent:
-    data = json.dumps(fields["data"])  # what the JSONField stores
+    data = canonical_json(fields["data"]).decode("utf-8")  # as the field stores it
     params = [
         fields["occurred_at"],
         fields["actor_kind"],
