@@ -379,7 +379,8 @@ def test_times_are_shown_in_the_viewers_zone_with_the_zone_named(chan, console_s
     assert client.post("/console/preferences", {"time_zone": "Asia/Hong_Kong"}).status_code == 302
     case = client.get(f"/console/requests/{request.public_id}").content.decode()
     hong_kong = request.respond_by.astimezone(ZoneInfo("Asia/Hong_Kong"))
-    assert f"{hong_kong:%Y-%m-%d %H:%M} Asia/Hong_Kong" in case  # named unambiguously
+    # Named as people there name it, the unambiguous IANA key as its title.
+    assert f'{hong_kong:%Y-%m-%d %H:%M} <abbr title="Asia/Hong_Kong">HKT</abbr>' in case
     assert ">Asia/Hong_Kong</a>" in case  # and in the header, a link to change it
     assert f"{request.received_at.astimezone(hong_kong.tzinfo):%Y-%m-%d %H:%M}" in case
     assert AuditEvent.objects.filter(action="staff.time_zone_set").count() == 1

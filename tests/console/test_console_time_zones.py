@@ -24,6 +24,8 @@ def test_a_newcomer_sees_the_region_zone_and_the_page_asks_the_browser(staff, ch
     rita = signed_in(staff, "rita")
     page = rita.get("/console/", HTTP_ACCEPT_LANGUAGE="zh-HK,zh;q=0.9").content.decode()
     assert "Asia/Hong_Kong" in page and 'src="/static/console/zone.js"' in page
+    # Named as people in Hong Kong name it, the unambiguous IANA key as its title.
+    assert '<abbr title="Asia/Hong_Kong">HKT</abbr></time>' in page
     # No region with one zone: UTC, said as such.
     page = rita.get("/console/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert " UTC</time>" in page
@@ -41,6 +43,7 @@ def test_the_browser_zone_is_taken_once_and_never_over_a_choice(staff, chan):  #
     assert AuditEvent.objects.filter(action="staff.time_zone_set").count() == 1
     page = rita.get(f"/console/requests/{request.public_id}", HTTP_ACCEPT_LANGUAGE="zh-HK")
     assert "Asia/Taipei" in page.content.decode() and "zone.js" not in page.content.decode()
+    assert '<abbr title="Asia/Taipei">CST</abbr>' in page.content.decode()
 
 
 def test_utc_chosen_on_purpose_stays_utc(staff):  # noqa: F811

@@ -5,6 +5,8 @@ from __future__ import annotations
 import html as html_lib
 import re
 import uuid
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -167,3 +169,23 @@ def test_an_htmx_request_after_the_session_ended_redirects_the_whole_page(
     url = f"/portal/requests/{request.public_id}/clarifications/{question.pk}/answer"
     response = OnCommitClient().post(url, {"answer": "x"}, headers={"HX-Request": "true"})
     assert response["HX-Redirect"] == "/portal/sign-in"
+
+
+def test_times_are_shown_in_the_agency_zone_and_name_it(
+    chan: Officer, chan_client: Client, rivera: Officer, client_as
+) -> None:
+    """A Hong Kong officer sees HKT; an officer of a country with several zones sees their
+    browser's region's zone, or UTC, each named."""
+    mine = submit(chan)
+    html = chan_client.get(f"/portal/requests/{mine.public_id}").content.decode()
+    local = mine.received_at.astimezone(ZoneInfo("Asia/Hong_Kong"))
+    assert f"{local:%Y-%m-%d %H:%M} HKT" in html
+    assert f"{local:%Y-%m-%d %H:%M} HKT" in chan_client.get("/portal/").content.decode()
+    theirs = submit(rivera)
+    rivera_client = client_as(rivera)
+    page = f"/portal/requests/{theirs.public_id}"
+    html = rivera_client.get(page).content.decode()
+    assert f"{theirs.received_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in html
+    london = theirs.received_at.astimezone(ZoneInfo("Europe/London"))
+    html = rivera_client.get(page, HTTP_ACCEPT_LANGUAGE="en-GB").content.decode()
+    assert f"{london:%Y-%m-%d %H:%M} {london.tzname()}" in html

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Concatenate
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -25,6 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django_htmx.http import HttpResponseClientRedirect
 
 from govreq.agencies.models import Officer
+from govreq.core.zones import language_zone, region_zone
 from govreq.portal import staging
 from govreq.portal.services import officer_may_sign_in, sign_out_record
 
@@ -161,6 +163,15 @@ def officer_required[**P, R: HttpResponseBase](
             if request.headers.get("HX-Request") == "true":
                 return HttpResponseClientRedirect(sign_in_url())
             return HttpResponseRedirect(sign_in_url(next_path))
-        return view(request, officer, *args, **kwargs)
+        with timezone.override(officer_zone(request, officer)):
+            return view(request, officer, *args, **kwargs)
 
     return wrapped
+
+
+def officer_zone(request: HttpRequest, officer: Officer) -> ZoneInfo:
+    """The zone an officer's pages show times in: their agency's, where its country has one
+    (a Hong Kong officer sees HKT), else the region of their browser's language, else UTC."""
+    return region_zone(officer.agency.jurisdiction_id) or language_zone(
+        request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    )
