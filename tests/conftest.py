@@ -29,6 +29,54 @@ from govreq.lifecycle.rechecking import agency_verify
 SYSTEM = Actor.system("test")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that commits (transaction=True) empties the database when it ends. Run one after
+    another, pytest-django puts such tests last; under pytest-xdist a module's tests may run on
+    a process before others, so what the migrations loaded (jurisdictions, the default policy)
+    is put back after each (pytest_runtest_teardown below), from the copy Django keeps only when
+    some test asks for serialized_rollback: every committing test must."""
+    for item in items:
+        mark = item.get_closest_marker("django_db")
+        if mark and mark.kwargs.get("transaction") and not mark.kwargs.get("serialized_rollback"):
+            raise pytest.UsageError(
+                f"{item.nodeid}: django_db(transaction=True) needs serialized_rollback=True"
+            )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    result = yield  # the test's fixtures are finalised: a committing test's tables are empty
+    mark = item.get_closest_marker("django_db")
+    if mark and mark.kwargs.get("transaction") and nextitem is not None:  # (None: db dropped)
+        from django.db import connections
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            for connection in connections.all():
+                contents = getattr(connection, "_test_serialized_contents", None)
+                if contents:
+                    connection.creation.deserialize_db_from_string(contents)
+    return result
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """Under pytest-xdist (scripts/test runs `-n auto --dist loadfile`), a module's tests stay on
+    one process, so a module-scoped fixture (a server, a built history) is built once; and the
+    browser journeys, which share one demo server and run in order, all stay on one process.
+    (xdist's own xdist_group markers do not reach its scheduler under pytest 9.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ByModuleBrowserTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            return "tests/browser/" if module.startswith("tests/browser/") else module
+
+    return ByModuleBrowserTogether(config, log)
+
+
 @pytest.fixture(autouse=True)
 def _tasks_run_at_once(settings: Any) -> None:
     """In unit tests a task runs as soon as it is enqueued (Django's immediate backend), which

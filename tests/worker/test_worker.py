@@ -61,7 +61,7 @@ def marks(folder: Path) -> list[str]:
     return log.read_text().split("\n")[:-1] if log.exists() else []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_run_every_task_exactly_once(tmp_path):
     for key in range(40):
         leave_mark.enqueue(folder=str(tmp_path), key=key, seconds=0.05)
@@ -81,7 +81,7 @@ def test_two_workers_run_every_task_exactly_once(tmp_path):
     assert all(len(r.worker_ids) == 1 for r in DBTaskResult.objects.all())
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_kill_9_loses_nothing_and_does_nothing_twice(tmp_path):
     for key in range(12):
         leave_mark.enqueue(folder=str(tmp_path), key=key, seconds=0.4)
@@ -100,7 +100,7 @@ def test_kill_9_loses_nothing_and_does_nothing_twice(tmp_path):
     assert sorted(keys, key=int) == [str(k) for k in range(12)]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sigterm_finishes_the_current_task_then_exits(tmp_path):
     leave_mark.enqueue(folder=str(tmp_path), key=1, seconds=2.0)
     worker = worker_process()
