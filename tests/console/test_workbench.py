@@ -1,12 +1,15 @@
-"""The reviewer's workbench: the legal document shown in the case page (a PDF in the browser's
-viewer, framed by the console only), audited like a download; the checks grouped by outcome
-with what to do."""
+"""The reviewer's workbench: the legal document shown in the case page (a PDF drawn by the
+vendored PDF.js, never framed), audited like a download; the checks grouped by outcome with what
+to do. tests/browser/test_journeys.py sees the pages drawn."""
 
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.utils import timezone
 
 from govreq.audit.models import AuditEvent
@@ -18,18 +21,23 @@ from tests.review_helpers import submit
 pytestmark = pytest.mark.django_db
 
 
-def test_the_pdf_is_shown_in_the_page_framed_by_the_console_only(staff, chan):  # noqa: F811
+def test_the_pdf_is_drawn_in_the_page_by_the_vendored_pdf_js(staff, chan):  # noqa: F811
     request = submit(chan)
     document = request.documents.get()
     rita = signed_in(staff, "rita")
     page = rita.get(f"/console/requests/{request.public_id}").content.decode()
     view = f"/console/documents/{document.pk}/view"
-    assert f'<iframe class="document-frame" src="{view}"' in page
+    assert f'data-pdf-src="{view}"' in page and "<iframe" not in page
+    pdfjs = re.search(r'data-pdfjs="([^"]+)"', page)[1]
+    viewer = re.search(r'<script type="module" src="([^"]+)"', page)[1]
+    for asset in (viewer, f"{pdfjs}pdf.min.mjs", f"{pdfjs}pdf.worker.min.mjs"):
+        served = finders.find(asset.removeprefix(settings.STATIC_URL).lstrip("/"))
+        assert served, asset  # vendored in the package, never fetched from elsewhere
     response = rita.get(view)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("inline")
-    assert response["X-Frame-Options"] == "SAMEORIGIN"
-    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'; sandbox" in response["Content-Security-Policy"]
     assert b"".join(response.streaming_content).startswith(b"%PDF")
     assert AuditEvent.objects.filter(action="document.viewed").count() == 1
     # The download stays a download, and framing any other page stays forbidden.

@@ -33,7 +33,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tasks_db.models import DBTaskResult
 
@@ -1176,15 +1175,14 @@ def document_download(request: HttpRequest, document_id: int) -> FileResponse:
     return response
 
 
-# What the case page shows inline: a PDF in the browser's own viewer, an image as an image.
+# What the case page shows inline: a PDF drawn by PDF.js, an image as an image.
 INLINE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
 @staff_page()
-@xframe_options_sameorigin
 def document_view(request: HttpRequest, document_id: int) -> FileResponse:
-    """A legal document shown in the case page (a frame from this site only), audited like a
-    download. Other types are only downloaded."""
+    """A legal document shown in the case page (a PDF drawn by the vendored PDF.js, an image as
+    an image), audited like a download. Other types are only downloaded."""
     document = Document.objects.select_related("request").filter(pk=document_id).first()
     if document is None or document.media_type not in INLINE_TYPES:
         raise Http404
@@ -1203,9 +1201,8 @@ def document_view(request: HttpRequest, document_id: int) -> FileResponse:
         content_type=download_content_type(document.media_type),
     )
     response["X-Content-Type-Options"] = "nosniff"
-    # Framed by the console only; an image is also sandboxed (the browser's PDF viewer cannot be).
-    sandbox = "" if document.media_type == "application/pdf" else "; sandbox"
-    response["Content-Security-Policy"] = f"default-src 'none'; frame-ancestors 'self'{sandbox}"
+    # Read by the case page's script or <img>, never framed; opened on its own, it runs nothing.
+    response["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'; sandbox"
     return response
 
 
