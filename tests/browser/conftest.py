@@ -81,7 +81,7 @@ class LiveServer:
         return done.stdout
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def govreq_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("browser-data")
     port = _free_port()
@@ -115,7 +115,10 @@ def govreq_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     process.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
+# Package-scoped, so both end with the last journey: Playwright's synchronous API keeps an event
+# loop running in the test process while it is open, and Django refuses database calls there
+# (under pytest-xdist other modules' tests may follow the journeys on the same process).
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
     executable = shutil.which("chromium") or "/usr/bin/chromium"
     if not Path(executable).exists():
