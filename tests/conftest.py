@@ -41,6 +41,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             raise pytest.UsageError(
                 f"{item.nodeid}: django_db(transaction=True) needs serialized_rollback=True"
             )
+    _unique_node_ids(items)
+
+
+def _unique_node_ids(items: list[pytest.Item]) -> None:
+    """Schemathesis names each API operation's test `test_x[GET /path]`, but under pytest 9 the
+    items' ids all read `test_x`; pytest-xdist schedules by id, and would run one of them and
+    drop the rest. Each such item gets its name back in its id."""
+    from collections import Counter
+
+    from _pytest.nodeid import coerce_node_id
+
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        if counts[item.nodeid] > 1 and "[" in item.name:
+            module = item.nodeid.split("::", 1)[0]
+            item._id = coerce_node_id(f"{module}::{item.name}")  # type: ignore[attr-defined]
+    repeated = [nodeid for nodeid, count in Counter(i.nodeid for i in items).items() if count > 1]
+    if repeated:
+        raise pytest.UsageError(f"tests share an id, xdist would run only one: {repeated[:3]}")
 
 
 @pytest.hookimpl(wrapper=True)
