@@ -93,6 +93,13 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             module = super()._split_scope(nodeid)
             return "tests/browser/" if module.startswith("tests/browser/") else module
 
+        def _assign_work_unit(self, node: Any) -> None:
+            # The journeys are the longest unit (a demo server, then a browser): start them
+            # first, rather than last with the other process idle.
+            if "tests/browser/" in self.workqueue:
+                self.workqueue.move_to_end("tests/browser/", last=False)
+            super()._assign_work_unit(node)
+
     return ByModuleBrowserTogether(config, log)
 
 

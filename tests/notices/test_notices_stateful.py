@@ -24,7 +24,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from govreq.agencies.services import officer_add
 from govreq.audit.models import AuditEvent
 from govreq.core.actors import Actor
-from govreq.core.errors import DomainError
+from govreq.core.errors import Conflict, DomainError
 from govreq.demo.pdf import tiny_pdf
 from govreq.disclosure.models import Production
 from govreq.lifecycle import disclosing, notifying
@@ -142,9 +142,24 @@ class Notices(RuleBasedStateMachine):
     def a_reviewer_decides_it(self, data, accept):
         case = data.draw(st.sampled_from([c for c in self.cases.values() if c.pending]))
         pk, _, new_expires_on = case.pending.pop(0)
+        extension = GagExtension.objects.get(pk=pk)
+        if accept and end_of(new_expires_on) <= case.gag_end:
+            # Another extension accepted since already runs as long: accepting this one is
+            # refused (it would shorten the order in force), and the reviewer refuses it.
+            with pytest.raises(Conflict) as refused, transaction.atomic():
+                notifying.gag_extension_decide(
+                    actor=self.staff.actor("rita"),
+                    extension=extension,
+                    accept=True,
+                    note="",
+                    now=self.tick(),
+                )
+            assert refused.value.code == "extension_not_later"
+            extension.refresh_from_db()
+            accept = False
         notifying.gag_extension_decide(
             actor=self.staff.actor("rita"),
-            extension=GagExtension.objects.get(pk=pk),
+            extension=extension,
             accept=accept,
             note="" if accept else "Not a judge's order",
             now=self.tick(),
