@@ -191,3 +191,21 @@ def staff_sign_in(server: LiveServer, page: Any, email: str, name: str) -> None:
         )
         page.get_by_role("button", name="Sign in").click()
     page.get_by_test_id("queue").wait_for()
+
+
+_INK = """canvas => {
+    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+    let ink = 0;
+    for (let i = 0; i < pixels.data.length; i += 4) {
+        if (pixels.data[i + 3] > 0 && pixels.data[i] < 128) { ink += 1; }
+    }
+    return ink;
+}"""
+
+
+def pdf_drawn(page: Any) -> int:
+    """Waits for the case page's first PDF to be drawn by PDF.js; the dark pixels on its first
+    page (a blank or failed drawing has none)."""
+    document = page.get_by_test_id("document-inline").first
+    document.and_(page.locator("[data-state=shown]")).wait_for(timeout=30_000)
+    return int(page.get_by_test_id("pdf-page").first.evaluate(_INK))

@@ -21,7 +21,7 @@ import pytest
 
 from govreq.demo.pdf import tiny_pdf
 from govreq.disclosure.verify import verify_path
-from tests.browser.conftest import LiveServer, shot, staff_sign_in
+from tests.browser.conftest import LiveServer, pdf_drawn, shot, staff_sign_in
 
 OFFICER = "j.rivera@fbi.gov"
 XSS = "<script>window.__pwned = 1</script><b>bold?</b>"
@@ -123,18 +123,7 @@ def test_2_reviewer_finds_it_reads_the_checks_and_decides_full(
     shot(page, "2-reviewer-queue")
     open_case(govreq_server, page)
     # The order is drawn in the page by the vendored PDF.js (no browser PDF viewer needed).
-    document = page.get_by_test_id("document-inline")
-    document.and_(page.locator("[data-state=shown]")).wait_for(timeout=20_000)
-    drawn = page.get_by_test_id("pdf-page").first.evaluate(
-        """canvas => {
-            const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-            let ink = 0;
-            for (let i = 0; i < pixels.data.length; i += 4) {
-                if (pixels.data[i + 3] > 0 && pixels.data[i] < 128) { ink += 1; }
-            }
-            return ink;
-        }"""
-    )
+    drawn = pdf_drawn(page)
     assert drawn > 200, drawn  # the text's dark pixels, not a blank page
     assert page.get_by_test_id("pdf-page").first.get_attribute("aria-label") == "Page 1 of 1"
     page.get_by_test_id("start-review").click()

@@ -6,16 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import LiveServer, shot, staff_sign_in
-
-INK = """canvas => {
-    const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-    let ink = 0;
-    for (let i = 0; i < pixels.data.length; i += 4) {
-        if (pixels.data[i + 3] > 0 && pixels.data[i] < 128) { ink += 1; }
-    }
-    return ink;
-}"""
+from tests.browser.conftest import LiveServer, pdf_drawn, shot, staff_sign_in
 
 
 def test_a_chinese_warrant_is_drawn_in_the_case_page(
@@ -28,7 +19,5 @@ def test_a_chinese_warrant_is_drawn_in_the_case_page(
     page.get_by_test_id("reference").wait_for()
     text = page.get_by_test_id("document-text-body").first.inner_text()
     assert any("\u4e00" <= c <= "\u9fff" for c in text), text  # the warrant is in Chinese
-    document = page.get_by_test_id("document-inline").first
-    document.and_(page.locator("[data-state=shown]")).wait_for(timeout=30_000)
-    assert page.get_by_test_id("pdf-page").first.evaluate(INK) > 200
+    assert pdf_drawn(page) > 200
     shot(page, "9-chinese-warrant")
