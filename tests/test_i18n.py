@@ -21,6 +21,7 @@ from django.core.management import call_command
 
 import govreq.console
 import govreq.portal
+import govreq.review
 import govreq.transparency
 import govreq.web
 
@@ -28,6 +29,8 @@ APPS = {
     # The staff console (its own labels for every stored code: govreq.console.labels).
     "console": Path(govreq.console.__file__).parent,
     "portal": Path(govreq.portal.__file__).parent,
+    # What the checks find (review.wording), shown by the console in the viewer's language.
+    "review": Path(govreq.review.__file__).parent,
     "transparency": Path(govreq.transparency.__file__).parent,
     # The shared page frame the portal and the public pages are drawn in.
     "web": Path(govreq.web.__file__).parent,
@@ -101,3 +104,14 @@ def test_every_marked_string_is_in_the_catalogue(app, tmp_path, monkeypatch):
     missing = [msgid for (_, msgid), msgstr in po_entries(po).items() if not msgstr.strip()]
     assert missing == [], f"not in {app}'s catalogue (run makemessages, translate): {missing}"
     assert "#, fuzzy" not in po.read_text("utf-8"), "a string changed: check its translation"
+
+
+def test_a_string_two_catalogues_share_reads_the_same_in_both():
+    """Django merges every app's catalogue into one: a msgid two apps translate differently
+    would read as whichever app loads first (a check's "verified" against the console's)."""
+    seen: dict[tuple[str, str], tuple[str, str]] = {}
+    for app in sorted(APPS):
+        for key, msgstr in po_entries(APPS[app] / CATALOGUE / "django.po").items():
+            if key in seen:
+                assert seen[key][1] == msgstr, (key, seen[key][0], app)
+            seen.setdefault(key, (app, msgstr))

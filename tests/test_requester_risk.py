@@ -199,8 +199,9 @@ def test_the_facts_count_earlier_requests_by_channel_tokens_and_flags(
         "UNUSUAL_CHANNEL",
     ]
     assert "API token created 2 days before the request" in finding.message
-    assert "sent through API, while 3 of the officer's 4 earlier requests came through PORTAL" in (
-        finding.message
+    assert (
+        "sent through the API, while 3 of the officer's 4 earlier requests came through the "
+        "portal" in finding.message
     )
 
 

@@ -218,7 +218,8 @@ def test_us_subpoena_for_content_is_blocked_naming_content(api_as, rivera_token,
     case = api_as(staff.tokens["rita"]).get(f"/staff/requests/{created['id']}").json()
     process = next(c for c in case["checks"] if c["code"] == "PROCESS_INSUFFICIENT")
     assert process["outcome"] == "BLOCK"
-    assert "CONTENT" in process["message"]
+    assert "cannot compel stored content" in process["message"]  # words for a person
+    assert process["details"]["excess"] == ["CONTENT"]  # codes for a program
     assert case["checks"][0]["outcome"] == "BLOCK"  # BLOCKs first
     assert case["check_outcome"] == "BLOCK"
 

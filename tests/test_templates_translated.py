@@ -1,7 +1,8 @@
 """No English words left untranslated in a template a person reads: every text node and every
-attribute a person sees (title, placeholder, aria-label, alt, value of a button) in the portal's,
-the public pages' and the shared frame's templates, mails included, is inside {% translate %} or
-{% blocktranslate %}, or is a variable (whose words are translated where they are made)."""
+attribute a person sees (title, placeholder, aria-label, alt, value of a button) in the
+console's, the portal's, the public pages' and the shared frame's templates, mails included, is
+inside {% translate %} or {% blocktranslate %}, or is a variable (whose words are translated
+where they are made)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+import govreq.console
 import govreq.portal
 import govreq.transparency
 import govreq.web
 
-APPS = [govreq.portal, govreq.transparency, govreq.web]
+APPS = [govreq.console, govreq.portal, govreq.transparency, govreq.web]
 TEMPLATES = sorted(
     path
     for app in APPS

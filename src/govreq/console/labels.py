@@ -11,7 +11,11 @@ import re
 from typing import Any
 
 from django.utils.functional import Promise
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
+
+from govreq.jurisdictions.names import country_name
+from govreq.review import wording
 
 LABELS: dict[str, dict[str, Promise]] = {
     # intake.RequestKind
@@ -314,6 +318,42 @@ def check_answer(outcome: str) -> str:
 
 def check_advice(code: str) -> str:
     return str(CHECK_ADVICE.get(code, ""))
+
+
+def finding_message(result: Any) -> str:
+    """What a check found, in the viewer's language: its stored sentences
+    (``review.wording``), translated from the review layer's catalogue; the English message
+    for a result stored before the sentences were kept."""
+    said = getattr(result, "said", None)
+    if not said:
+        return str(result.message)
+    chinese = (get_language() or "").startswith("zh")
+    return ("" if chinese else " ").join(
+        _sentence(wording.render(gettext(text), values, _said_value), chinese)
+        for text, values in said
+    )
+
+
+def _said_value(value: Any) -> str:
+    chinese = (get_language() or "").startswith("zh")
+    if isinstance(value, dict):
+        if "word" in value:
+            return gettext(value["word"])
+        if "words" in value:
+            return ("、" if chinese else ", ").join(gettext(w) for w in value["words"]) or gettext(
+                wording.NOTHING
+            )
+        if "place" in value:
+            return country_name(value["place"])
+        if "phrases" in value:
+            return ("；" if chinese else "; ").join(
+                wording.render(gettext(t), vs, _said_value) for t, vs in value["phrases"]
+            )
+    return str(value)
+
+
+def _sentence(text: str, chinese: bool) -> str:
+    return text if chinese else text[:1].upper() + text[1:]
 
 
 # Audit events as sentences: "<who> <did what> <to what>". Every action the code records.

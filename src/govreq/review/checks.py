@@ -13,8 +13,27 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.utils.translation import gettext_noop as _
+
 from govreq.policy.document import PolicyDocument
 from govreq.review import document_match as match
+from govreq.review.wording import (
+    AGENCY_STATUSES,
+    CATEGORIES,
+    CHANNELS,
+    FIELDS,
+    KINDS,
+    OFFENCES,
+    TARGET_TYPES,
+    Say,
+    as_typed,
+    coded,
+    english,
+    english_phrase,
+    phrases,
+    place,
+    words,
+)
 
 PASS, INFO, WARN, BLOCK = "PASS", "INFO", "WARN", "BLOCK"
 SEVERITY = {PASS: 0, INFO: 1, WARN: 2, BLOCK: 3}
@@ -113,8 +132,16 @@ class RequestFacts:
 class Finding:
     code: str
     outcome: str
-    message: str
+    message: str  # in English: the record, the API, the CLI
     details: dict[str, Any] = field(default_factory=dict)
+    # The same, as sentences a reader's language can be put in (``review.wording``).
+    said: tuple[Say, ...] = field(default=(), compare=False)
+
+
+def finding(code: str, outcome: str, *said: Say, details: dict[str, Any] | None = None) -> Finding:
+    return Finding(
+        code=code, outcome=outcome, message=english(said), said=said, details=details or {}
+    )
 
 
 Check = Callable[[RequestFacts, PolicyDocument], Finding]
@@ -125,65 +152,83 @@ def jurisdiction_hold(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     holding = [h for h in facts.holds if not h.excepted]
     if holding:
         hold = holding[0]
-        return Finding(
-            code=code,
-            outcome=BLOCK,
-            message=(
-                f"Hold #{hold.id} on {hold.jurisdiction} (in force since "
-                f"{hold.effective_from:%Y-%m-%d}) covers this request: {hold.reason} "
-                "No decision, approval or disclosure is possible while it is in force."
+        return finding(
+            code,
+            BLOCK,
+            Say(
+                _("Hold #%(id)s on %(place)s (in force since %(since)s) covers this request:"),
+                {
+                    "id": hold.id,
+                    "place": place(hold.jurisdiction),
+                    "since": f"{hold.effective_from:%Y-%m-%d}",
+                },
             ),
+            as_typed(hold.reason),
+            Say(_("No decision, approval or disclosure is possible while it is in force.")),
             details={"holds": [h.id for h in holding]},
         )
     excepting = [h for h in facts.holds if h.excepted]
     if excepting:
         hold = excepting[0]
-        return Finding(
-            code=code,
-            outcome=WARN,
-            message=(
-                f"Hold #{hold.id} on {hold.jurisdiction} is in force, but lets this request "
-                "proceed under its exception; disclosure also needs a human-rights officer's "
-                "approval."
+        return finding(
+            code,
+            WARN,
+            Say(
+                _(
+                    "Hold #%(id)s on %(place)s is in force, but lets this request proceed under "
+                    "its exception; disclosure also needs a human-rights officer's approval."
+                ),
+                {"id": hold.id, "place": place(hold.jurisdiction)},
             ),
             details={"excepted_by": [h.id for h in excepting], "human_rights_approval": True},
         )
-    return Finding(code=code, outcome=PASS, message="No hold covers this request.")
+    return finding(code, PASS, Say(_("No hold covers this request.")))
 
 
 def agency_not_verified(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     code = "AGENCY_NOT_VERIFIED"
     if facts.agency_status != "VERIFIED":
-        return Finding(
-            code=code,
-            outcome=BLOCK,
-            message=(
-                f"{facts.agency_name} is {facts.agency_status.lower()}, not verified. Verify it "
-                "independently (a call-back to a number from an official directory, never one "
-                "given in the request) before disclosing anything."
+        return finding(
+            code,
+            BLOCK,
+            Say(
+                _("%(agency)s is %(status)s, not verified."),
+                {
+                    "agency": facts.agency_name,
+                    "status": coded(AGENCY_STATUSES, facts.agency_status),
+                },
+            ),
+            Say(
+                _(
+                    "Verify it independently (a call-back to a number from an official "
+                    "directory, never one given in the request) before disclosing anything."
+                )
             ),
         )
-    return Finding(code=code, outcome=PASS, message=f"{facts.agency_name} is verified.")
+    return finding(code, PASS, Say(_("%(agency)s is verified."), {"agency": facts.agency_name}))
 
 
 def no_legal_document(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     code = "NO_LEGAL_DOCUMENT"
     if facts.kind in KINDS_WITHOUT_DOCUMENT:
-        return Finding(
-            code=code,
-            outcome=INFO,
-            message=f"A {_kind(facts.kind)} needs no attached legal document.",
+        return finding(
+            code,
+            INFO,
+            Say(_("%(kind)s needs no attached legal document."), {"kind": _kind(facts.kind)}),
         )
     if facts.document_count == 0:
-        return Finding(
-            code=code,
-            outcome=BLOCK,
-            message=(
-                f"No legal document is attached; ask the agency for the signed {_kind(facts.kind)}."
+        return finding(
+            code,
+            BLOCK,
+            Say(
+                _("No legal document is attached; ask the agency to attach %(kind)s, signed."),
+                {"kind": _kind(facts.kind)},
             ),
         )
-    return Finding(
-        code=code, outcome=PASS, message=f"{facts.document_count} legal document(s) attached."
+    return finding(
+        code,
+        PASS,
+        Say(_("%(n)s legal document(s) attached."), {"n": facts.document_count}),
     )
 
 
@@ -202,34 +247,43 @@ def process_insufficient(facts: RequestFacts, policy: PolicyDocument) -> Finding
     code = "PROCESS_INSUFFICIENT"
     allowed, table_name = compellable(facts, policy)
     excess = sorted(facts.data_categories - allowed)
-    where = (
-        facts.jurisdiction if table_name != "default" else f"{facts.jurisdiction} (outside the US)"
-    )
+    where = {"kind": _kind(facts.kind), "place": place(facts.jurisdiction)}
     if not excess:
-        return Finding(
-            code=code,
-            outcome=PASS,
-            message=f"A {_kind(facts.kind)} from {where} can compel everything asked for.",
+        return finding(
+            code,
+            PASS,
+            Say(_("Under %(place)s law, %(kind)s can compel everything asked for."), where),
         )
     # Name the weakest process that would reach the excess, so the letter to the agency can say.
     needed = ""
     for kind in _PROCESS_ORDER:
-        reach, _ = compellable(_with_kind(facts, kind), policy)
+        reach, _unused = compellable(_with_kind(facts, kind), policy)
         if set(excess) <= reach:
             needed = kind
             break
-    remedy = f" {', '.join(excess)} needs a {_kind(needed)}." if needed else ""
+    said = [
+        Say(
+            _(
+                "Under %(place)s law, %(kind)s can compel only %(allowed)s; it cannot compel "
+                "%(excess)s."
+            ),
+            {**where, "allowed": _categories(sorted(allowed)), "excess": _categories(excess)},
+        )
+    ]
+    if needed:
+        said.append(
+            Say(
+                _("%(excess)s needs %(kind)s."),
+                {"excess": _categories(excess), "kind": _kind(needed)},
+            )
+        )
     agreement = policy.cross_border_agreements.get(facts.jurisdiction)
     if facts.jurisdiction != "US" and agreement is None and {"CONTENT", "LOCATION"} & set(excess):
-        remedy += " Outside the US, content and location are reached through MLAT."
-    return Finding(
-        code=code,
-        outcome=BLOCK,
-        message=(
-            f"A {_kind(facts.kind)} from {where} can compel only "
-            f"{', '.join(sorted(allowed)) or 'nothing'}; it cannot compel {', '.join(excess)}."
-            + remedy
-        ),
+        said.append(Say(_("Outside the US, content and location are reached through MLAT.")))
+    return finding(
+        code,
+        BLOCK,
+        *said,
         details={"excess": excess, "allowed": sorted(allowed), "table": table_name},
     )
 
@@ -237,56 +291,71 @@ def process_insufficient(facts: RequestFacts, policy: PolicyDocument) -> Finding
 def overbroad(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     code = "OVERBROAD"
     limits = policy.thresholds
-    problems: list[str] = []
+    problems: list[Say] = []
     if facts.target_count > limits.max_accounts:
         problems.append(
-            f"it names {facts.target_count} accounts (more than {limits.max_accounts}); ask "
-            "which accounts the facts tie to the offence"
+            Say(
+                _(
+                    "it names %(n)s accounts (more than %(max)s); ask which accounts the facts "
+                    "tie to the offence"
+                ),
+                {"n": facts.target_count, "max": limits.max_accounts},
+            )
         )
     if facts.data_from and facts.data_to:
         days = (facts.data_to - facts.data_from).days + 1
         if days > limits.max_range_days:
             problems.append(
-                f"it covers {days} days of data (more than {limits.max_range_days}); ask for the "
-                "period the investigation needs"
+                Say(
+                    _(
+                        "it covers %(n)s days of data (more than %(max)s); ask for the period "
+                        "the investigation needs"
+                    ),
+                    {"n": days, "max": limits.max_range_days},
+                )
             )
     if facts.data_categories >= ALL_CATEGORIES:
-        problems.append("it asks for every category of data; ask which ones are needed")
+        problems.append(Say(_("it asks for every category of data; ask which ones are needed")))
     if problems:
-        return Finding(
-            code=code,
-            outcome=WARN,
-            message="The request may be overbroad: " + "; ".join(problems) + ".",
+        return finding(
+            code,
+            WARN,
+            Say(_("The request may be overbroad: %(problems)s."), {"problems": phrases(problems)}),
             details={"problems": len(problems)},
         )
-    return Finding(code=code, outcome=PASS, message="The request is narrowly drawn.")
+    return finding(code, PASS, Say(_("The request is narrowly drawn.")))
 
 
 def emergency_unsupported(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     code = "EMERGENCY_UNSUPPORTED"
     if facts.kind != "EMERGENCY":
-        return Finding(code=code, outcome=PASS, message="Not an emergency request.")
-    missing: list[str] = []
+        return finding(code, PASS, Say(_("Not an emergency request.")))
+    missing: list[Say] = []
     danger = facts.emergency_danger.strip()
     if not _substantial(danger) or not _mentions(danger, policy.emergency_danger_keywords):
-        missing.append("a danger of death or serious physical injury")
+        missing.append(Say(_("a danger of death or serious physical injury")))
     if not _substantial(facts.emergency_why_now):
-        missing.append("why disclosure cannot wait for legal process")
+        missing.append(Say(_("why disclosure cannot wait for legal process")))
     if missing:
-        return Finding(
-            code=code,
-            outcome=BLOCK,
-            message=(
-                "An emergency disclosure needs a good-faith belief in an imminent danger; the "
-                f"request does not describe {' or '.join(missing)}. Ask the agency, and check the "
-                "request really comes from the agency (fake emergency requests from hijacked "
-                "police mailboxes are common)."
+        return finding(
+            code,
+            BLOCK,
+            Say(
+                _(
+                    "An emergency disclosure needs a good-faith belief in an imminent danger; "
+                    "the request does not describe %(missing)s."
+                ),
+                {"missing": phrases(missing)},
+            ),
+            Say(
+                _(
+                    "Ask the agency, and check the request really comes from the agency (fake "
+                    "emergency requests from hijacked police mailboxes are common)."
+                )
             ),
         )
-    return Finding(
-        code=code,
-        outcome=PASS,
-        message="The request describes a danger to life or limb and why it cannot wait.",
+    return finding(
+        code, PASS, Say(_("The request describes a danger to life or limb and why it cannot wait."))
     )
 
 
@@ -297,45 +366,55 @@ def call_back(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     reached = [c for c in facts.call_backs if c.outcome != "NO_ANSWER"]
     latest = reached[-1] if reached else None
     required = facts.kind in policy.trust.callback_required_kinds
-    if latest is not None and latest.outcome == "NOT_CONFIRMED":
-        return Finding(
-            code=code,
-            outcome=BLOCK,
-            message=(
-                f"The agency did not confirm this request when called back on {latest.phone} "
-                f"({latest.directory}) on {latest.called_on:%Y-%m-%d}: treat it as a possible "
-                "fake request. Nothing may be disclosed."
-            ),
-            details={"phone": latest.phone},
-        )
     if latest is not None:
-        return Finding(
-            code=code,
-            outcome=PASS,
-            message=(
-                f"Confirmed by a call-back to {latest.phone} ({latest.directory}) on "
-                f"{latest.called_on:%Y-%m-%d}."
-            ),
+        called = {
+            "phone": latest.phone,
+            "directory": latest.directory,
+            "day": f"{latest.called_on:%Y-%m-%d}",
+        }
+        if latest.outcome == "NOT_CONFIRMED":
+            return finding(
+                code,
+                BLOCK,
+                Say(
+                    _(
+                        "The agency did not confirm this request when called back on %(phone)s "
+                        "(%(directory)s) on %(day)s: treat it as a possible fake request."
+                    ),
+                    called,
+                ),
+                Say(_("Nothing may be disclosed.")),
+                details={"phone": latest.phone},
+            )
+        return finding(
+            code,
+            PASS,
+            Say(_("Confirmed by a call-back to %(phone)s (%(directory)s) on %(day)s."), called),
             details={"phone": latest.phone},
         )
     if not required:
-        return Finding(code=code, outcome=PASS, message="No call-back is needed for this kind.")
+        return finding(code, PASS, Say(_("No call-back is needed for this kind.")))
     if facts.call_backs:
-        return Finding(
-            code=code,
-            outcome=WARN,
-            message=(
-                f"No answer on {facts.call_backs[-1].phone} yet: call the agency again on a "
-                "verified number; nothing can be approved until it confirms the request."
+        return finding(
+            code,
+            WARN,
+            Say(
+                _(
+                    "No answer on %(phone)s yet: call the agency again on a verified number; "
+                    "nothing can be approved until it confirms the request."
+                ),
+                {"phone": facts.call_backs[-1].phone},
             ),
         )
-    return Finding(
-        code=code,
-        outcome=WARN,
-        message=(
-            "Call the agency back on a number from its verified contacts (never one from the "
-            "request or its e-mail) and record whether it confirms sending this request; nothing "
-            "can be approved before it does."
+    return finding(
+        code,
+        WARN,
+        Say(
+            _(
+                "Call the agency back on a number from its verified contacts (never one from the "
+                "request or its e-mail) and record whether it confirms sending this request; "
+                "nothing can be approved before it does."
+            )
         ),
     )
 
@@ -353,77 +432,104 @@ def requester_risk(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     """
     code = "REQUESTER_RISK"
     trust = policy.trust
-    signals: dict[str, str] = {}
+    signals: dict[str, list[Say]] = {}
     requester = facts.requester
     if requester is not None:
-        new: list[str] = []
+        new: list[Say] = []
         officer_days = (facts.received_on - requester.officer_created_on).days
         if officer_days < trust.new_officer_days:
-            new.append(f"officer account created {officer_days} days before the request")
+            new.append(
+                Say(_("officer account created %(n)s days before the request"), {"n": officer_days})
+            )
         if requester.token_created_on is not None:
             token_days = (facts.received_on - requester.token_created_on).days
             if token_days < trust.new_officer_days:
-                new.append(f"API token created {token_days} days before the request")
+                new.append(
+                    Say(_("API token created %(n)s days before the request"), {"n": token_days})
+                )
         if new:
-            signals["NEW_CREDENTIALS"] = "; ".join(new)
+            signals["NEW_CREDENTIALS"] = new
         earlier = sum(requester.earlier_by_channel.values())
         if facts.kind == "EMERGENCY" and earlier == 0:
-            signals["FIRST_REQUEST_EMERGENCY"] = "first request is an emergency"
+            signals["FIRST_REQUEST_EMERGENCY"] = [Say(_("first request is an emergency"))]
         usual = _usual_channel(requester.earlier_by_channel, trust.usual_channel_min_requests)
         if usual is not None and requester.channel != usual:
-            signals["UNUSUAL_CHANNEL"] = (
-                f"sent through {requester.channel}, while {requester.earlier_by_channel[usual]} "
-                f"of the officer's {earlier} earlier requests came through {usual}"
-            )
+            signals["UNUSUAL_CHANNEL"] = [
+                Say(
+                    _(
+                        "sent through %(channel)s, while %(n)s of the officer's %(earlier)s "
+                        "earlier requests came through %(usual)s"
+                    ),
+                    {
+                        "channel": coded(CHANNELS, requester.channel),
+                        "n": requester.earlier_by_channel[usual],
+                        "earlier": earlier,
+                        "usual": coded(CHANNELS, usual),
+                    },
+                )
+            ]
         if requester.agency_flags:
             latest = requester.agency_latest_flag_on
-            signals["AGENCY_FRAUD_FLAGS"] = (
-                f"{requester.agency_flags} fraud flag(s) on the agency in the last "
-                f"{trust.fraud_flag_window_days} days"
-                + (f" (latest {latest:%Y-%m-%d})" if latest else "")
-            )
+            counted = {"n": requester.agency_flags, "days": trust.fraud_flag_window_days}
+            signals["AGENCY_FRAUD_FLAGS"] = [
+                Say(
+                    _(
+                        "%(n)s fraud flag(s) on the agency in the last %(days)s days "
+                        "(latest %(day)s)"
+                    ),
+                    {**counted, "day": f"{latest:%Y-%m-%d}"},
+                )
+                if latest
+                else Say(_("%(n)s fraud flag(s) on the agency in the last %(days)s days"), counted)
+            ]
         if requester.officer_flags:
-            signals["OFFICER_FRAUD_FLAGS"] = (
-                f"{requester.officer_flags} fraud flag(s) on this officer"
-            )
-    words = urgency_words(
+            signals["OFFICER_FRAUD_FLAGS"] = [
+                Say(_("%(n)s fraud flag(s) on this officer"), {"n": requester.officer_flags})
+            ]
+    found = urgency_words(
         "\n".join((facts.narrative, facts.emergency_danger, facts.emergency_why_now)),
         trust.urgency_keywords,
     )
-    if words:
-        signals["URGENCY_WORDS"] = "urgency words: " + ", ".join(repr(w) for w in words)
+    if found:
+        signals["URGENCY_WORDS"] = [
+            Say(_("urgency words: %(words)s"), {"words": ", ".join(repr(w) for w in found)})
+        ]
     if not signals:
-        return Finding(code=code, outcome=PASS, message="No risk signal on the requester.")
-    reasons = "; ".join(signals.values())
-    details: dict[str, Any] = {"signals": sorted(signals), "urgency_words": words}
+        return finding(code, PASS, Say(_("No risk signal on the requester.")))
+    reasons = {"reasons": phrases(s for said in signals.values() for s in said)}
+    details: dict[str, Any] = {"signals": sorted(signals), "urgency_words": found}
     blocking = len(signals) >= trust.signals_to_block or "OFFICER_FRAUD_FLAGS" in signals
     if not blocking:
-        return Finding(
-            code=code,
-            outcome=WARN,
-            message=f"Risk signals on the requester: {reasons}. Make sure it is really the agency.",
+        return finding(
+            code,
+            WARN,
+            Say(_("Risk signals on the requester: %(reasons)s."), reasons),
+            Say(_("Make sure it is really the agency.")),
             details=details,
         )
     reached = [c for c in facts.call_backs if c.outcome != "NO_ANSWER"]
     if reached and reached[-1].outcome == "CONFIRMED":
         confirmed = reached[-1]
         details["cleared_by_call_back"] = confirmed.called_on.isoformat()
-        return Finding(
-            code=code,
-            outcome=WARN,
-            message=(
-                f"Risk signals on the requester: {reasons}. Cleared by the call-back to "
-                f"{confirmed.phone} on {confirmed.called_on:%Y-%m-%d}, which confirmed the request."
+        return finding(
+            code,
+            WARN,
+            Say(_("Risk signals on the requester: %(reasons)s."), reasons),
+            Say(
+                _("Cleared by the call-back to %(phone)s on %(day)s, which confirmed the request."),
+                {"phone": confirmed.phone, "day": f"{confirmed.called_on:%Y-%m-%d}"},
             ),
             details=details,
         )
-    return Finding(
-        code=code,
-        outcome=BLOCK,
-        message=(
-            f"Risk signals on the requester: {reasons}. This is the pattern of a fake request: "
-            "call the agency back on a number from its verified contacts; only a confirmed "
-            "call-back clears this."
+    return finding(
+        code,
+        BLOCK,
+        Say(_("Risk signals on the requester: %(reasons)s."), reasons),
+        Say(
+            _(
+                "This is the pattern of a fake request: call the agency back on a number from "
+                "its verified contacts; only a confirmed call-back clears this."
+            )
         ),
         details=details,
     )
@@ -435,16 +541,16 @@ def urgency_words(text: str, keywords: list[str]) -> list[str]:
     substrings (Chinese has no spaces between words)."""
     lowered = text.casefold()
     found: list[str] = []
-    for word in keywords:
-        needle = word.casefold().strip()
+    for keyword in keywords:
+        needle = keyword.casefold().strip()
         if not needle:
             continue
         if needle.isascii():
             pattern = r"\s+".join(re.escape(part) for part in needle.split())
             if re.search(rf"(?<![\w-]){pattern}(?![\w-])", lowered):
-                found.append(word)
+                found.append(keyword)
         elif needle in lowered:
-            found.append(word)
+            found.append(keyword)
     return found
 
 
@@ -461,79 +567,103 @@ def _usual_channel(by_channel: Mapping[str, int], minimum: int) -> str | None:
 def gag_order_review(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     code = "GAG_ORDER_REVIEW"
     if not facts.gag_order:
-        return Finding(code=code, outcome=PASS, message="No non-disclosure order: notify the user.")
-    problems: list[str] = []
+        return finding(code, PASS, Say(_("No non-disclosure order: notify the user.")))
+    problems: list[Say] = []
     if facts.gag_expires_on is None:
-        problems.append("it has no expiry")
+        problems.append(Say(_("it has no expiry")))
     elif (facts.gag_expires_on - facts.received_on).days > policy.thresholds.max_gag_days:
         problems.append(
-            f"it runs {(facts.gag_expires_on - facts.received_on).days} days, more than "
-            f"{policy.thresholds.max_gag_days}"
+            Say(
+                _("it runs %(n)s days, more than %(max)s"),
+                {
+                    "n": (facts.gag_expires_on - facts.received_on).days,
+                    "max": policy.thresholds.max_gag_days,
+                },
+            )
         )
     if not facts.gag_legal_basis.strip():
-        problems.append("it states no legal basis")
+        problems.append(Say(_("it states no legal basis")))
     if problems:
-        return Finding(
-            code=code,
-            outcome=WARN,
-            message=(
-                "Review the non-disclosure order before accepting it: "
-                + "; ".join(problems)
-                + ". Consider asking for it to be narrowed or challenging it."
+        return finding(
+            code,
+            WARN,
+            Say(
+                _("Review the non-disclosure order before accepting it: %(problems)s."),
+                {"problems": phrases(problems)},
             ),
+            Say(_("Consider asking for it to be narrowed or challenging it.")),
         )
-    return Finding(
-        code=code,
-        outcome=INFO,
-        message=f"Non-disclosure order until {facts.gag_expires_on}: notify the user after it.",
+    return finding(
+        code,
+        INFO,
+        Say(
+            _("Non-disclosure order until %(day)s: notify the user after it."),
+            {"day": f"{facts.gag_expires_on}"},
+        ),
     )
 
 
 def human_rights_risk(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     code = "HUMAN_RIGHTS_RISK"
     rules = policy.human_rights
-    reasons: list[str] = []
+    reasons: list[Say] = []
     if facts.offence_category in {str(o) for o in rules.offences}:
-        reasons.append(f"the offence category is {facts.offence_category}")
+        reasons.append(
+            Say(
+                _("the offence category is %(offence)s"),
+                {"offence": coded(OFFENCES, facts.offence_category)},
+            )
+        )
     matched = sorted(
         {
-            word
-            for words in rules.keywords.values()
-            for word in words
-            if _mentions(facts.narrative, [word])
+            keyword
+            for keywords in rules.keywords.values()
+            for keyword in keywords
+            if _mentions(facts.narrative, [keyword])
         }
     )
     if matched:
-        reasons.append(f"the narrative mentions {', '.join(repr(m) for m in matched[:8])}")
+        reasons.append(
+            Say(
+                _("the narrative mentions %(words)s"),
+                {"words": ", ".join(repr(m) for m in matched[:8])},
+            )
+        )
     if facts.jurisdiction in rules.high_risk_jurisdictions:
-        reasons.append(f"{facts.jurisdiction} is marked high-risk")
+        reasons.append(
+            Say(_("%(place)s is marked high-risk"), {"place": place(facts.jurisdiction)})
+        )
     if reasons:
-        return Finding(
-            code=code,
-            outcome=WARN,
-            message=(
-                "Human-rights risk: "
-                + "; ".join(reasons)
-                + ". Escalate to the human-rights officer; no disclosure without their approval."
-            ),
+        return finding(
+            code,
+            WARN,
+            Say(_("Human-rights risk: %(reasons)s."), {"reasons": phrases(reasons)}),
+            Say(_("Escalate to the human-rights officer; no disclosure without their approval.")),
             details={"escalation_required": True, "keywords": matched},
         )
-    return Finding(code=code, outcome=PASS, message="No human-rights risk indicator found.")
+    return finding(code, PASS, Say(_("No human-rights risk indicator found.")))
 
 
 def duplicate(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     code = "DUPLICATE"
     if facts.duplicates:
-        listed = "; ".join(
-            f"{d.reference} ({d.received_on:%Y-%m-%d}: {', '.join(d.overlapping[:3])})"
+        listed = [
+            Say(
+                _("%(reference)s (%(day)s: %(accounts)s)"),
+                {
+                    "reference": d.reference,
+                    "day": f"{d.received_on:%Y-%m-%d}",
+                    "accounts": phrases(_account(o) for o in d.overlapping[:3]),
+                },
+            )
             for d in facts.duplicates[:5]
-        )
-        return Finding(
-            code=code,
-            outcome=WARN,
-            message=(
-                f"The agency asked about the same accounts within "
-                f"{policy.thresholds.duplicate_window_days} days: {listed}."
+        ]
+        return finding(
+            code,
+            WARN,
+            Say(
+                _("The agency asked about the same accounts within %(days)s days: %(listed)s."),
+                {"days": policy.thresholds.duplicate_window_days, "listed": phrases(listed)},
             ),
             details={
                 "requests": [
@@ -541,7 +671,13 @@ def duplicate(facts: RequestFacts, policy: PolicyDocument) -> Finding:
                 ]
             },
         )
-    return Finding(code=code, outcome=PASS, message="No recent request names the same accounts.")
+    return finding(code, PASS, Say(_("No recent request names the same accounts.")))
+
+
+def _account(typed_value: str) -> Say:
+    """``TYPE:value`` (as ``DuplicateFact.overlapping`` holds it) as words: "username @x"."""
+    target_type, _sep, value = typed_value.partition(":")
+    return Say(_("%(type)s %(value)s"), {"type": coded(TARGET_TYPES, target_type), "value": value})
 
 
 def document_mismatch(facts: RequestFacts, policy: PolicyDocument) -> Finding:
@@ -552,35 +688,56 @@ def document_mismatch(facts: RequestFacts, policy: PolicyDocument) -> Finding:
     miss what a person sees."""
     code = "DOCUMENT_MISMATCH"
     if not facts.documents:
-        return Finding(code=code, outcome=PASS, message="No document to compare the request with.")
+        return finding(code, PASS, Say(_("No document to compare the request with.")))
     unread = [d.name for d in facts.documents if not d.read]
     readable = [d for d in facts.documents if d.read and d.text.strip()]
     if not readable:
         if unread:
-            return Finding(
-                code=code,
-                outcome=INFO,
-                message=(
-                    f"The text of {', '.join(unread)} has not been read yet; the request will "
-                    "be compared with it once it is."
+            return finding(
+                code,
+                INFO,
+                Say(
+                    _(
+                        "The text of %(names)s has not been read yet; the request will be "
+                        "compared with it once it is."
+                    ),
+                    {"names": ", ".join(unread)},
                 ),
                 details={"unread": unread},
             )
-        notes = "; ".join(f"{d.name}: {d.note or 'no text'}" for d in facts.documents)
-        return Finding(
-            code=code,
-            outcome=INFO,
-            message=(
-                "No readable text in the attached document(s), so the request could not be "
-                f"compared with them ({notes}). Compare them by eye."
+        notes = [
+            Say(_("%(name)s: %(note)s"), {"name": d.name, "note": d.note})
+            if d.note
+            else Say(_("%(name)s: no text"), {"name": d.name})
+            for d in facts.documents
+        ]
+        return finding(
+            code,
+            INFO,
+            Say(
+                _(
+                    "No readable text in the attached document(s), so the request could not be "
+                    "compared with them (%(notes)s)."
+                ),
+                {"notes": phrases(notes)},
             ),
+            Say(_("Compare them by eye.")),
             details={"unreadable": [d.name for d in facts.documents]},
         )
     text = "\n".join(d.text for d in readable)
     mismatches: list[dict[str, str]] = []
+    evidence_said: list[Say] = []
 
-    def differs(field_name: str, typed: str, evidence: str) -> None:
-        mismatches.append({"field": field_name, "typed": typed, "evidence": evidence})
+    def differs(field_name: str, typed: str, evidence: Say, *, show_typed: bool = True) -> None:
+        mismatches.append(
+            {"field": field_name, "typed": typed, "evidence": english_phrase(evidence)}
+        )
+        named = {"field": coded(FIELDS, field_name.split(".")[0]), "evidence": phrases([evidence])}
+        evidence_said.append(
+            Say(_("%(field)s %(typed)s: %(evidence)s"), {**named, "typed": repr(typed)})
+            if show_typed
+            else Say(_("%(field)s: %(evidence)s"), named)
+        )
 
     if facts.agency_case_number.strip() and not match.case_number_found(
         facts.agency_case_number, text
@@ -589,66 +746,81 @@ def document_mismatch(facts: RequestFacts, policy: PolicyDocument) -> Finding:
         differs(
             "agency_case_number",
             facts.agency_case_number,
-            f"the document gives case number {', '.join(repr(w) for w in written)}"
+            Say(
+                _("the document gives case number %(written)s"),
+                {"written": ", ".join(repr(w) for w in written)},
+            )
             if written
-            else "the document does not give this case number",
+            else Say(_("the document does not give this case number")),
         )
     if facts.issuing_authority.strip() and not match.authority_found(facts.issuing_authority, text):
-        differs("issuing_authority", facts.issuing_authority, "the document does not name it")
+        differs(
+            "issuing_authority", facts.issuing_authority, Say(_("the document does not name it"))
+        )
     for target_type, value in facts.targets:
         if not match.target_found(target_type, value, text, region=facts.jurisdiction):
-            differs(f"targets.{target_type}", value, "the document does not name this account")
+            differs(
+                f"targets.{target_type}", value, Say(_("the document does not name this account"))
+            )
     # A day's slack each way: the receipt's date is in UTC, the document's in its own zone.
+    received = {"day": f"{facts.received_on:%Y-%m-%d}"}
     for found in match.labelled_dates(text):
         if found.label == "issued" and found.on > facts.received_on + timedelta(days=1):
             differs(
                 "issued_on",
                 f"received {facts.received_on:%Y-%m-%d}",
-                f"the document is dated after it was received: {found.evidence!r}",
+                Say(
+                    _("the document is dated after it was received on %(day)s: %(evidence)s"),
+                    {**received, "evidence": repr(found.evidence)},
+                ),
+                show_typed=False,
             )
         elif found.label == "expires" and found.on < facts.received_on - timedelta(days=1):
             differs(
                 "expires_on",
                 f"received {facts.received_on:%Y-%m-%d}",
-                f"the document had expired when it was received: {found.evidence!r}",
+                Say(
+                    _("the document had expired when it was received on %(day)s: %(evidence)s"),
+                    {**received, "evidence": repr(found.evidence)},
+                ),
+                show_typed=False,
             )
     if match.kind_named(facts.kind, text) is False:
         differs(
-            "kind", _kind(facts.kind), f"the document does not call itself a {_kind(facts.kind)}"
+            "kind",
+            KINDS.get(facts.kind, facts.kind),
+            Say(_("the document does not call itself %(kind)s"), {"kind": _kind(facts.kind)}),
+            show_typed=False,
         )
-    pending = f" ({', '.join(unread)} not read yet)" if unread else ""
+    pending = [Say(_("(%(names)s not read yet)"), {"names": ", ".join(unread)})] if unread else []
     if mismatches:
-        listed = "; ".join(
-            f"{_FIELD_NAMES.get(m['field'].split('.')[0], m['field'])} {m['typed']!r}: "
-            f"{m['evidence']}"
-            for m in mismatches
-        )
-        return Finding(
-            code=code,
-            outcome=WARN,
-            message=(
-                f"The document does not say what the request says{pending}: {listed}. A fake or "
-                "altered request often disagrees with its own document; compare them before "
-                "relying on either."
+        return finding(
+            code,
+            WARN,
+            Say(
+                _("The document does not say what the request says: %(listed)s."),
+                {"listed": phrases(evidence_said)},
+            ),
+            *pending,
+            Say(
+                _(
+                    "A fake or altered request often disagrees with its own document; compare "
+                    "them before relying on either."
+                )
             ),
             details={"mismatches": mismatches, "unread": unread},
         )
-    return Finding(
-        code=code,
-        outcome=PASS,
-        message=f"The document agrees with the request{pending}.",
+    return finding(
+        code,
+        PASS,
+        Say(_("The document agrees with the request.")),
+        *pending,
         details={"unread": unread} if unread else {},
     )
 
 
-_FIELD_NAMES = {
-    "agency_case_number": "case number",
-    "issuing_authority": "issuing authority",
-    "targets": "account",
-    "issued_on": "issue date",
-    "expires_on": "expiry date",
-    "kind": "kind of process",
-}
+def _categories(codes: list[str]) -> dict[str, Any]:
+    return words(CATEGORIES.get(c, c.replace("_", " ").lower()) for c in codes)
 
 
 CHECKS: tuple[Check, ...] = (
@@ -704,17 +876,8 @@ def _mentions(text: str, words: list[str]) -> bool:
     return False
 
 
-def _kind(kind: str) -> str:
-    return {
-        "SUBPOENA": "subpoena",
-        "COURT_ORDER": "court order",
-        "SEARCH_WARRANT": "search warrant",
-        "EMERGENCY": "emergency request",
-        "PRESERVATION": "preservation request",
-        "MLAT": "MLAT request",
-        "OTHER": "request of another kind",
-        "": "stronger process",
-    }.get(kind, kind.lower())
+def _kind(kind: str) -> dict[str, Any]:
+    return coded(KINDS, kind)
 
 
 def _with_kind(facts: RequestFacts, kind: str) -> RequestFacts:

@@ -51,8 +51,11 @@ class CheckResult(models.Model):
     run = models.ForeignKey(CheckRun, on_delete=models.CASCADE, related_name="results")
     code = models.CharField(max_length=32)
     outcome = models.CharField(max_length=5, choices=CheckOutcome.choices)
-    message = models.TextField()
+    message = models.TextField()  # in English
     details = models.JSONField(default=dict)
+    # The message as sentences, [[template, values], ...], for the reader's language
+    # (review.wording); empty for results stored before it was kept.
+    said = models.JSONField(default=list)
 
     class Meta:
         ordering = ["id"]

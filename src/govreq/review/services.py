@@ -60,7 +60,14 @@ def checks_run(*, actor: Actor, request: LegalRequest, trigger: str, now: dateti
         request=request, policy_version=version, trigger=trigger, ran_at=now
     )
     CheckResult.objects.bulk_create(
-        CheckResult(run=run, code=f.code, outcome=f.outcome, message=f.message, details=f.details)
+        CheckResult(
+            run=run,
+            code=f.code,
+            outcome=f.outcome,
+            message=f.message,
+            details=f.details,
+            said=[s.stored() for s in f.said],
+        )
         for f in findings
     )
     LegalRequest.objects.filter(pk=request.pk).update(

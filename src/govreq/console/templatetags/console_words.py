@@ -35,6 +35,11 @@ def check_answer(outcome: str) -> str:
 
 
 @register.filter
+def finding_message(result: Any) -> str:
+    return words.finding_message(result)
+
+
+@register.filter
 def check_advice(code: str) -> str:
     return words.check_advice(code)
 
