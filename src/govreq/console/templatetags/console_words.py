@@ -9,6 +9,7 @@ from typing import Any
 from django import template
 
 from govreq.console import labels as words
+from govreq.jurisdictions.names import country_name
 
 register = template.Library()
 
@@ -32,6 +33,13 @@ def check_name(code: str) -> str:
 @register.filter
 def check_answer(outcome: str) -> str:
     return words.check_answer(outcome)
+
+
+@register.filter
+def place(code: Any) -> str:
+    """A jurisdiction by its name in the viewer's language, with its code: "香港 (HK)"."""
+    code = str(getattr(code, "pk", code) or "")
+    return f"{country_name(code)} ({code})" if code else ""
 
 
 @register.filter
