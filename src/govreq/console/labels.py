@@ -80,6 +80,13 @@ LABELS: dict[str, dict[str, Promise]] = {
         "IP_ADDRESS": _("IP address"),
         "URL": _("URL"),
     },
+    # intake.TargetMatch
+    "target_match": {
+        "ONE": _("Matches one account"),
+        "NONE": _("No such account"),
+        "SEVERAL": _("Several accounts match: none will be disclosed"),
+        "UNKNOWN": _("The data source cannot look this up"),
+    },
     # review.CheckOutcome
     "outcome": {
         "PASS": _("Pass"),
@@ -424,6 +431,7 @@ AUDIT_VERBS: dict[str, Promise] = {
     "request.follow_up_received": _("linked the legal process that followed"),
     "request.received": _("received"),
     "request.status_changed": _("changed the status of"),
+    "request.targets_matched": _("looked up the named accounts of"),
     "staff.added": _("added the staff member"),
     "staff.time_zone_set": _("chose a time zone"),
     "synthetic.generated": _("generated demo history"),

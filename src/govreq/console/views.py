@@ -102,7 +102,16 @@ from govreq.intake.models import (
     RequestStatus,
 )
 from govreq.intake.services import document_open
-from govreq.lifecycle import disclosing, guards, holding, notifying, rechecking, reviewing, trusting
+from govreq.lifecycle import (
+    disclosing,
+    guards,
+    holding,
+    matching,
+    notifying,
+    rechecking,
+    reviewing,
+    trusting,
+)
 from govreq.notices.models import (
     DelayReason,
     ExtensionStatus,
@@ -491,6 +500,7 @@ def _available(request: HttpRequest, legal: LegalRequest, record: Any) -> dict[s
             roles & {StaffRole.INTAKE, StaffRole.REVIEWER, StaffRole.HUMAN_RIGHTS_OFFICER}
         )
         and status not in FINAL_STATUSES,
+        "match_targets": reviewer and status not in FINAL_STATUSES,
     }
 
 
@@ -812,6 +822,13 @@ def _rerun_checks(
     return None
 
 
+def _match_targets(
+    request: HttpRequest, legal: LegalRequest, actor: Actor, now: datetime
+) -> Refusal:
+    matching.targets_match(actor=actor, request=legal, now=now)
+    return None
+
+
 def _with_reason(service: Callable[..., LegalRequest]) -> CaseAction:
     """An action that only needs a reason: escalate, return to review, close."""
 
@@ -1105,6 +1122,7 @@ CASE_ACTIONS: dict[str, CaseAction] = {
     "start_review": _start_review,
     "assign_me": _assign_me,
     "rerun_checks": _rerun_checks,
+    "match_targets": _match_targets,
     "escalate": _with_reason(reviewing.request_escalate),
     "return_to_review": _with_reason(reviewing.request_return_to_review),
     "close": _with_reason(reviewing.request_close),

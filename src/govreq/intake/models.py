@@ -214,6 +214,15 @@ class LegalRequest(models.Model):
         return self.reference
 
 
+class TargetMatch(models.TextChoices):
+    """What the platform's records say of a target, when a reviewer last looked it up."""
+
+    ONE = "ONE", "Matches one account"
+    NONE = "NONE", "No such account"
+    SEVERAL = "SEVERAL", "Several accounts match"
+    UNKNOWN = "UNKNOWN", "The data source cannot look this up"
+
+
 class Target(models.Model):
     """One account identifier named in a request, normalised.
 
@@ -224,6 +233,10 @@ class Target(models.Model):
     type = models.CharField(max_length=12, choices=TargetType.choices)
     value = models.CharField(max_length=500)
     raw_value = models.CharField(max_length=500)
+    # The last look-up in the data source (lifecycle.matching): blank until one is made. Only
+    # whether an account matches is kept, never the account itself.
+    match = models.CharField(max_length=8, choices=TargetMatch.choices, blank=True)
+    matched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
@@ -236,6 +249,10 @@ class Target(models.Model):
                 condition=models.Q(type__in=TargetType.values), name="target_type_valid"
             ),
             models.CheckConstraint(condition=~models.Q(value=""), name="target_value_not_empty"),
+            models.CheckConstraint(
+                condition=models.Q(match="") | models.Q(match__in=TargetMatch.values),
+                name="target_match_valid",
+            ),
         ]
 
     def __str__(self) -> str:

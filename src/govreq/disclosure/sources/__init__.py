@@ -49,6 +49,8 @@ class Resolution:
 
     account: str | None
     note: str = ""  # e.g. "no such account", "several accounts match"
+    several: bool = False  # more than one account matches (so none is taken)
+    looked_up: bool = True  # False: this source cannot look up this kind of target
 
 
 class Record(NamedTuple):

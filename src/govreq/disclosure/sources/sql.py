@@ -199,14 +199,16 @@ class SqlDataSource:
     def resolve(self, target: TargetRef) -> Resolution:
         query = self._resolve.get(target.type)
         if query is None:
-            return Resolution(account=None, note=f"this source cannot look up {target.type}")
+            return Resolution(
+                account=None, note=f"this source cannot look up {target.type}", looked_up=False
+            )
         cursor = self._execute(query, {"value": target.value})
         rows = {str(row[0]) for row in cursor.fetchmany(2) if row[0] is not None}
         cursor.close()
         if not rows:
             return Resolution(account=None, note="no such account")
         if len(rows) > 1:
-            return Resolution(account=None, note="several accounts match")
+            return Resolution(account=None, note="several accounts match", several=True)
         return Resolution(account=rows.pop())
 
     def collect(
