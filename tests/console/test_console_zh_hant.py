@@ -101,3 +101,14 @@ def test_no_console_template_holds_unmarked_text(template):
     assert words == set(), f"{template}: mark for translation: {sorted(words)}"
     # Nor a default written in English inside a variable: {{ x|default:"system" }}.
     assert re.findall(r'default:"[A-Za-z]', raw) == [], template
+
+
+def test_a_refusal_reads_in_chinese(staff, chan):  # noqa: F811
+    request = submit(chan)
+    rita = signed_in(staff, "rita")
+    url = f"/console/requests/{request.public_id}/start_review"
+    assert rita.post(url, **ZH).status_code == 302
+    again = rita.post(url, **ZH)  # already in review: the lifecycle refuses
+    assert again.status_code == 409
+    html = again.content.decode()
+    assert "請求目前的狀態不容許此操作。" in html, visible_text(html)

@@ -555,8 +555,54 @@ REFUSALS: dict[str, Promise] = {
         "be disclosed."
     ),
     "illegal_transition": _("Not possible in the request's present state."),
+    "request_closed": _("The request is closed."),
+    "already_decided": _("This was decided already."),
+    "hold_change_pending": _("A change to this hold is already waiting for confirmation."),
+    "data_source_unavailable": _(
+        "The platform's records cannot be reached: the data source is not configured or is "
+        "not answering. Try again later or ask an administrator."
+    ),
+    "delivery_required": _(
+        "Nothing has been delivered yet: release the package for the agency to download, or "
+        "record a delivery by other means with its evidence."
+    ),
+    "out_of_scope": _(
+        "The package holds data outside the approved decision: it cannot be released."
+    ),
+    "notice_pending": _(
+        "Account holders have not been told yet: notices go out before disclosure (the worker "
+        "sends them within a minute)."
+    ),
+    "nothing_to_release": _(
+        "No approved account was found on the platform, so there is nothing to release: send "
+        "the request back to review and decide that no data was found."
+    ),
+    "nothing_to_collect": _("Only an approved request (or one decided to preserve) is collected."),
+    "production_exists": _("The records for this decision are already collected."),
+    "already_extended": _("A preservation is extended only once."),
+    "extension_not_later": _(
+        "The non-disclosure order in force already runs beyond this extension: refuse it instead."
+    ),
+    "gag_ended": _("The non-disclosure order has ended: an extension had to come before it ended."),
+    "no_gag_order": _("The request has no non-disclosure order."),
+    "duplicate_document": _("This document is already attached to the request."),
+    "already_answered": _("This question was already answered."),
+    "agency_suspended": _("The agency is suspended."),
+    "agency_not_verified": _("The agency is not verified: verify it first."),
+    "nothing_to_approve": _("There is no disclosure decision awaiting approval."),
+    "role_required": _("Your role does not allow this."),
+    "permission_denied": _("Your role does not allow this."),
 }
 
 
 def refusal(code: str) -> str:
     return str(REFUSALS.get(code, REFUSALS["illegal_transition"]))
+
+
+def refused(error: Any) -> str:
+    """Why a service refused, in the viewer's language: the sentence for its code; for a code
+    without one, the service's own message (written in English, for the API and the log)."""
+    code = getattr(error, "code", "")
+    if code in REFUSALS:
+        return str(REFUSALS[code])
+    return str(_("Refused: %(message)s") % {"message": error.message})

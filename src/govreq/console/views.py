@@ -1150,7 +1150,7 @@ def case_action(request: HttpRequest, request_id: str, action: str) -> HttpRespo
         refusal = act(request, legal, _actor(request), _now())
     except DomainError as refused:
         legal = _legal(request_id)
-        messages.error(request, refused.message)
+        messages.error(request, words.refused(refused))
         kept = refused.forms if isinstance(refused, _RefusedAsFilledIn) else {}
         return render(
             request,
@@ -1328,7 +1328,7 @@ def _propose_on_hold(request: HttpRequest, hold_id: int, kind: str) -> HttpRespo
             actor=_actor(request), hold=hold, reason=form.cleaned_data["reason"], now=now
         )
     except DomainError as refused:
-        messages.error(request, refused.message)
+        messages.error(request, words.refused(refused))
         return redirect("console:hold", hold_id=hold.pk)
     messages.success(request, _("Proposed. It happens when another policy admin confirms it."))
     return redirect("console:hold-change", change_id=change.pk)
@@ -1409,7 +1409,7 @@ def hold_change_decide(request: HttpRequest, change_id: int) -> HttpResponse:
                 )
             return redirect("console:hold", hold_id=result.hold.pk)
     except DomainError as refused:
-        messages.error(request, refused.message)
+        messages.error(request, words.refused(refused))
     return redirect("console:hold-change", change_id=change.pk)
 
 
@@ -1433,7 +1433,7 @@ def re_review_resolve(request: HttpRequest, flag_id: int) -> HttpResponse:
                 now=_now(),
             )
         except DomainError as refused:
-            messages.error(request, refused.message)
+            messages.error(request, words.refused(refused))
         else:
             messages.success(request, _("Re-review recorded."))
     return redirect("console:case", request_id=flag.request.public_id)
@@ -1502,7 +1502,7 @@ def agency_contact_add(request: HttpRequest, agency_id: int) -> HttpResponse:
             actor=_actor(request), agency=agency, now=_now(), **form.cleaned_data
         )
     except DomainError as refused:
-        messages.error(request, refused.message)
+        messages.error(request, words.refused(refused))
     else:
         messages.success(request, _("Verified number recorded."))
     return redirect("console:agency", agency_id=agency.pk)
@@ -1523,7 +1523,7 @@ def agency_reverify(request: HttpRequest, agency_id: int) -> HttpResponse:
             actor=_actor(request), agency=agency, method=form.cleaned_data["method"], now=_now()
         )
     except DomainError as refused:
-        messages.error(request, refused.message)
+        messages.error(request, words.refused(refused))
     else:
         messages.success(request, _("Verification renewed."))
     return redirect("console:agency", agency_id=agency.pk)
@@ -1547,7 +1547,7 @@ def agency_verify(request: HttpRequest, agency_id: int) -> HttpResponse:
         )
         messages.success(request, _("Agency verified."))
     except DomainError as refused:
-        messages.error(request, refused.message)
+        messages.error(request, words.refused(refused))
     return redirect("console:agency", agency_id=agency.pk)
 
 
@@ -1569,7 +1569,7 @@ def agency_suspend(request: HttpRequest, agency_id: int) -> HttpResponse:
         )
         messages.success(request, _("Agency suspended."))
     except DomainError as refused:
-        messages.error(request, refused.message)
+        messages.error(request, words.refused(refused))
     return redirect("console:agency", agency_id=agency.pk)
 
 
@@ -1588,7 +1588,7 @@ def agency_officer_totp(request: HttpRequest, agency_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Officers no longer need an authenticator app."))
     except DomainError as refused:
-        messages.error(request, refused.message)
+        messages.error(request, words.refused(refused))
     return redirect("console:agency", agency_id=agency.pk)
 
 
@@ -1660,10 +1660,10 @@ def access_requests(request: HttpRequest) -> HttpResponse:
                 # The sentences naming the imitated agency, without the field paths.
                 messages.error(request, " ".join(f"{e.message}." for e in refused.errors))
             else:
-                messages.error(request, refused.message)
+                messages.error(request, words.refused(refused))
             forms[access.pk] = form
         except DomainError as refused:
-            messages.error(request, refused.message)
+            messages.error(request, words.refused(refused))
             forms[access.pk] = form
     return render(
         request,
