@@ -558,10 +558,12 @@ def test_holds_over_the_api(api_as, chan, staff):
             "jurisdiction": "HK",
             "effective_from": (timezone.now() - timedelta(hours=1)).isoformat(),
             "reason": "NSL",
+            "reason_zh_hant": " 國安法 ",
             "allow_offences": ["HUMAN_TRAFFICKING"],
         },
     )
     assert response.status_code == 202, response.content
+    assert response.json()["terms"]["reason_zh_hant"] == "國安法"
     assert response.json()["preview"]["would_hold"] == [request.reference]
     change_id = response.json()["id"]
     refused = pat.post(f"/staff/holds/changes/{change_id}/confirm", {})
@@ -570,6 +572,9 @@ def test_holds_over_the_api(api_as, chan, staff):
     assert confirmed.status_code == 200, confirmed.content
     assert confirmed.json()["put_on_hold"] == [request.reference]
     hold_id = confirmed.json()["hold"]["id"]
+    assert confirmed.json()["hold"]["reason_zh_hant"] == "國安法"
+    placed = AuditEvent.objects.get(action="hold.placed", object_id=str(hold_id))
+    assert placed.data["reason_zh_hant"] == "國安法"
     assert pat.get(f"/staff/holds/{hold_id}").json()["on_hold"][0]["reference"] == request.reference
     assert pat.get("/staff/holds").json()["count"] == 1
     case = pat.get(f"/staff/requests/{request.public_id}").json()

@@ -335,6 +335,7 @@ def test_hold_preview_propose_then_a_second_admin_confirms(staff, chan):
         "effective_from": "2020-06-30T23:00",
         "time_zone": "Asia/Hong_Kong",
         "reason": "NSL",
+        "reason_zh_hant": "國安法",
         "allow_emergency": "on",
     }
     preview = pat.post("/console/holds/new", {**form, "preview": "1"})
@@ -366,6 +367,7 @@ def test_hold_preview_propose_then_a_second_admin_confirms(staff, chan):
     assert placed.status_code == 302
     hold = JurisdictionHold.objects.get()
     assert hold.effective_from == datetime(2020, 6, 30, 15, 0, tzinfo=UTC)
+    assert (hold.reason, hold.reason_zh_hant) == ("NSL", "國安法")
     page = pam.get(placed["Location"]).content.decode()
     assert "On hold (1)" in page
     lift = pat.post(placed["Location"] + "/lift", {"reason": "done"})

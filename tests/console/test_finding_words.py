@@ -149,3 +149,26 @@ def test_a_finding_stored_before_its_sentences_were_kept_reads_as_stored():
     old = SimpleNamespace(message="A subpoena from US can compel everything asked for.", said=[])
     with translation.override("zh-hant"):
         assert finding_message(old) == old.message
+
+
+def test_a_hold_s_chinese_reason_is_shown_to_a_chinese_reader():
+    from govreq.review.checks import jurisdiction_hold
+
+    held = replace(
+        facts(),
+        holds=(
+            HoldFact(
+                id=1,
+                jurisdiction="HK",
+                effective_from=RECEIVED,
+                reason="Paused pending review.",
+                reason_zh_hant="暫停處理，以待審查。",
+                excepted=False,
+            ),
+        ),
+    )
+    finding = jurisdiction_hold(held, POLICY)
+    with translation.override("zh-hant"):
+        chinese = finding_message(stored(finding))
+    assert "暫停處理，以待審查。" in chinese and "Paused" not in chinese
+    assert "Paused pending review." in finding.message and "暫停" not in finding.message

@@ -168,3 +168,32 @@ def test_hold_reasons_are_escaped_everywhere(history, staff):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more" in html
     svg = re.search(r"<svg.*?</svg>", html, re.S)
     ET.fromstring(svg.group(0))  # noqa: S314 - our own markup
+
+
+def test_a_hold_reads_in_chinese_on_the_chinese_page(history, staff):
+    chinese = "《國家安全法》生效：暫停處理香港請求，以待人權盡職審查。"
+    JurisdictionHold.objects.filter(pk=history.hold_id).update(reason_zh_hant=chinese)
+    report_publish(actor=history.actor("pat"), period="2020-H2", now=timezone.now())
+    english = page(Client(), "/transparency/2020-H2/HK/", **{"accept-language": "en"})
+    assert HOLD_REASON in english and chinese not in english
+    html = page(Client(), "/transparency/2020-H2/HK/?lang=zh-hant")
+    assert chinese in html and HOLD_REASON not in html
+    svg = re.search(r"<svg.*?</svg>", html, re.S)
+    root = ET.fromstring(svg.group(0))  # noqa: S314 - our own markup
+    titles = [
+        g.find(f"{SVG}title").text for g in root.iter(f"{SVG}g") if g.get("class") == "chart-hold"
+    ]
+    assert titles and all(chinese in (t or "") for t in titles)
+
+
+def test_a_report_published_before_holds_had_a_chinese_reason_shows_the_english_one():
+    from django.utils import translation
+
+    from govreq.transparency.selectors import public_reason
+
+    old = {"reason": "Paused.", "id": 1}
+    with translation.override("zh-hant"):
+        assert public_reason(old) == "Paused."
+        assert public_reason(old | {"reason_zh_hant": "暫停。"}) == "暫停。"
+    with translation.override("en"):
+        assert public_reason(old | {"reason_zh_hant": "暫停。"}) == "Paused."

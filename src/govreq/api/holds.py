@@ -36,6 +36,7 @@ class HoldOut(Schema):
     effective_from: datetime
     effective_to: datetime | None
     reason: str
+    reason_zh_hant: str
     review_notes: str
     created_at: datetime
     lifted_at: datetime | None
@@ -93,6 +94,9 @@ class HoldScopeIn(Schema):
 
 class HoldIn(HoldScopeIn):
     reason: str = Field(min_length=1, max_length=5000)
+    reason_zh_hant: str = Field(
+        default="", max_length=5000, description="The public reason in Traditional Chinese."
+    )
     review_notes: str = Field(default="", max_length=50000)
 
 
@@ -218,6 +222,7 @@ def propose_hold(request: HttpRequest, payload: HoldIn) -> Status[dict[str, Any]
         effective_to=payload.effective_to,
         received_from_start=payload.received_from_start,
         reason=payload.reason,
+        reason_zh_hant=payload.reason_zh_hant,
         review_notes=payload.review_notes,
         scope_kinds=[str(k) for k in payload.scope_kinds],
         scope_offences=[str(o) for o in payload.scope_offences],

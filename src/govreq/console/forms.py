@@ -265,6 +265,12 @@ class HoldForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Shown in the transparency report."),
     )
+    reason_zh_hant = forms.CharField(
+        label=_("Public reason in Traditional Chinese"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "lang": "zh-Hant"}),
+        help_text=_("Shown to readers of the Chinese pages; the English reason where empty."),
+    )
     review_notes = forms.CharField(
         label=_("Human-rights due-diligence notes"),
         required=False,

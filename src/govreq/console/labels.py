@@ -336,7 +336,12 @@ def finding_message(result: Any) -> str:
         return str(result.message)
     chinese = (get_language() or "").startswith("zh")
     return ("" if chinese else " ").join(
-        _sentence(wording.render(gettext(text), values, _said_value), chinese)
+        _sentence(
+            values["zh_hant"]
+            if chinese and text == wording.TYPED and values.get("zh_hant")
+            else wording.render(gettext(text), values, _said_value),
+            chinese,
+        )
         for text, values in said
     )
 

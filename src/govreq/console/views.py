@@ -1269,6 +1269,7 @@ def hold_new(request: HttpRequest) -> HttpResponse:
             "allow_emergency": data["allow_emergency"],
             "allow_offences": data["allow_offences"],
             "reason": data["reason"] or "-",
+            "reason_zh_hant": data["reason_zh_hant"],
         }
         try:
             if "confirm" in request.POST and _second_factor_fresh(request, form, now):

@@ -624,6 +624,9 @@ HK_HOLD_REASON = (
     "Hong Kong National Security Law in force: all Hong Kong requests received from its entry "
     "into force paused pending formal human-rights due diligence."
 )
+HK_HOLD_REASON_ZH_HANT = (
+    "《香港國家安全法》生效：自其生效起收到的所有香港請求暫停處理，以待正式的人權盡職審查。"
+)
 HK_HOLD_NOTES = (
     "30 June 2020: the National Security Law took effect at 23:00 HKT. Its offences "
     "(secession, subversion, terrorism, collusion) are broadly drawn and Article 43's "
@@ -642,6 +645,7 @@ def _place_hk_hold(staff: dict[str, Any]) -> None:
         jurisdiction_code="HK",
         effective_from=HK_HOLD_AT,
         reason=HK_HOLD_REASON,
+        reason_zh_hant=HK_HOLD_REASON_ZH_HANT,
         review_notes=HK_HOLD_NOTES,
         allow_emergency=True,
         allow_offences=["HUMAN_TRAFFICKING"],

@@ -37,7 +37,7 @@ from govreq.agencies.services import agency_add, officer_add
 from govreq.audit.services import audit_record_standalone
 from govreq.core.actors import Actor
 from govreq.core.errors import Conflict, ValidationFailed
-from govreq.demo.loader import HK_HOLD_AT, HK_HOLD_NOTES, HK_HOLD_REASON
+from govreq.demo.loader import HK_HOLD_AT, HK_HOLD_NOTES, HK_HOLD_REASON, HK_HOLD_REASON_ZH_HANT
 from govreq.demo.synthetic_mix import ROWS, US_PROCESS_TOTALS
 from govreq.holds.models import JurisdictionHold
 from govreq.intake.models import LegalRequest, StatusChange, Target
@@ -493,6 +493,7 @@ def _setup() -> tuple[dict[str, tuple[int, int]], dict[str, User]]:
             jurisdiction_code="HK",
             effective_from=HK_HOLD_AT,
             reason=HK_HOLD_REASON,
+            reason_zh_hant=HK_HOLD_REASON_ZH_HANT,
             review_notes=HK_HOLD_NOTES,
             allow_emergency=True,
             allow_offences=["HUMAN_TRAFFICKING"],

@@ -30,6 +30,9 @@ class JurisdictionHold(models.Model):
     effective_from = models.DateTimeField()
     effective_to = models.DateTimeField(null=True, blank=True, help_text="Exclusive.")
     reason = models.TextField(help_text="The public reason, shown in transparency reports.")
+    reason_zh_hant = models.TextField(
+        blank=True, help_text="The public reason in Traditional Chinese (optional)."
+    )
     review_notes = models.TextField(blank=True, help_text="The human-rights due-diligence record.")
     created_at = models.DateTimeField()
     # When the hold's start was applied to the open requests it covers: at placement when it is

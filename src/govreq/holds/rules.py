@@ -14,6 +14,9 @@ class HoldTerms(TypedDict):
     jurisdiction_code: str
     effective_from: datetime
     reason: str
+    # The public reason in Traditional Chinese, for readers of the Chinese pages (optional: the
+    # English reason is shown where there is none).
+    reason_zh_hant: NotRequired[str]
     effective_to: NotRequired[datetime | None]
     review_notes: NotRequired[str]
     scope_kinds: NotRequired[list[str] | None]
@@ -39,6 +42,7 @@ class HoldSpec:
     effective_from: datetime
     effective_to: datetime | None = None
     reason: str = ""
+    reason_zh_hant: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

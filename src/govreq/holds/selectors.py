@@ -38,6 +38,7 @@ def hold_spec(hold: JurisdictionHold) -> HoldSpec:
         effective_from=hold.effective_from,
         effective_to=hold.effective_to,
         reason=hold.reason,
+        reason_zh_hant=hold.reason_zh_hant,
     )
 
 
@@ -190,6 +191,7 @@ def spec_from_terms(terms: HoldTerms, *, id: int = 0) -> HoldSpec:
         effective_from=terms["effective_from"],
         effective_to=terms.get("effective_to"),
         reason=terms.get("reason", ""),
+        reason_zh_hant=terms.get("reason_zh_hant", ""),
     )
 
 

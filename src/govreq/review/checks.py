@@ -49,6 +49,7 @@ class HoldFact:
     effective_from: date
     reason: str
     excepted: bool  # the request may proceed under the hold's exception (with HR approval)
+    reason_zh_hant: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -163,7 +164,7 @@ def jurisdiction_hold(facts: RequestFacts, policy: PolicyDocument) -> Finding:
                     "since": f"{hold.effective_from:%Y-%m-%d}",
                 },
             ),
-            as_typed(hold.reason),
+            as_typed(hold.reason, zh_hant=hold.reason_zh_hant),
             Say(_("No decision, approval or disclosure is possible while it is in force.")),
             details={"holds": [h.id for h in holding]},
         )

@@ -43,6 +43,7 @@ def request_facts(request: LegalRequest, policy: PolicyDocument, *, now: datetim
             jurisdiction=hold.jurisdiction,
             effective_from=hold.effective_from.date(),
             reason=hold.reason,
+            reason_zh_hant=hold.reason_zh_hant,
             excepted=excepted(hold, scope),
         )
         for hold in holds_possibly_in_force(request.jurisdiction_id, now)

@@ -55,9 +55,13 @@ def phrases(says: Iterable[Say]) -> dict[str, Any]:
     return {"phrases": [s.stored() for s in says]}
 
 
-def as_typed(text: str) -> Say:
-    """Text a person typed (a hold's reason): shown as written, in no catalogue."""
-    return Say("%(text)s", {"text": text})
+TYPED = "%(text)s"
+
+
+def as_typed(text: str, *, zh_hant: str = "") -> Say:
+    """Text a person typed (a hold's public reason): shown as written, in no catalogue; its
+    Traditional Chinese version, where the person wrote one, on the Chinese pages."""
+    return Say(TYPED, {"text": text, "zh_hant": zh_hant} if zh_hant else {"text": text})
 
 
 def english(said: Iterable[Say]) -> str:

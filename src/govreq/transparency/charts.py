@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html import escape
 
-from govreq.transparency.selectors import Series
+from govreq.transparency.selectors import Series, public_reason
 
 WIDTH, HEIGHT = 720, 300
 NARROW_WIDTH, NARROW_HEIGHT = 340, 300
@@ -130,7 +130,7 @@ def requests_chart(series: Series, *, text: ChartText, chart_id: str, narrow: bo
         anchor = "end" if left > (x0 + x1) / 2 and narrow else "start"
         label_x = left - 4 if anchor == "end" else left + 4
         parts.append(
-            f'<g class="chart-hold"><title>{_text(label)}: {_text(hold.reason)}</title>'
+            f'<g class="chart-hold"><title>{_text(label)}: {_text(public_reason(hold))}</title>'
             f'<rect x="{left}" y="{y0}" width="{max(1.0, round(right - left, 1))}" '
             f'height="{y1 - y0}" fill="{HOLD_COLOUR}"/>'
             f'<line x1="{left}" y1="{y0 - 6}" x2="{left}" y2="{y1}" stroke="{HOLD_EDGE}" '

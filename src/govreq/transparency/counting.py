@@ -800,6 +800,7 @@ def _hold_entry(
         "recorded_after_period": hold.created_at >= period.end,
         "received_from_start": hold.received_from_start,
         "reason": hold.reason,
+        "reason_zh_hant": hold.reason_zh_hant,
         "scope": {
             "kinds": sorted(hold.scope_kinds),
             "offences": sorted(hold.scope_offences),

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Max, QuerySet
+from django.utils.translation import get_language
 
 from govreq.audit.selectors import audit_chain_head
 from govreq.core.errors import NotFound
@@ -148,6 +149,7 @@ class HoldSpan:
     starts: str  # ISO datetimes, as in the report body
     ends: str | None
     reason: str
+    reason_zh_hant: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -196,6 +198,8 @@ def series_for(code: str, *, bodies: list[tuple[Period, dict[str, Any]]]) -> Ser
                     starts=hold["effective_from"],
                     ends=hold["effective_to"],
                     reason=hold["reason"],
+                    # Reports published before the Chinese reason was kept have none.
+                    reason_zh_hant=hold.get("reason_zh_hant", ""),
                 )
     return Series(jurisdiction=code, name=name, points=points, holds=list(holds.values()))
 
@@ -219,3 +223,16 @@ def jurisdiction_entry(body: dict[str, Any], code: str) -> dict[str, Any]:
     if entry is None:
         raise NotFound(f"the report names no jurisdiction {code!r}", code="jurisdiction_not_found")
     return entry
+
+
+def public_reason(hold: Any) -> str:
+    """A hold's public reason in the reader's language: the Chinese one on the Chinese pages
+    where the hold has one, the English one otherwise. ``hold`` is a report body's hold (a
+    dict), a ``HoldSpan`` or a ``JurisdictionHold``."""
+    read = (
+        hold.get
+        if isinstance(hold, dict)
+        else lambda name, default="": getattr(hold, name, default)
+    )
+    chinese = read("reason_zh_hant", "") if (get_language() or "").startswith("zh") else ""
+    return str(chinese or read("reason", ""))

@@ -10,6 +10,7 @@ from django import template
 
 from govreq.console import labels as words
 from govreq.jurisdictions.names import country_name
+from govreq.transparency import selectors as transparency
 
 register = template.Library()
 
@@ -40,6 +41,12 @@ def place(code: Any) -> str:
     """A jurisdiction by its name in the viewer's language, with its code: "香港 (HK)"."""
     code = str(getattr(code, "pk", code) or "")
     return f"{country_name(code)} ({code})" if code else ""
+
+
+@register.filter
+def public_reason(hold: Any) -> str:
+    """A hold's public reason in the viewer's language (its Chinese one where it has one)."""
+    return transparency.public_reason(hold)
 
 
 @register.filter

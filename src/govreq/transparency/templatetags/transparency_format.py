@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 
 from govreq.jurisdictions.names import country_name
-from govreq.transparency import labels
+from govreq.transparency import labels, selectors
 
 register = template.Library()
 
@@ -26,6 +26,12 @@ def day(value: str | None) -> str:
 def country(code: str, fallback: str = "") -> str:
     """The jurisdiction's name in the reader's language."""
     return country_name(code, fallback=fallback)
+
+
+@register.filter
+def public_reason(hold: object) -> str:
+    """A hold's public reason in the reader's language (``selectors.public_reason``)."""
+    return selectors.public_reason(hold)
 
 
 @register.filter

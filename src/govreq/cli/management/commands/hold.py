@@ -52,6 +52,9 @@ class Command(GovreqCommand):
                 help="Hold only requests received at or after --from, not every open request.",
             )
             parser.add_argument("--reason", required=True, help="The public reason.")
+            parser.add_argument(
+                "--reason-zh-hant", default="", help="The public reason in Traditional Chinese."
+            )
             parser.add_argument("--notes", default="", help="Human-rights due-diligence record.")
             parser.add_argument(
                 "--allow",
@@ -94,6 +97,7 @@ class Command(GovreqCommand):
             effective_to=moment_for(options["effective_to"], "effective_to", jurisdiction),
             received_from_start=options["received_from_start"],
             reason=options["reason"],
+            reason_zh_hant=options["reason_zh_hant"],
             review_notes=options["notes"],
             scope_kinds=options["kind"],
             scope_offences=options["offence"],
