@@ -133,7 +133,10 @@ def staff_mail() -> list:
     return [
         m
         for m in mail.outbox
-        if any(words in m.subject for words in ("answer due", "answer overdue", "has no reviewer"))
+        if any(
+            words in m.subject
+            for words in ("answer due", "answer overdue", "has no reviewer", "答覆期限", "逾期")
+        )
     ]
 
 
@@ -152,6 +155,8 @@ def test_the_assignee_and_the_reviewers_are_reminded_once_in_their_own_zone(
     )
     staff.users["rita"].time_zone = "Asia/Hong_Kong"
     staff.users["rita"].save()
+    staff.users["raj"].language = "zh-hant"
+    staff.users["raj"].save()
     # Raj is told as the assignee, not as a reviewer: he no longer holds the role.
     staff.users["raj"].role_assignments.all().delete()
     request.refresh_from_db()
@@ -171,6 +176,11 @@ def test_the_assignee_and_the_reviewers_are_reminded_once_in_their_own_zone(
     assert f"/console/requests/{request.public_id}" in rita.body
     assert chan.email not in rita.body and "@Scammer_HK".lower() not in rita.body.lower()
     assert AuditEvent.objects.filter(action="request.deadline_alert").count() == 1
+    # Raj chose Chinese e-mails: the same reminder, in his language.
+    raj = next(m for m in sent if m.to == ["raj@platform.example"])
+    assert raj.subject == f"{request.reference}：答覆期限尚餘 1 日 23 小時"
+    assert "尚未答覆" in raj.body and "開啟個案" in raj.body
+    assert "is unanswered" in rita.body and "Open the case" in rita.body
 
     mail.outbox.clear()
     worker_once(due + timedelta(hours=3), django_capture_on_commit_callbacks)

@@ -20,6 +20,7 @@ import pytest
 from django.core.management import call_command
 
 import govreq.console
+import govreq.lifecycle
 import govreq.portal
 import govreq.review
 import govreq.transparency
@@ -28,6 +29,8 @@ import govreq.web
 APPS = {
     # The staff console (its own labels for every stored code: govreq.console.labels).
     "console": Path(govreq.console.__file__).parent,
+    # The e-mails to staff (reminders, alerts), in each one's language.
+    "lifecycle": Path(govreq.lifecycle.__file__).parent,
     "portal": Path(govreq.portal.__file__).parent,
     # What the checks find (review.wording), shown by the console in the viewer's language.
     "review": Path(govreq.review.__file__).parent,

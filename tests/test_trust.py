@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from govreq.accounts.models import User
 from govreq.agencies.confidence import (
     AgencyTrustFacts,
     FlagFact,
@@ -193,6 +194,7 @@ def test_an_emergency_disclosure_obliges_legal_process_and_missing_it_lowers_con
     assert trusting.trust_sweep(actor=Actor.system("worker"), now=timezone.now()).missed == []
     late = obligation.due_at + timedelta(minutes=1)
     mail.outbox.clear()
+    User.objects.filter(email="rita@platform.example").update(language="zh-hant")
     with django_capture_on_commit_callbacks(execute=True):  # the worker's trust job, then mail
         out = io.StringIO()
         call_command("worker", "--once", "--at", late.isoformat(), stdout=out)
@@ -201,8 +203,19 @@ def test_an_emergency_disclosure_obliges_legal_process_and_missing_it_lowers_con
     flag = FraudFlag.objects.get(kind="FOLLOW_UP_MISSED")
     assert flag.request_reference == request.reference
     assert agency_confidence_now(request.agency, now=late).score < before
-    told = [m for m in mail.outbox if "no legal process followed" in m.subject]
-    assert len(told) == 1 and "rita@platform.example" in told[0].to
+    told = {m.to[0]: m for m in mail.outbox if "[govreq] " + request.reference in m.subject}
+    reviewers = set(
+        User.objects.filter(role_assignments__role="REVIEWER").values_list("email", flat=True)
+    )
+    assert set(told) == reviewers and all(len(m.to) == 1 for m in told.values())
+    # Each in their own language: rita reads Chinese, the others English.
+    assert "緊急請求之後沒有補交法律程序文件" in told["rita@platform.example"].subject
+    assert "補交正式法律程序文件" in told["rita@platform.example"].body
+    assert all(
+        "no legal process followed" in m.subject
+        for to, m in told.items()
+        if to != "rita@platform.example"
+    )
     # The warrant arrives late: a reviewer links it.
     warrant = submit(chan)
     run(

@@ -110,6 +110,8 @@ INSTALLED_APPS = [
     "govreq.review",
     "govreq.disclosure",
     "govreq.notices",
+    # No models: installed for its catalogue (the staff e-mails in Traditional Chinese).
+    "govreq.lifecycle",
     "govreq.transparency",
     "govreq.audit",
     "govreq.portal",

@@ -73,3 +73,38 @@ def test_deadlines_say_the_time_left_and_are_marked_when_overdue(staff, chan):  
     assert "已逾期 5 小時" in answer and 'class="badge block"' in answer
     queue = rita.get("/console/", **zh).content.decode()
     assert "overdue-row" in queue and "已逾期 5 小時" in queue
+
+
+# --- the language of a staff member's e-mails ----------------------------------------------------
+
+
+def test_e_mails_follow_the_language_of_the_first_sign_in_until_one_is_chosen(staff):  # noqa: F811
+    from django.test import Client
+
+    from govreq.console import otp
+    from tests.console.test_console import PASSWORD, enrol_secret
+
+    rita = staff.users["rita"]
+    assert rita.language == ""
+    signed_in(staff, "rita", Client(HTTP_ACCEPT_LANGUAGE="zh-Hant"))
+    rita.refresh_from_db()
+    assert rita.language == "zh-hant"
+    chosen = AuditEvent.objects.get(action="staff.language_set", object_id=str(rita.pk))
+    assert chosen.data == {"from": "", "to": "zh-hant"}
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # a later sign-in, in English
+    client.post("/console/sign-in", {"email": rita.email, "password": PASSWORD})
+    code = otp.code_at(enrol_secret(rita), timezone.now() + timedelta(seconds=30))
+    assert client.post("/console/sign-in/verify", {"code": code}).status_code == 302
+    rita.refresh_from_db()
+    assert rita.language == "zh-hant"  # a later sign-in in English does not change it
+    page = client.get("/console/preferences").content.decode()
+    assert 'name="language"' in page
+    saved = client.post("/console/preferences", {"time_zone": "UTC", "language": "en"})
+    assert saved.status_code == 302
+    rita.refresh_from_db()
+    assert rita.language == "en"
+    refused = client.post("/console/preferences", {"time_zone": "UTC", "language": "fr"})
+    assert refused.status_code == 422
+    rita.refresh_from_db()
+    assert rita.language == "en"
+    assert AuditEvent.objects.filter(action="staff.language_set").count() == 2

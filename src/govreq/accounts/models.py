@@ -45,6 +45,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         default="UTC",
         help_text="The IANA zone the console shows times in, e.g. Asia/Hong_Kong.",
     )
+    language = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="The language of the e-mails govreq sends them (en, zh-hant); empty: English.",
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 

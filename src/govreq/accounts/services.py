@@ -6,6 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from zoneinfo import available_timezones
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -74,6 +75,34 @@ def time_zones() -> tuple[str, ...]:
 def time_zone_valid(zone: str) -> bool:
     """Whether ``zone`` names an IANA time zone (e.g. ``Asia/Hong_Kong``, ``UTC``)."""
     return zone in time_zones()
+
+
+@transaction.atomic
+def staff_language_set(*, actor: Actor, language: str, now: datetime) -> User:
+    """A staff member chooses the language of the e-mails govreq sends them (their own)."""
+    user = actor.user
+    if user is None:
+        raise ValidationFailed.single("language", "only a staff member has a language")
+    language = language.strip().lower()
+    known = [code for code, _name in settings.LANGUAGES]
+    if language not in known:
+        raise ValidationFailed.single(
+            "language", f"{language[:16]!r} is not one of {', '.join(known)}"
+        )
+    before = user.language
+    if before == language:
+        return user
+    User.objects.filter(pk=user.pk).update(language=language)
+    user.language = language
+    audit_record(
+        actor=actor,
+        action="staff.language_set",
+        object_type="user",
+        object_id=str(user.pk),
+        data={"from": before, "to": language},
+        now=now,
+    )
+    return user
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -59,6 +60,12 @@ class PreferencesForm(forms.Form):
         label=_("Time zone"),
         help_text=_("Every time in the console is shown in this zone."),
         choices=lambda: [(zone, zone) for zone in time_zones()],
+    )
+    language = forms.ChoiceField(
+        label=_("Language of e-mails"),
+        help_text=_("The reminders and alerts govreq sends you are written in this language."),
+        choices=settings.LANGUAGES,
+        required=False,
     )
 
 

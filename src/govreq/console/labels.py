@@ -438,6 +438,7 @@ AUDIT_VERBS: dict[str, Promise] = {
     "request.status_changed": _("changed the status of"),
     "request.targets_matched": _("looked up the named accounts of"),
     "staff.added": _("added the staff member"),
+    "staff.language_set": _("chose the language of their e-mails"),
     "staff.time_zone_set": _("chose a time zone"),
     "synthetic.generated": _("generated demo history"),
     "task.retried": _("retried a background task"),

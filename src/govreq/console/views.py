@@ -16,9 +16,11 @@ from datetime import time as dtime
 from typing import Any
 
 from django import forms as django_forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.http import (
     FileResponse,
@@ -30,14 +32,14 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tasks_db.models import DBTaskResult
 
 from govreq.accounts.models import StaffRole, User
-from govreq.accounts.services import staff_time_zone_set
+from govreq.accounts.services import staff_language_set, staff_time_zone_set
 from govreq.agencies import selectors as agency_selectors
 from govreq.agencies import services as agency_services
 from govreq.agencies.models import AccessRequest, AccessRequestStatus, Agency, AgencyContact
@@ -216,6 +218,12 @@ def _complete_sign_in(request: HttpRequest, user: User) -> HttpResponse:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SECOND_FACTOR] = True
     mark_reauth(request)
+    if not user.language:  # e-mails in the language of their first sign-in, until they choose
+        staff_language_set(
+            actor=Actor.for_user(user),
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            now=_now(),
+        )
     audit_record_standalone(
         actor=Actor.for_user(user),
         action="auth.signed_in",
@@ -400,14 +408,23 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
     """The signed-in staff member's own settings: the time zone every page shows times in."""
-    form = PreferencesForm(request.POST or None, initial={"time_zone": request.user.time_zone})  # type: ignore[union-attr]
+    user = request.user
+    form = PreferencesForm(
+        request.POST or None,
+        initial={"time_zone": user.time_zone, "language": user.language or "en"},  # type: ignore[union-attr]
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            staff_time_zone_set(
-                actor=_actor(request), zone=form.cleaned_data["time_zone"], now=_now()
-            )
+            with transaction.atomic():
+                staff_time_zone_set(
+                    actor=_actor(request), zone=form.cleaned_data["time_zone"], now=_now()
+                )
+                if form.cleaned_data["language"]:
+                    staff_language_set(
+                        actor=_actor(request), language=form.cleaned_data["language"], now=_now()
+                    )
         except ValidationFailed as refused:
-            form.add_error("time_zone", refused.message)
+            form.add_error(refused.errors[0].field if refused.errors else None, refused.message)
         else:
             request.session[zones.CHOSEN] = True
             messages.success(request, _("Saved."))

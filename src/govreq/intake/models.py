@@ -235,7 +235,10 @@ class Target(models.Model):
     raw_value = models.CharField(max_length=500)
     # The last look-up in the data source (lifecycle.matching): blank until one is made. Only
     # whether an account matches is kept, never the account itself.
-    match = models.CharField(max_length=8, choices=TargetMatch.choices, blank=True)
+    # (db_default: bulk writers such as ``govreq synthetic`` name only the columns they fill)
+    match = models.CharField(
+        max_length=8, choices=TargetMatch.choices, blank=True, default="", db_default=""
+    )
     matched_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -15,6 +15,9 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import translation
+from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 
 from govreq.accounts.models import RoleAssignment, StaffRole, User
 from govreq.audit.services import audit_record
@@ -23,6 +26,7 @@ from govreq.core.durations import span_words, time_left_words
 from govreq.core.mail import mail_on_commit
 from govreq.intake.models import LegalRequest, RequestKind
 from govreq.policy.selectors import policy_current
+from govreq.review import wording
 from govreq.review.deadlines import RESPONDING_STATUSES, emergency_alert_at, remind_at
 from govreq.review.models import AlertKind, DeadlineAlert
 
@@ -139,28 +143,44 @@ def _alert(
 
 
 def alert_mail(request: LegalRequest, kind: str, person: User, now: datetime) -> tuple[str, str]:
-    """The subject and body for one staff member: the reference, the target in their zone, and
-    a link to the case."""
+    """The subject and body for one staff member, in their language: the reference, the target
+    in their zone, and a link to the case."""
+    with translation.override(person.language or "en"):
+        return _alert_mail(request, kind, person, now)
+
+
+def _alert_mail(request: LegalRequest, kind: str, person: User, now: datetime) -> tuple[str, str]:
     zone = person.zone
     local = request.respond_by.astimezone(zone)
     when = f"{local:%Y-%m-%d %H:%M} {zone.key}"
     link = f"{settings.BASE_URL.rstrip('/')}/console/requests/{request.public_id}"
     left = time_left_words(request.respond_by - now)
-    what = request.get_kind_display().lower()
+    named = {
+        "reference": request.reference,
+        "agency": request.agency.name,
+        "kind": gettext(wording.KINDS.get(request.kind, wording.KINDS["OTHER"])),
+    }
     if kind == AlertKind.EMERGENCY_UNTAKEN:
-        subject = f"Emergency {request.reference} has no reviewer"
-        lead = (
-            f"The emergency request {request.reference} from {request.agency.name} was received "
-            f"{span_words(now - request.received_at)} ago and nobody "
-            "has taken it."
-        )
+        subject = _("Emergency %(reference)s has no reviewer") % named
+        lead = _(
+            "The emergency request %(reference)s from %(agency)s was received %(ago)s ago and "
+            "nobody has taken it."
+        ) % {**named, "ago": span_words(now - request.received_at)}
     else:
         if request.respond_by <= now:
-            subject = (
-                f"{request.reference}: answer overdue by {span_words(now - request.respond_by)}"
-            )
+            subject = _("%(reference)s: answer overdue by %(span)s") % {
+                **named,
+                "span": span_words(now - request.respond_by),
+            }
         else:
-            subject = f"{request.reference}: answer due {left}"
-        lead = f"The {what} request {request.reference} from {request.agency.name} is unanswered."
-    body = f"{lead}\nAnswer by {when} ({left}).\nOpen the case: {link}\n"
+            subject = _("%(reference)s: answer due %(left)s") % {**named, "left": left}
+        lead = _("%(kind)s from %(agency)s, %(reference)s, is unanswered.") % named
+        lead = lead[:1].upper() + lead[1:]
+    body = (
+        f"{lead}\n"
+        + _("Answer by %(when)s (%(left)s).") % {"when": when, "left": left}
+        + "\n"
+        + _("Open the case: %(link)s") % {"link": link}
+        + "\n"
+    )
     return subject, body

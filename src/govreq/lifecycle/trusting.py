@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from govreq.accounts.models import RoleAssignment, StaffRole, User
 from govreq.accounts.permissions import require_role
@@ -23,6 +25,7 @@ from govreq.core.errors import Conflict, NotFound, ValidationFailed
 from govreq.core.mail import mail_on_commit
 from govreq.intake.models import LegalRequest, RequestKind
 from govreq.intake.services import lock_request
+from govreq.jurisdictions.names import country_name
 from govreq.review.confidence import (
     confidence_refresh_on_commit,
     confidences_refresh_all,
@@ -152,39 +155,62 @@ def follow_up_miss(
         now=now,
     )
     confidence_refresh_on_commit(emergency.agency, now=now)
-    people = _staff(StaffRole.REVIEWER) if tell else []
-    if people:
+    for person in _staff(StaffRole.REVIEWER) if tell else []:
+        named = {
+            "reference": emergency.reference,
+            "agency": emergency.agency.name,
+            "due": f"{obligation.due_at.astimezone(person.zone):%Y-%m-%d %H:%M} {person.zone.key}",
+        }
+        with translation.override(person.language or "en"):
+            subject = _("[govreq] %(reference)s: no legal process followed the emergency") % named
+            body = (
+                _(
+                    "%(agency)s obtained data under emergency request %(reference)s and was due "
+                    "to send formal legal process by %(due)s. None has been linked to it."
+                )
+                % named
+                + "\n\n"
+                + _(
+                    "Its confidence score was lowered. Ask the agency for the legal process, and "
+                    "link it to the emergency when it arrives."
+                )
+            )
         mail_on_commit(
-            subject=f"[govreq] {emergency.reference}: no legal process followed the emergency",
-            body=(
-                f"{emergency.agency.name} obtained data under emergency request "
-                f"{emergency.reference} and was due to send formal legal process by "
-                f"{obligation.due_at:%Y-%m-%d %H:%M} UTC. None has been linked to it.\n\n"
-                "Its confidence score was lowered. Ask the agency for the legal process, and "
-                "link it to the emergency when it arrives."
-            ),
-            to=[p.email for p in people],
-            key=f"follow-up-missed-{obligation.pk}",
+            subject=subject,
+            body=body,
+            to=[person.email],
+            key=f"follow-up-missed-{obligation.pk}-{person.pk}",
         )
     return True
 
 
 def _tell_reverify(row: AgencyConfidence, now: datetime) -> None:
-    people = _staff(StaffRole.INTAKE)
-    if not people or row.reverify_due is None:
+    if row.reverify_due is None:
         return
     agency = row.agency
-    mail_on_commit(
-        subject=f"[govreq] {agency.name}: verify the agency again",
-        body=(
-            f"{agency.name} ({agency.jurisdiction_id}) was last verified on "
-            f"{agency.verified_at:%Y-%m-%d}; the policy asks for it again by "
-            f"{row.reverify_due:%Y-%m-%d}. Check it against an official directory (never the "
-            "contact details in its requests) and record how."
-        ),
-        to=[p.email for p in people],
-        key=f"reverify-{agency.pk}-{row.reverify_due:%Y%m%d}",
-    )
+    for person in _staff(StaffRole.INTAKE):
+        with translation.override(person.language or "en"):
+            named = {
+                "agency": agency.name,
+                "place": country_name(agency.jurisdiction_id),
+                "verified": f"{agency.verified_at:%Y-%m-%d}",
+                "due": f"{row.reverify_due:%Y-%m-%d}",
+            }
+            subject = _("[govreq] %(agency)s: verify the agency again") % named
+            body = (
+                _(
+                    "%(agency)s (%(place)s) was last verified on %(verified)s; the policy asks "
+                    "for it again by %(due)s. Check it against an official directory (never the "
+                    "contact details in its requests) and record how."
+                )
+                % named
+            )
+        mail_on_commit(
+            subject=subject,
+            body=body,
+            to=[person.email],
+            key=f"reverify-{agency.pk}-{row.reverify_due:%Y%m%d}-{person.pk}",
+        )
 
 
 def _staff(role: StaffRole) -> list[User]:
