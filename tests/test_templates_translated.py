@@ -74,3 +74,11 @@ def test_the_sign_in_mail_reads_in_chinese_throughout():
             text = render_to_string(f"portal/email/{name}", context)
             words = set(re.findall(r"[A-Za-z][A-Za-z'-]+", text)) - SAME_IN_EVERY_LANGUAGE
             assert words == set(), (name, words)
+
+
+def test_a_missing_page_says_so_in_the_reader_s_language(client, settings):
+    settings.DEBUG = False
+    page = client.get("/no-such-page", HTTP_ACCEPT_LANGUAGE="zh-Hant")
+    assert page.status_code == 404
+    assert "找不到頁面" in page.content.decode()
+    assert "Not found" in client.get("/no-such-page", HTTP_ACCEPT_LANGUAGE="en").content.decode()

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_api_token_expiry_constraints'),
+        ("accounts", "0005_api_token_expiry_constraints"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='language',
-            field=models.CharField(blank=True, help_text='The language of the e-mails govreq sends them (en, zh-hant); empty: English.', max_length=10),
+            model_name="user",
+            name="language",
+            field=models.CharField(
+                blank=True,
+                help_text="The language of the e-mails govreq sends them (en, zh-hant); empty: English.",
+                max_length=10,
+            ),
         ),
     ]

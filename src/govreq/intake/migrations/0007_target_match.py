@@ -4,24 +4,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('intake', '0006_list_indexes_and_target_count'),
+        ("intake", "0006_list_indexes_and_target_count"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='target',
-            name='match',
-            field=models.CharField(blank=True, choices=[('ONE', 'Matches one account'), ('NONE', 'No such account'), ('SEVERAL', 'Several accounts match'), ('UNKNOWN', 'The data source cannot look this up')], db_default='', default='', max_length=8),
+            model_name="target",
+            name="match",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("ONE", "Matches one account"),
+                    ("NONE", "No such account"),
+                    ("SEVERAL", "Several accounts match"),
+                    ("UNKNOWN", "The data source cannot look this up"),
+                ],
+                db_default="",
+                default="",
+                max_length=8,
+            ),
         ),
         migrations.AddField(
-            model_name='target',
-            name='matched_at',
+            model_name="target",
+            name="matched_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddConstraint(
-            model_name='target',
-            constraint=models.CheckConstraint(condition=models.Q(('match', ''), ('match__in', ['ONE', 'NONE', 'SEVERAL', 'UNKNOWN']), _connector='OR'), name='target_match_valid'),
+            model_name="target",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("match", ""),
+                    ("match__in", ["ONE", "NONE", "SEVERAL", "UNKNOWN"]),
+                    _connector="OR",
+                ),
+                name="target_match_valid",
+            ),
         ),
     ]
