@@ -142,6 +142,10 @@ def test_traditional_chinese(history, published):
         "2020-H2.", ""
     )
     assert "公開理由" in html and "傳票" in html
+    # What the page's context builds (download labels, a hold's exceptions) follows ?lang= too,
+    # not only the browser's language.
+    assert "CSV（govreq 格式）" in html and "緊急情況（生命危險）" in html
+    assert "govreq schema" not in html and "danger to life" not in html
     assert 'href="/transparency/rules/?lang=zh-hant"' in html  # the choice follows the links
     response = client.get("/transparency/", headers={"accept-language": "zh-HK,zh;q=0.8"})
     assert response["Content-Language"] == "zh-hant"

@@ -118,7 +118,8 @@ def _public_page(
         key = f"govreq:transparency:page:{digest}"
         html = cache.get(key)
         if html is None:
-            template, context = build()
+            with translation.override(language):  # ?lang= as well as the browser's language
+                template, context = build()
             html = _render(request, template, context).content.decode()
             cache.set(key, html, PUBLIC_CACHE_SECONDS)
         response = HttpResponse(html)
