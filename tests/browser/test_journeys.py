@@ -194,7 +194,9 @@ def test_4_a_hold_shows_a_banner_hides_approve_and_refuses_a_direct_post(
     page.get_by_label("Jurisdiction (ISO code)").fill("US")
     page.get_by_label("In force from (may lie in the past)").fill("2026-01-01T00:00")
     page.get_by_label("The times above are in").select_option("UTC")
-    page.get_by_label("Public reason").fill("Pending review of a new surveillance statute.")
+    page.get_by_role("textbox", name="Public reason", exact=True).fill(
+        "Pending review of a new surveillance statute."
+    )
     page.get_by_test_id("preview-hold").click()
     assert "would put" in page.get_by_test_id("hold-preview").inner_text()
     shot(page, "4-hold-preview")

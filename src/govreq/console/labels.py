@@ -596,8 +596,6 @@ REFUSALS: dict[str, Promise] = {
     "agency_suspended": _("The agency is suspended."),
     "agency_not_verified": _("The agency is not verified: verify it first."),
     "nothing_to_approve": _("There is no disclosure decision awaiting approval."),
-    "role_required": _("Your role does not allow this."),
-    "permission_denied": _("Your role does not allow this."),
 }
 
 
