@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -59,6 +60,15 @@ def install_error_handlers(api: NinjaAPI) -> None:
         message = "the request body is larger than the limit"
         return _error(
             api, request, 413, "body_too_large", message, [{"field": "body", "message": message}]
+        )
+
+    @api.exception_handler(MultiPartParserError)
+    def unreadable_form(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        # A multipart body Django cannot parse (bad boundaries, oversized part headers):
+        # the same JSON 400 as any other body that cannot be read, not Django's HTML page.
+        message = f"the multipart body cannot be read: {exc}"
+        return _error(
+            api, request, 400, "bad_request", message, [{"field": "body", "message": message}]
         )
 
     @api.exception_handler(Http404)
