@@ -248,6 +248,7 @@ def test_hold_banner_no_approve_button_and_direct_post_refused(staff, chan):
     page = alex.get(f"/console/requests/{request.public_id}").content.decode()
     assert 'data-testid="hold-banner"' in page
     assert "National Security Law due diligence" in page
+    assert "On hold: hold #" in page and " on Hong Kong (HK), in force since " in page
     assert 'data-testid="approve"' not in page
     response = alex.post(f"/console/requests/{request.public_id}/approve", {})
     assert response.status_code == 409

@@ -201,3 +201,15 @@ def test_a_report_published_before_holds_had_a_chinese_reason_shows_the_english_
         assert public_reason(old | {"reason_zh_hant": "暫停。"}) == "暫停。"
     with translation.override("en"):
         assert public_reason(old | {"reason_zh_hant": "暫停。"}) == "Paused."
+
+
+def test_a_hold_without_a_chinese_reason_leaves_the_report_body_as_it_was(history, staff):
+    """Reports published before holds had a Chinese reason must recompute to the same bytes
+    (a correction lists only real changes), so the key is there only when the hold has one."""
+    from govreq.transparency.models import PublishedReport
+    from govreq.transparency.selectors import jurisdiction_entry
+
+    report_publish(actor=history.actor("pat"), period="2020-H2", now=timezone.now())
+    body = PublishedReport.objects.filter(period="2020-H2").order_by("-version").first().body
+    (hold,) = jurisdiction_entry(body, "HK")["holds"]
+    assert "reason_zh_hant" not in hold and hold["reason"] == HOLD_REASON

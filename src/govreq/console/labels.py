@@ -603,10 +603,16 @@ def refusal(code: str) -> str:
     return str(REFUSALS.get(code, REFUSALS["illegal_transition"]))
 
 
+# Codes the services use for more than one refusal ("four_eyes": your own decision, your own
+# verified number, an approval given already; "callback_required" for any kind the policy
+# names): their own message says which.
+SEVERAL_MEANINGS = frozenset({"four_eyes", "callback_required"})
+
+
 def refused(error: Any) -> str:
     """Why a service refused, in the viewer's language: the sentence for its code; for a code
     without one, the service's own message (written in English, for the API and the log)."""
     code = getattr(error, "code", "")
-    if code in REFUSALS:
+    if code in REFUSALS and code not in SEVERAL_MEANINGS:
         return str(REFUSALS[code])
     return str(_("Refused: %(message)s") % {"message": error.message})

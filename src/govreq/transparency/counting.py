@@ -800,7 +800,9 @@ def _hold_entry(
         "recorded_after_period": hold.created_at >= period.end,
         "received_from_start": hold.received_from_start,
         "reason": hold.reason,
-        "reason_zh_hant": hold.reason_zh_hant,
+        # Only when the hold has one: a report recomputed for a hold without it keeps the bytes
+        # (and the digest) it was published with, so no correction lists a change that isn't.
+        **({"reason_zh_hant": hold.reason_zh_hant} if hold.reason_zh_hant else {}),
         "scope": {
             "kinds": sorted(hold.scope_kinds),
             "offences": sorted(hold.scope_offences),

@@ -420,9 +420,9 @@ def draft_period(request: HttpRequest, period: str) -> HttpResponse:
     if not _is_staff(request):
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     parsed = _period_or_404(period)
-    return _render(
-        request, "transparency/period.html", _report_context(parsed, _draft_body(parsed), None)
-    )
+    with translation.override(_language(request)):
+        context = _report_context(parsed, _draft_body(parsed), None)
+    return _render(request, "transparency/period.html", context)
 
 
 @require_GET
@@ -430,11 +430,9 @@ def draft_jurisdiction(request: HttpRequest, period: str, code: str) -> HttpResp
     if not _is_staff(request):
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
     parsed = _period_or_404(period)
-    return _render(
-        request,
-        "transparency/jurisdiction.html",
-        _jurisdiction_context(parsed, _draft_body(parsed), code, None),
-    )
+    with translation.override(_language(request)):
+        context = _jurisdiction_context(parsed, _draft_body(parsed), code, None)
+    return _render(request, "transparency/jurisdiction.html", context)
 
 
 @require_GET
