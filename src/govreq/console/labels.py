@@ -14,7 +14,6 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from govreq.jurisdictions.names import country_name
 from govreq.review import wording
 
 LABELS: dict[str, dict[str, Promise]] = {
@@ -334,38 +333,7 @@ def finding_message(result: Any) -> str:
     said = getattr(result, "said", None)
     if not said:
         return str(result.message)
-    chinese = (get_language() or "").startswith("zh")
-    return ("" if chinese else " ").join(
-        _sentence(
-            values["zh_hant"]
-            if chinese and text == wording.TYPED and values.get("zh_hant")
-            else wording.render(gettext(text), values, _said_value),
-            chinese,
-        )
-        for text, values in said
-    )
-
-
-def _said_value(value: Any) -> str:
-    chinese = (get_language() or "").startswith("zh")
-    if isinstance(value, dict):
-        if "word" in value:
-            return gettext(value["word"])
-        if "words" in value:
-            return ("、" if chinese else ", ").join(gettext(w) for w in value["words"]) or gettext(
-                wording.NOTHING
-            )
-        if "place" in value:
-            return country_name(value["place"])
-        if "phrases" in value:
-            return ("；" if chinese else "; ").join(
-                wording.render(gettext(t), vs, _said_value) for t, vs in value["phrases"]
-            )
-    return str(value)
-
-
-def _sentence(text: str, chinese: bool) -> str:
-    return text if chinese else text[:1].upper() + text[1:]
+    return wording.said_text(said, language=get_language() or "en", translate=gettext)
 
 
 # Audit events as sentences: "<who> <did what> <to what>". Every action the code records.

@@ -17,7 +17,7 @@ import or at run time), so this stays a pure function of the facts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,32 +66,74 @@ def as_typed(text: str, *, zh_hant: str = "") -> Say:
 
 def english(said: Iterable[Say]) -> str:
     """The sentences in English, each starting with a capital letter."""
-    return " ".join(_capitalised(render(s.text, s.values, _english_value)) for s in said)
+    return said_text([s.stored() for s in said])
 
 
 def english_phrase(say: Say) -> str:
     """A sentence part in English, as it is (no capital letter)."""
-    return render(say.text, say.values, _english_value)
+    return _Reader("en", _as_is).phrase(say.text, say.values)
 
 
-def render(text: str, values: Mapping[str, Any], value: Any) -> str:
+def said_text(
+    said: Iterable[Sequence[Any]],
+    *,
+    language: str = "en",
+    translate: Callable[[str], str] | None = None,
+) -> str:
+    """Stored sentences (``Say.stored``) in ``language``: each template and word passed through
+    ``translate`` (the reader's catalogue; English as written without one), jurisdictions by
+    their name in that language, a typed text in its Chinese version where it has one. English
+    sentences start with a capital letter and are joined by spaces; Chinese ones by nothing."""
+    reader = _Reader(language, translate or _as_is)
+    sentences = []
+    for text, values in said:
+        if reader.chinese and text == TYPED and values.get("zh_hant"):
+            sentences.append(values["zh_hant"])
+        else:
+            sentence = reader.phrase(text, values)
+            sentences.append(sentence if reader.chinese else _capitalised(sentence))
+    return ("" if reader.chinese else " ").join(sentences)
+
+
+def render(text: str, values: Mapping[str, Any], value: Callable[[Any], str]) -> str:
     """``text`` with its values put in by ``value`` (a function of one stored value)."""
     if not values:
         return text
     return text % {name: value(v) for name, v in values.items()}
 
 
-def _english_value(v: Any) -> str:
-    if isinstance(v, dict):
-        if "word" in v:
-            return str(v["word"])
-        if "words" in v:
-            return ", ".join(v["words"]) or NOTHING
-        if "place" in v:
-            return country_name(v["place"], language="en")
-        if "phrases" in v:
-            return "; ".join(render(t, vs, _english_value) for t, vs in v["phrases"])
-    return str(v)
+def _as_is(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class _Reader:
+    language: str
+    translate: Callable[[str], str]
+
+    @property
+    def chinese(self) -> bool:
+        return self.language.lower().startswith("zh")
+
+    def phrase(self, text: str, values: Mapping[str, Any]) -> str:
+        return render(self.translate(text), values, self.value)
+
+    def value(self, v: Any) -> str:
+        if isinstance(v, dict):
+            if "word" in v:
+                return self.translate(v["word"])
+            if "words" in v:
+                listed = ("、" if self.chinese else ", ").join(
+                    self.translate(w) for w in v["words"]
+                )
+                return listed or self.translate(NOTHING)
+            if "place" in v:
+                return country_name(v["place"], language=self.language)
+            if "phrases" in v:
+                return ("；" if self.chinese else "; ").join(
+                    self.phrase(t, vs) for t, vs in v["phrases"]
+                )
+        return str(v)
 
 
 def _capitalised(text: str) -> str:
