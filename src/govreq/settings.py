@@ -291,6 +291,16 @@ if STORAGE_URL:
     STORAGES.update(s3_storages(STORAGE_URL, dict(os.environ)))
 WHITENOISE_USE_FINDERS = True
 
+# --- Audit trail ---------------------------------------------------------------------------------
+# When an audit event joins the hash chain (docs/audit.md, "Sequencing"): "in-transaction" (the
+# default) chains it inside the change's own transaction, under one lock every writer shares to
+# its commit; "after-commit" (PostgreSQL only) commits it with the change and chains it right
+# after, in batches, so concurrent writers no longer queue for one lock. SQLite always chains in
+# the transaction: its single write lock already serialises every writer.
+AUDIT_CHAINING = os.environ.get("GOVREQ_AUDIT_CHAINING", "in-transaction").strip().lower()
+if AUDIT_CHAINING not in {"in-transaction", "after-commit"}:
+    raise ImproperlyConfigured("GOVREQ_AUDIT_CHAINING must be 'in-transaction' or 'after-commit'")
+
 # --- Transparency reports ------------------------------------------------------------------------
 # Ed25519 key that signs published reports (PEM, or base64 of the 32 raw bytes), or a file holding
 # it; development generates one into the data directory, production refuses to publish without.

@@ -48,6 +48,40 @@ class AuditEvent(models.Model):
         raise RuntimeError("audit events are append-only")
 
 
+class UnchainedEvent(models.Model):
+    """An audit event committed with its change and waiting to join the chain.
+
+    Only with ``GOVREQ_AUDIT_CHAINING=after-commit`` (PostgreSQL): the change's transaction writes
+    the event here, without the chain lock every writer would otherwise share to its commit; right
+    after the commit it is chained in ``id`` order (``audit.services.audit_chain_pending``) and
+    deleted from here, in one transaction, by the writer itself or by any worker (every second),
+    so one that was committed is chained even if its writer dies straight after (docs/audit.md,
+    "Sequencing"). The same columns as ``AuditEvent`` up to its place in the chain.
+    """
+
+    occurred_at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=10)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(max_length=254, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64)
+    object_id = models.CharField(max_length=64)
+    data = CanonicalJSONField(default=dict)
+    # The canonical bytes its hash will cover, up to its sequence number
+    # (``audit.chain.unsequenced_body``), computed when it was recorded: chaining it only adds the
+    # previous hash and its number.
+    body = models.BinaryField()
+    # The real time it was written (``occurred_at`` is the change's own moment, which a
+    # back-dated import may set in the past): how long it has waited.
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"unchained {self.action} {self.object_type}:{self.object_id}"
+
+
 class AuditCheckpoint(models.Model):
     """A signed statement of the chain head: "at ``made_at`` event #``seq`` had hash ``hash``".
 

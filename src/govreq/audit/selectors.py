@@ -4,9 +4,11 @@ import multiprocessing
 from collections.abc import Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.db import connection, connections
+from django.db.models import Count, Min
 
 from govreq.audit.chain import EVENT_COLUMNS, GENESIS_HASH, ChainVerification, verify_tuples
 from govreq.audit.checkpoints import (
@@ -17,7 +19,7 @@ from govreq.audit.checkpoints import (
     made_at_text,
     signature_problem,
 )
-from govreq.audit.models import AuditCheckpoint, AuditEvent
+from govreq.audit.models import AuditCheckpoint, AuditEvent, UnchainedEvent
 from govreq.core.canonical import sha256_hex
 from govreq.core.signing import key_id, trusted_public_keys
 
@@ -195,6 +197,28 @@ def audit_checkpoint_problem(checkpoint: Checkpoint, *, trusted: set[str]) -> st
     head_seq, _head_hash = audit_chain_head()
     stored = _event_hashes([checkpoint.seq]).get(checkpoint.seq)
     return event_problem(checkpoint, stored_hash=stored, head_seq=head_seq)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unchained:
+    """Events committed and not yet in the chain (after-commit chaining)."""
+
+    count: int
+    oldest: datetime | None  # when the oldest of them was written
+
+    def overdue(self, now: datetime) -> bool:
+        """Waiting longer than any running worker lets one wait: nothing is chaining them."""
+        return self.oldest is not None and now - self.oldest > UNCHAINED_GRACE
+
+
+# A worker chains what writers left every second; an event waiting longer than this is not being
+# chained (no worker is running, or each attempt fails).
+UNCHAINED_GRACE = timedelta(minutes=1)
+
+
+def audit_unchained() -> Unchained:
+    waiting = UnchainedEvent.objects.aggregate(count=Count("id"), oldest=Min("recorded_at"))
+    return Unchained(count=waiting["count"], oldest=waiting["oldest"])
 
 
 def audit_chain_head() -> tuple[int, str]:

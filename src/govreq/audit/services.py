@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -12,6 +13,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from govreq.audit.chain import (
@@ -22,13 +24,18 @@ from govreq.audit.chain import (
     verify_tuples,
 )
 from govreq.audit.checkpoints import AuditChainBroken, made_at_text, statement_payload
-from govreq.audit.models import AuditCheckpoint, AuditEvent
+from govreq.audit.models import AuditCheckpoint, AuditEvent, UnchainedEvent
 from govreq.core.actors import Actor
 from govreq.core.canonical import canonical_json
 from govreq.core.signing import key_id, public_key_b64, sign_payload, signing_key
 
 # Arbitrary constant naming the PostgreSQL advisory lock that serialises chain appends.
 _CHAIN_LOCK_KEY = 0x67_6F_76_72_65_71
+# With after-commit chaining: held shared by every transaction that records an event, to its
+# commit, and exclusively by ``audit_chain_lock`` (nothing audited commits while it is held).
+_COMMIT_LOCK_KEY = _CHAIN_LOCK_KEY + 1
+# How many unchained events one chaining transaction takes at most.
+CHAIN_BATCH = 1000
 # Events recorded inside ``audit_deferred()``: appended to the chain when the block ends.
 _deferred: ContextVar[list[dict[str, Any]] | None] = ContextVar("audit_deferred", default=None)
 
@@ -50,15 +57,32 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"audit data must be JSON-like, not {type(value).__name__}")
 
 
-def audit_chain_lock() -> None:
-    """Hold the chain's append lock until the current transaction ends.
+def _after_commit() -> bool:
+    """Events join the chain after their change commits (``GOVREQ_AUDIT_CHAINING``)."""
+    return connection.vendor == "postgresql" and settings.AUDIT_CHAINING == "after-commit"
 
-    On PostgreSQL a transaction-scoped advisory lock; on SQLite the connection runs transactions
-    in IMMEDIATE mode, so the database's write lock is already held.
+
+def _advisory_lock(key: int, *, shared: bool = False) -> None:
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {function}(%s)", [key])
+
+
+def audit_chain_lock() -> None:
+    """Hold the chain still until the current transaction ends: no audited change commits
+    meanwhile, and the chain already holds the event of every change committed before.
+
+    On PostgreSQL a transaction-scoped advisory lock, which chaining writers share to their
+    commit; with after-commit chaining, writers hold a second lock in shared mode instead, taken
+    here exclusively first, and the events they committed are chained here before anything is
+    read. On SQLite the connection runs transactions in IMMEDIATE mode, so the database's write
+    lock is already held.
     """
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        if _after_commit():
+            _advisory_lock(_COMMIT_LOCK_KEY)
+        _advisory_lock(_CHAIN_LOCK_KEY)
+        _chain_unchained(limit=None)
 
 
 def audit_record(
@@ -110,6 +134,14 @@ RETURNING id, seq, prev_hash, hash
 
 
 def _append(events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """Add events, in order, to the chain, or (after-commit chaining) to the events that join it
+    when this transaction commits."""
+    if _after_commit():
+        return _record_unchained(events)
+    return _chain(events)
+
+
+def _chain(events: list[dict[str, Any]]) -> list[AuditEvent]:
     """Append events to the chain, in order: the chain lock, one read of the head, one insert.
 
     Everything that does not depend on the head (the canonical bytes of each event, up to its
@@ -119,7 +151,7 @@ def _append(events: list[dict[str, Any]]) -> list[AuditEvent]:
     bodies = [unsequenced_body(**fields) for fields in events]
     if connection.vendor == "postgresql" and len(events) == 1:
         return [_append_one_postgresql(events[0], bodies[0])]
-    audit_chain_lock()
+    _advisory_lock_chain()
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
     rows = []
@@ -131,6 +163,186 @@ def _append(events: list[dict[str, Any]]) -> list[AuditEvent]:
         rows[0].save(force_insert=True)
         return rows
     return AuditEvent.objects.bulk_create(rows)
+
+
+def _advisory_lock_chain() -> None:
+    """The chain lock alone (on SQLite, the write lock the transaction already holds)."""
+    if connection.vendor == "postgresql":
+        _advisory_lock(_CHAIN_LOCK_KEY)
+
+
+def _record_unchained(events: list[dict[str, Any]]) -> list[AuditEvent]:
+    """After-commit chaining: the events commit with the change, unchained, and are chained once
+    it has committed. The lock writers hold in shared mode lets ``audit_chain_lock`` wait for
+    every change in flight; no writer waits for another."""
+    rows = [UnchainedEvent(body=unsequenced_body(**fields), **fields) for fields in events]
+    if len(rows) == 1:
+        _record_one_unchained(rows[0])
+    else:
+        _advisory_lock(_COMMIT_LOCK_KEY, shared=True)
+        UnchainedEvent.objects.bulk_create(rows)
+    transaction.on_commit(_chain_after_commit, robust=True)
+    return [AuditEvent(**fields) for fields in events]  # not in the chain yet: no seq, no hash
+
+
+# One round trip: the shared lock, then the row.
+_PG_RECORD_UNCHAINED = """
+INSERT INTO audit_unchainedevent
+       (occurred_at, actor_kind, actor_id, actor_label, action, object_type, object_id, data,
+        body, recorded_at)
+SELECT %s, %s, %s, %s, %s, %s, %s, %s::json, %s, now()
+  FROM (SELECT pg_advisory_xact_lock_shared(%s)) AS shared_lock
+"""
+
+
+def _record_one_unchained(row: UnchainedEvent) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PG_RECORD_UNCHAINED,
+            [
+                row.occurred_at,
+                row.actor_kind,
+                row.actor_id,
+                row.actor_label,
+                row.action,
+                row.object_type,
+                row.object_id,
+                canonical_json(row.data).decode("utf-8"),  # as the field stores it
+                bytes(row.body),
+                _COMMIT_LOCK_KEY,
+            ],
+        )
+
+
+def _chain_after_commit() -> None:
+    audit_chain_pending(wait=False)
+
+
+# One statement under the chain lock (taken by the statement before, so this one sees every
+# event committed until then): the oldest unchained events, each hashed after the one before it
+# (the same bytes as ``_PG_APPEND``: previous hash, stored body, sequence number, "}"), inserted
+# into the chain and deleted from the waiting table.
+_PG_CHAIN_UNCHAINED = """
+WITH RECURSIVE
+batch AS (
+    SELECT id, occurred_at, actor_kind, actor_id, actor_label, action, object_type, object_id,
+           data, body, row_number() OVER (ORDER BY id) AS k
+      FROM audit_unchainedevent
+     ORDER BY id
+     LIMIT $1
+),
+head AS (
+    SELECT COALESCE((SELECT seq FROM audit_auditevent ORDER BY seq DESC LIMIT 1), 0) AS seq,
+           COALESCE((SELECT hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1),
+                    '0000000000000000000000000000000000000000000000000000000000000000')::text
+               AS hash
+),
+chained (k, seq, prev_hash, hash) AS (
+    SELECT 0::bigint, seq, ''::text, hash FROM head
+    UNION ALL
+    SELECT b.k, c.seq + 1, c.hash,
+           encode(sha256(convert_to(c.hash, 'UTF8') || b.body
+                         || convert_to((c.seq + 1)::text || '}', 'UTF8')), 'hex')
+      FROM chained AS c JOIN batch AS b ON b.k = c.k + 1
+),
+inserted AS (
+    INSERT INTO audit_auditevent
+           (seq, occurred_at, actor_kind, actor_id, actor_label, action, object_type, object_id,
+            data, prev_hash, hash)
+    SELECT c.seq, b.occurred_at, b.actor_kind, b.actor_id, b.actor_label, b.action,
+           b.object_type, b.object_id, b.data, c.prev_hash, c.hash
+      FROM chained AS c JOIN batch AS b ON b.k = c.k
+     ORDER BY c.k
+    RETURNING 1
+),
+removed AS (
+    DELETE FROM audit_unchainedevent WHERE id IN (SELECT id FROM batch) RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM removed)
+"""
+
+# The database connections (psycopg's) on which ``_PG_CHAIN_UNCHAINED`` is prepared: a
+# prepared statement lasts as long as its session, whatever becomes of the transaction.
+_CHAIN_PREPARED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+# What ``_chain`` takes of an unchained event (after its id), in ``AuditEvent``'s own fields.
+_UNCHAINED_COLUMNS = (
+    "id",
+    "occurred_at",
+    "actor_kind",
+    "actor_id",
+    "actor_label",
+    "action",
+    "object_type",
+    "object_id",
+    "data",
+)
+
+
+def _chain_unchained(*, limit: int | None) -> int:
+    """Chain the committed unchained events, oldest first, and delete them from the waiting
+    table. Runs under the chain lock (the caller's transaction holds it)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Planning this statement takes as long as running it: planned once per connection.
+            if connection.connection not in _CHAIN_PREPARED:
+                cursor.execute(f"PREPARE govreq_audit_chain (bigint) AS {_PG_CHAIN_UNCHAINED}")
+                _CHAIN_PREPARED.add(connection.connection)
+            cursor.execute(
+                "EXECUTE govreq_audit_chain (%s)", [limit if limit is not None else 2**62]
+            )
+            inserted, removed = cursor.fetchone()
+        if inserted != removed:  # cannot happen: one statement, one snapshot
+            raise RuntimeError(f"chained {inserted} audit events but removed {removed}")
+        return int(inserted)
+    waiting = UnchainedEvent.objects.order_by("id").values_list(*_UNCHAINED_COLUMNS)
+    rows = list(waiting if limit is None else waiting[:limit])
+    if not rows:
+        return 0
+    _chain([dict(zip(_UNCHAINED_COLUMNS[1:], row[1:], strict=True)) for row in rows])
+    UnchainedEvent.objects.filter(id__in=[row[0] for row in rows]).delete()
+    return len(rows)
+
+
+def audit_chain_pending(*, wait: bool = True) -> int:
+    """Chain every event that committed unchained (after-commit chaining), in the order they
+    were recorded, in transactions of at most ``CHAIN_BATCH``; returns how many.
+
+    Called after every commit that recorded events (``wait=False``: when another process is
+    chaining already, it returns at once and leaves what that one did not see to the next
+    chaining), and by every worker every second, so an event is chained even if its writer died
+    between its commit and its chaining. Each batch is chained and removed from the waiting table
+    in one transaction: a crash in between leaves it waiting, never chained twice or lost.
+
+    That transaction commits without waiting for its WAL flush (``synchronous_commit = off``):
+    lost in a crash, it is undone whole and its events wait again, and any transaction that
+    read what it wrote (a checkpoint, a report) flushes it with its own commit. The event
+    itself was committed, durably, with its change."""
+    chained = 0
+    while wait is False or UnchainedEvent.objects.exists():  # no lock when nothing waits
+        with transaction.atomic():
+            if not _lock_for_chaining(wait=wait):
+                return chained  # another process is chaining
+            done = _chain_unchained(limit=CHAIN_BATCH)
+        chained += done
+        if done < CHAIN_BATCH:
+            break
+    return chained
+
+
+def _lock_for_chaining(*, wait: bool) -> bool:
+    """The chain lock for a chaining transaction, which commits without waiting for its WAL
+    flush (``audit_chain_pending``); one round trip. ``wait=False``: only if it is free."""
+    if connection.vendor != "postgresql":
+        return True  # SQLite: the transaction holds the database's write lock
+    function = "pg_advisory_xact_lock" if wait else "pg_try_advisory_xact_lock"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT set_config('synchronous_commit', 'off', true), {function}(%s)",
+            [_CHAIN_LOCK_KEY],
+        )
+        row = cursor.fetchone()
+    return wait or bool(row[1])
 
 
 def _append_one_postgresql(fields: dict[str, Any], body: bytes) -> AuditEvent:
@@ -146,7 +358,7 @@ def _append_one_postgresql(fields: dict[str, Any], body: bytes) -> AuditEvent:
         data,
         body,
     ]
-    audit_chain_lock()
+    _advisory_lock_chain()
     with connection.cursor() as cursor:
         cursor.execute(_PG_APPEND, params)
         pk, seq, prev_hash, digest = cursor.fetchone()
@@ -241,6 +453,11 @@ def audit_checkpoint_write(*, now: datetime) -> CheckpointWritten:
     every report publication, inside that publication's transaction.
     """
     key = signing_key()
+    if _after_commit():
+        # Events committed unchained (this transaction's own too, in a publication) are chained
+        # first, so the head signed is the newest.
+        _advisory_lock_chain()
+        _chain_unchained(limit=None)
     head = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
     last = AuditCheckpoint.objects.order_by("-seq").first()
     if head is None and last is None:

@@ -12,6 +12,10 @@ One loop, safe with any number of workers on one database:
 - **Jobs** (``worker.schedule``) run once per slot of their period: the worker that inserts the
   (job, slot) row runs it, the others skip it; each job is itself idempotent.
 
+Every turn it also chains audit events that committed unchained and whose writer did not chain
+them (after-commit chaining, docs/audit.md "Sequencing"): nothing committed stays unchained for
+longer than a turn of a running worker.
+
 SIGTERM finishes the current task or job and exits. ``run_once(at=...)`` runs every job due at
 that moment and every ready task, then returns (``govreq worker --once --at ISO8601``).
 """
@@ -35,6 +39,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.models import DBTaskResult, get_date_max
 from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
+from govreq.audit.services import audit_chain_pending
 from govreq.core.actors import Actor
 from govreq.worker.models import JobRun, JobRunStatus
 from govreq.worker.schedule import SCHEDULE, Job, slot_of
@@ -78,6 +83,7 @@ class Worker:
         while self.running:
             close_old_connections()
             now = self.clock()
+            self.chain_audit_events()
             self.recover_lost_tasks(now)
             ran = self.run_ready_tasks(limit=50)
             self.run_due_jobs(now)
@@ -88,11 +94,30 @@ class Worker:
     def run_once(self, *, at: datetime | None = None) -> dict[str, str]:
         """Every job due at ``at`` (default now), then every ready task; returns what ran."""
         now = at or self.clock()
+        chained = self.chain_audit_events()
         self.recover_lost_tasks(self.clock())
         outcomes = self.run_due_jobs(now)
         tasks = self.run_ready_tasks(limit=None)
         outcomes["tasks"] = str(tasks)
+        if chained:
+            outcomes["audit"] = f"{chained} event(s) chained that their writer left unchained"
         return outcomes
+
+    # --- the audit chain ------------------------------------------------------------------------
+
+    def chain_audit_events(self) -> int:
+        """Chain audit events committed unchained (``GOVREQ_AUDIT_CHAINING=after-commit``) that
+        their writer did not chain: it died, or its database connection failed, between its
+        commit and the chaining. One cheap query when there are none."""
+        try:
+            chained = audit_chain_pending()
+        except OperationalError as error:
+            if is_locked_database_exception(error):
+                return 0  # SQLite is busy: try again on the next turn
+            raise
+        if chained:
+            logger.info("worker %s: chained %d audit event(s)", self.worker_id, chained)
+        return chained
 
     # --- tasks ----------------------------------------------------------------------------------
 

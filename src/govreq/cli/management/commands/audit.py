@@ -3,10 +3,12 @@ from __future__ import annotations
 import os
 import urllib.error
 import urllib.request
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
 
 from govreq.audit.chain import GENESIS_HASH
 from govreq.audit.checkpoints import Checkpoint, CheckpointsInvalid, document_parse
@@ -20,6 +22,7 @@ from govreq.audit.selectors import (
     audit_checkpoints_missing,
     audit_checkpoints_verify,
     audit_newest_checkpoint,
+    audit_unchained,
 )
 from govreq.cli.commands import GovreqCommand
 from govreq.core.signing import trusted_public_keys
@@ -116,6 +119,13 @@ class Command(GovreqCommand):
         stored = audit_checkpoints_verify(audit_checkpoints(), trusted=trusted)
         problems += _named(stored, "stored checkpoints")
         lines = [f"{stored.checked} stored checkpoint(s)"]
+        waiting = audit_unchained()
+        if waiting.oldest is not None and waiting.overdue(timezone.now()):
+            problems.append(
+                f"{waiting.count} audit event(s) committed but not chained, the oldest written "
+                f"{waiting.oldest.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC: no worker is chaining "
+                "them (start govreq worker; its log says why if it is running)"
+            )
         if options["checkpoints"]:
             copy = _read_copy(options["checkpoints"])
             outside = audit_checkpoints_verify(copy, trusted=trusted)
@@ -131,9 +141,10 @@ class Command(GovreqCommand):
             lines.append(f"{outside.checked} checkpoint(s) in {options['checkpoints']}")
         if problems:
             raise CommandError("\n".join(problems), returncode=1)
+        pending = f"; {waiting.count} event(s) waiting to be chained" if waiting.count else ""
         self.stdout.write(
             f"OK: {chain.count} events{since}, chain head {chain.head_hash}; "
-            f"{', '.join(lines)} match"
+            f"{', '.join(lines)} match{pending}"
         )
 
     def handle_checkpoints(self, **options: Any) -> None:
