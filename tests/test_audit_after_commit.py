@@ -82,6 +82,13 @@ def test_an_event_joins_the_chain_when_its_change_commits_and_not_before(after_c
     assert not UnchainedEvent.objects.exists()  # rolled back with its change
     assert not AuditEvent.objects.filter(object_id="test-2").exists()
 
+    with transaction.atomic():  # several events of one change, recorded one by one
+        for i in (3, 4, 5):
+            _record(i)
+        assert len(connection.run_on_commit) == 1  # one chaining after the commit takes them all
+    assert [object_id for _seq, object_id in _chained()][-3:] == ["test-3", "test-4", "test-5"]
+    assert not UnchainedEvent.objects.exists()
+
 
 @POSTGRES
 @COMMITTING

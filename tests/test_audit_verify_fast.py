@@ -23,13 +23,14 @@ from govreq.audit.chain import (
     sequenced_hash,
     unsequenced_body,
     verify_events,
+    verify_payloads,
     verify_tuples,
 )
 from govreq.audit.models import AuditCheckpoint, AuditEvent
-from govreq.audit.selectors import audit_chain_verify
+from govreq.audit.selectors import _PAYLOAD_SQL, _event_as_text, _raw_rows, audit_chain_verify
 from govreq.audit.services import _append, audit_checkpoint_write, audit_record_standalone
 from govreq.core.actors import Actor
-from govreq.core.canonical import canonical_json
+from govreq.core.canonical import canonical_json, sha256_hex
 
 
 @pytest.fixture(autouse=True)
@@ -330,3 +331,65 @@ def test_stored_text_that_is_not_json_is_named_as_altered():
     broken = [text_rows[0], (*text_rows[1][:8], '{"a":', *text_rows[1][9:])]
     result = verify_tuples(broken, as_text=True)
     assert not result.ok and result.first_bad_seq == 2
+
+
+# --- the database writes the text each hash covers ------------------------------------------
+
+AWKWARD = '\x01\x1f\b\f\n\r\t\x7f "q" \\ / \u2028 é 警 😀'
+
+
+@pytest.mark.django_db
+def test_the_database_writes_exactly_the_text_each_hash_covers():
+    """The payload the database writes (its own JSON quoting of every string) hashes to the
+    stored hash for awkward strings too (control characters, quotes, backslashes, non-ASCII),
+    so verification never needs to read an untouched event again."""
+    moment = datetime(2026, 3, 1, 12, 0, 0, 0, tzinfo=UTC)  # no fraction: SQLite's short form
+    with transaction.atomic():
+        _append(
+            [
+                {
+                    "occurred_at": moment + timedelta(microseconds=i),
+                    "actor_kind": "SYSTEM",
+                    "actor_id": AWKWARD,
+                    "actor_label": AWKWARD[::-1],
+                    "action": f"test.{i}",
+                    "object_type": AWKWARD,
+                    "object_id": AWKWARD + str(i),
+                    "data": {AWKWARD: [AWKWARD, i, 0.1]},
+                }
+                for i in range(3)
+            ]
+        )
+    rows = list(_raw_rows(_PAYLOAD_SQL[connection.vendor], 0, None))
+    assert len(rows) == 3
+    for _seq, prev_hash, stored_hash, payload in rows:
+        assert sha256_hex((prev_hash + payload).encode("utf-8")) == stored_hash
+
+    def never(seq: int) -> None:
+        raise AssertionError(f"event #{seq} was read again")
+
+    assert verify_payloads(rows, event_as_text=never).ok
+
+
+@pytest.mark.django_db
+def test_a_payload_written_differently_is_checked_again_from_the_columns():
+    """Should the database's writing of the text ever differ from the hash's, the event is
+    checked from its columns: an untouched one passes, an altered one is named."""
+    _events(3)
+    rows = list(_raw_rows(_PAYLOAD_SQL[connection.vendor], 0, None))
+    differently = [rows[0], (*rows[1][:3], rows[1][3].replace(":", ": ", 1)), rows[2]]
+    reread: list[int] = []
+
+    def again(seq: int) -> tuple | None:
+        reread.append(seq)
+        return _event_as_text(seq)
+
+    result = verify_payloads(differently, event_as_text=again)
+    assert result.ok and result.count == 3 and reread == [2]
+
+    value = AuditEvent.objects.get(seq=2).data
+    _store_data(2, canonical_json({**value, "": "changed"}).decode("utf-8"))
+    rows = list(_raw_rows(_PAYLOAD_SQL[connection.vendor], 0, None))
+    result = verify_payloads(rows, event_as_text=_event_as_text)
+    assert not result.ok and result.first_bad_seq == 2 and result.count == 1
+    assert "was altered" in result.problem

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
@@ -97,6 +97,31 @@ class ChainVerification:
     problem: str = ""
 
 
+def _unlinked(
+    seq: int, prev_hash: str, *, expected_seq: int, prev: str, count: int
+) -> ChainVerification | None:
+    """The problem with an event that is not the next one, or does not link to the one before
+    it (None: it is and it does)."""
+    if seq != expected_seq:
+        problem = (
+            f"event #{expected_seq} is missing (next is #{seq})"
+            if seq > expected_seq
+            else f"event #{seq} is out of order"
+        )
+        return ChainVerification(
+            ok=False, count=count, head_hash=prev, first_bad_seq=expected_seq, problem=problem
+        )
+    if prev_hash != prev:
+        return ChainVerification(
+            ok=False,
+            count=count,
+            head_hash=prev,
+            first_bad_seq=seq,
+            problem=f"event #{seq} does not link to the event before it",
+        )
+    return None
+
+
 # The canonical JSON of an event body (``event_hash``), written out: keys in sorted order, the
 # data as its stored canonical text (``audit.fields``), each string quoted by the encoder's own
 # function (``ensure_ascii=False``).
@@ -128,23 +153,9 @@ def verify_tuples(
     body_text = _BODY
     for row in rows:
         seq, occurred_at, kind, actor_id, label, action, obj_type, obj_id, data, prev_hash, h = row
-        if seq != expected_seq:
-            problem = (
-                f"event #{expected_seq} is missing (next is #{seq})"
-                if seq > expected_seq
-                else f"event #{seq} is out of order"
-            )
-            return ChainVerification(
-                ok=False, count=count, head_hash=prev, first_bad_seq=expected_seq, problem=problem
-            )
-        if prev_hash != prev:
-            return ChainVerification(
-                ok=False,
-                count=count,
-                head_hash=prev,
-                first_bad_seq=seq,
-                problem=f"event #{seq} does not link to the event before it",
-            )
+        unlinked = _unlinked(seq, prev_hash, expected_seq=expected_seq, prev=prev, count=count)
+        if unlinked is not None:
+            return unlinked
         if as_text:
             payload = body_text % (
                 quote(action),
@@ -180,6 +191,50 @@ def verify_tuples(
     return ChainVerification(ok=True, count=count, head_hash=prev)
 
 
+def verify_payloads(
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    after_seq: int = 0,
+    after_hash: str = GENESIS_HASH,
+    event_as_text: Callable[[int], tuple[Any, ...] | None],
+) -> ChainVerification:
+    """``verify_tuples`` for rows of ``(seq, prev_hash, hash, payload)``, where the database
+    wrote ``payload``, the text an event's hash covers (``selectors._PAYLOAD_SQL``): only the
+    hashing is left. When a payload does not hash to the stored hash, the event is read again
+    as its columns (``event_as_text``) and checked exactly as ``verify_tuples`` checks it, which
+    names it altered or, if only the database's writing of the text differed, carries on."""
+    expected_seq = after_seq + 1
+    prev = after_hash
+    count = 0
+    sha256 = hashlib.sha256
+    for seq, prev_hash, h, payload in rows:
+        unlinked = _unlinked(seq, prev_hash, expected_seq=expected_seq, prev=prev, count=count)
+        if unlinked is not None:
+            return unlinked
+        if sha256((prev + payload).encode("utf-8")).hexdigest() != h:
+            row = event_as_text(seq)
+            again = verify_tuples(
+                [row] if row is not None else [],
+                after_seq=seq - 1,
+                after_hash=prev,
+                as_text=True,
+            )
+            if not again.ok:
+                return replace(again, count=count)
+            if again.count != 1:  # gone since it was read
+                return ChainVerification(
+                    ok=False,
+                    count=count,
+                    head_hash=prev,
+                    first_bad_seq=seq,
+                    problem=f"event #{seq} is missing (it went while it was verified)",
+                )
+        prev = h
+        count += 1
+        expected_seq += 1
+    return ChainVerification(ok=True, count=count, head_hash=prev)
+
+
 def _reencoded_hash(prev: str, row: tuple[Any, ...], data: Any) -> str:
     """The hash of a row's fields as ``event_hash`` builds it (its moment already as text)."""
     seq, moment, kind, actor_id, label, action, obj_type, obj_id = row[:8]
@@ -207,23 +262,11 @@ def verify_events(
     prev = after_hash
     count = 0
     for row in rows:
-        if row.seq != expected_seq:
-            problem = (
-                f"event #{expected_seq} is missing (next is #{row.seq})"
-                if row.seq > expected_seq
-                else f"event #{row.seq} is out of order"
-            )
-            return ChainVerification(
-                ok=False, count=count, head_hash=prev, first_bad_seq=expected_seq, problem=problem
-            )
-        if row.prev_hash != prev:
-            return ChainVerification(
-                ok=False,
-                count=count,
-                head_hash=prev,
-                first_bad_seq=row.seq,
-                problem=f"event #{row.seq} does not link to the event before it",
-            )
+        unlinked = _unlinked(
+            row.seq, row.prev_hash, expected_seq=expected_seq, prev=prev, count=count
+        )
+        if unlinked is not None:
+            return unlinked
         recomputed = event_hash(
             prev_hash=row.prev_hash,
             seq=row.seq,

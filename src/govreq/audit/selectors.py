@@ -10,7 +10,13 @@ from typing import Any, cast
 from django.db import connection, connections
 from django.db.models import Count, Min
 
-from govreq.audit.chain import EVENT_COLUMNS, GENESIS_HASH, ChainVerification, verify_tuples
+from govreq.audit.chain import (
+    EVENT_COLUMNS,
+    GENESIS_HASH,
+    ChainVerification,
+    verify_payloads,
+    verify_tuples,
+)
 from govreq.audit.checkpoints import (
     Checkpoint,
     checkpoint_problems,
@@ -62,6 +68,51 @@ SELECT seq,
 }
 
 
+# The same events, each as the very text its hash covers, written by the database around the
+# stored data (``chain._BODY``): the strings quoted by its own JSON quoting, which escapes as
+# Python's encoder does. Verification then hashes ``prev_hash + payload`` and builds nothing; an
+# event whose payload does not match is read again column by column (``_EVENTS_SQL``) and
+# checked as before, so a difference in quoting can never pass for, or hide, an alteration.
+_PAYLOAD_SQL = {
+    "postgresql": """
+SELECT seq, prev_hash, hash,
+       '{"action":' || to_json(action)::text
+       || ',"actor":[' || to_json(actor_kind)::text || ',' || to_json(actor_id)::text
+       || ',' || to_json(actor_label)::text
+       || '],"data":' || data::text
+       || ',"object":[' || to_json(object_type)::text || ',' || to_json(object_id)::text
+       || '],"occurred_at":"'
+       || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
+       || '","seq":' || seq::text || '}'
+  FROM audit_auditevent
+ WHERE seq > %s AND seq <= %s
+ ORDER BY seq
+""",
+    "sqlite": """
+SELECT seq, prev_hash, hash,
+       '{"action":' || json_quote(action)
+       || ',"actor":[' || json_quote(actor_kind) || ',' || json_quote(actor_id)
+       || ',' || json_quote(actor_label)
+       || '],"data":' || data
+       || ',"object":[' || json_quote(object_type) || ',' || json_quote(object_id)
+       || '],"occurred_at":"' || replace(occurred_at, ' ', 'T')
+       || CASE WHEN length(occurred_at) = 19 THEN '.000000' ELSE '' END || '+00:00'
+       || '","seq":' || seq || '}'
+  FROM audit_auditevent
+ WHERE seq > %s AND seq <= %s
+ ORDER BY seq
+""",
+}
+
+
+def _event_as_text(seq: int) -> tuple[Any, ...] | None:
+    """One event's columns as ``_EVENTS_SQL`` gives them."""
+    with connection.cursor() as cursor:
+        cursor.execute(_EVENTS_SQL[connection.vendor], [seq - 1, seq])
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
 def _raw_rows(sql: str, after_seq: int, up_to: int | None) -> Generator[tuple[Any, ...]]:
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, [after_seq, up_to if up_to is not None else 2**63 - 1])
@@ -72,11 +123,13 @@ def _raw_rows(sql: str, after_seq: int, up_to: int | None) -> Generator[tuple[An
 def _verify_range(after_seq: int, up_to: int | None, after_hash: str) -> ChainVerification:
     """The events after ``after_seq`` (up to ``up_to``), as raw tuples, linked from
     ``after_hash``."""
-    sql = _EVENTS_SQL.get(connection.vendor)
+    sql = _PAYLOAD_SQL.get(connection.vendor)
     if sql is not None:
         raw = _raw_rows(sql, after_seq, up_to)
         try:
-            return verify_tuples(raw, after_seq=after_seq, after_hash=after_hash, as_text=True)
+            return verify_payloads(
+                raw, after_seq=after_seq, after_hash=after_hash, event_as_text=_event_as_text
+            )
         finally:
             raw.close()  # the server-side cursor, now rather than at garbage collection
     events = AuditEvent.objects.filter(seq__gt=after_seq)

@@ -181,7 +181,9 @@ def _record_unchained(events: list[dict[str, Any]]) -> list[AuditEvent]:
     else:
         _advisory_lock(_COMMIT_LOCK_KEY, shared=True)
         UnchainedEvent.objects.bulk_create(rows)
-    transaction.on_commit(_chain_after_commit, robust=True)
+    # Once per transaction: one chaining after the commit takes all its events.
+    if not any(entry[1] is _chain_after_commit for entry in connection.run_on_commit):
+        transaction.on_commit(_chain_after_commit, robust=True)
     return [AuditEvent(**fields) for fields in events]  # not in the chain yet: no seq, no hash
 
 
@@ -265,43 +267,23 @@ SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM removed)
 # prepared statement lasts as long as its session, whatever becomes of the transaction.
 _CHAIN_PREPARED: weakref.WeakSet[Any] = weakref.WeakSet()
 
-# What ``_chain`` takes of an unchained event (after its id), in ``AuditEvent``'s own fields.
-_UNCHAINED_COLUMNS = (
-    "id",
-    "occurred_at",
-    "actor_kind",
-    "actor_id",
-    "actor_label",
-    "action",
-    "object_type",
-    "object_id",
-    "data",
-)
-
 
 def _chain_unchained(*, limit: int | None) -> int:
     """Chain the committed unchained events, oldest first, and delete them from the waiting
-    table. Runs under the chain lock (the caller's transaction holds it)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Planning this statement takes as long as running it: planned once per connection.
-            if connection.connection not in _CHAIN_PREPARED:
-                cursor.execute(f"PREPARE govreq_audit_chain (bigint) AS {_PG_CHAIN_UNCHAINED}")
-                _CHAIN_PREPARED.add(connection.connection)
-            cursor.execute(
-                "EXECUTE govreq_audit_chain (%s)", [limit if limit is not None else 2**62]
-            )
-            inserted, removed = cursor.fetchone()
-        if inserted != removed:  # cannot happen: one statement, one snapshot
-            raise RuntimeError(f"chained {inserted} audit events but removed {removed}")
-        return int(inserted)
-    waiting = UnchainedEvent.objects.order_by("id").values_list(*_UNCHAINED_COLUMNS)
-    rows = list(waiting if limit is None else waiting[:limit])
-    if not rows:
+    table (PostgreSQL: nothing waits on SQLite). Runs under the chain lock (the caller's
+    transaction holds it)."""
+    if connection.vendor != "postgresql":
         return 0
-    _chain([dict(zip(_UNCHAINED_COLUMNS[1:], row[1:], strict=True)) for row in rows])
-    UnchainedEvent.objects.filter(id__in=[row[0] for row in rows]).delete()
-    return len(rows)
+    with connection.cursor() as cursor:
+        # Planning this statement takes as long as running it: planned once per connection.
+        if connection.connection not in _CHAIN_PREPARED:
+            cursor.execute(f"PREPARE govreq_audit_chain (bigint) AS {_PG_CHAIN_UNCHAINED}")
+            _CHAIN_PREPARED.add(connection.connection)
+        cursor.execute("EXECUTE govreq_audit_chain (%s)", [limit if limit is not None else 2**62])
+        inserted, removed = cursor.fetchone()
+    if inserted != removed:  # cannot happen: one statement, one snapshot
+        raise RuntimeError(f"chained {inserted} audit events but removed {removed}")
+    return int(inserted)
 
 
 def audit_chain_pending(*, wait: bool = True) -> int:
