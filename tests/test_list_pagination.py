@@ -18,8 +18,11 @@ from django.utils import timezone
 
 from govreq.agencies.models import Officer
 from govreq.api.pagination import MAX_OFFSET_ROWS, MAX_PAGE_SIZE
+from govreq.core.keyset import keyset_page
 from govreq.intake.models import LegalRequest, RequestStatus
-from govreq.review.selectors import queue_counts, request_queue
+from govreq.review.confidence import confidence_refresh
+from govreq.review.selectors import queue_counts, request_queue, request_queue_keyset
+from govreq.review.services import request_assign
 from tests.conftest import Api, field_errors
 from tests.console.test_console import PASSWORD, signed_in
 from tests.review_helpers import make_staff, submit
@@ -288,6 +291,43 @@ def test_console_queue_and_audit_page_with_cursors(staff: Any, chan: Officer) ->
             ).status_code
             == 400
         )
+
+
+def test_queue_rows_carry_the_agency_its_confidence_and_the_assignee_in_one_query_a_page(
+    staff: Any, chan: Officer, api_as: Any
+) -> None:
+    """The queue is read as plain rows with three joined columns: the API and the console show
+    the agency's name, its stored confidence (none yet: null) and the assignee, and a page is
+    one query per segment whatever it holds."""
+    now = timezone.now()
+    assigned, unassigned = submit(chan, document=False), submit(chan, document=False)
+    request_assign(
+        actor=staff.actor("rita"), request=assigned, assignee=staff.users["rita"], now=now
+    )
+    rita = api_as(staff.tokens["rita"])
+    items = {item["reference"]: item for item in rita.get("/staff/requests").json()["items"]}
+    for request in (assigned, unassigned):
+        assert items[request.reference]["agency"] == chan.agency.name
+        assert items[request.reference]["agency_confidence"] is None
+    assert items[assigned.reference]["assigned_to"] == staff.users["rita"].email
+    assert items[unassigned.reference]["assigned_to"] is None
+
+    score = confidence_refresh(chan.agency, now=now).score
+    items = {item["reference"]: item for item in rita.get("/staff/requests").json()["items"]}
+    assert items[assigned.reference]["agency_confidence"] == score
+
+    page = signed_in(staff, "rita").get("/console/")
+    text = html.unescape(page.content.decode())
+    assert chan.agency.name in text and staff.users["rita"].email in text
+    assert f'<td data-testid="confidence">{score}</td>' in text or score == 0
+
+    for _ in range(30):
+        submit(chan, document=False)
+    listing = request_queue_keyset()
+    with CaptureQueriesContext(connection) as queries:
+        page_rows = keyset_page(listing, cursor=None, page_size=25, binding={}).items
+    assert len(page_rows) == 25
+    assert len(queries) <= len(listing.segments)  # no query per row
 
 
 # --- the stored target count -------------------------------------------------------------------

@@ -332,7 +332,9 @@ def list_requests(request: HttpRequest, filters: Query[ListFilters]) -> dict[str
     reject_unknown_query_parameters(request, ListFilters)
     officer = caller_officer(request)
     statuses = sorted(str(s) for s in filters.status or [])
-    queryset = selectors.request_list(agency=officer.agency, statuses=statuses)
+    queryset = selectors.request_rows(
+        selectors.request_list(agency=officer.agency, statuses=statuses)
+    )
     # Counting the agency's open requests is cheap; its whole history is not.
     cheap = bool(statuses) and set(statuses) <= {str(s) for s in OPEN_STATUSES}
     return paginate_keyset(

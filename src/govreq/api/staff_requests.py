@@ -48,7 +48,6 @@ from govreq.review import services
 from govreq.review.confidence import agency_confidence_now, officer_confidence_now
 from govreq.review.deadlines import clock_at
 from govreq.review.models import (
-    AgencyConfidence,
     ApprovalKind,
     CallBack,
     DecisionOutcome,
@@ -60,6 +59,7 @@ from govreq.review.selectors import (
     ReviewRecord,
     inbox_filter,
     queue_counts,
+    queue_rows,
     request_queue,
     request_queue_keyset,
     review_record,
@@ -70,12 +70,14 @@ S = RequestStatus
 
 
 class QueueItemOut(Schema):
+    """A queue row (``review.selectors.queue_rows``)."""
+
     id: uuid.UUID = Field(alias="public_id")
     reference: str
     status: RequestStatus
     kind: str
     jurisdiction: str = Field(alias="jurisdiction_id")
-    agency: str
+    agency: str = Field(alias="agency_name")
     offence_category: str
     received_at: datetime
     deadline_at: datetime | None
@@ -83,30 +85,17 @@ class QueueItemOut(Schema):
     overdue: bool = Field(description="The answer is the platform's to give and is late.")
     check_outcome: str
     needs_human_rights_approval: bool
-    assigned_to: str | None
+    assigned_to: str | None = Field(alias="assigned_to_email")
     target_count: int
     agency_confidence: int | None = Field(
         default=None, description="The agency's confidence score (0-100) as last computed."
     )
 
     @staticmethod
-    def resolve_agency_confidence(obj: Any) -> int | None:
-        try:
-            return int(obj.agency.confidence.score)
-        except AgencyConfidence.DoesNotExist:  # not computed yet
-            return None
-
-    @staticmethod
     def resolve_overdue(obj: Any) -> bool:
-        return clock_at(status=obj.status, respond_by=obj.respond_by, now=timezone.now()).overdue
-
-    @staticmethod
-    def resolve_agency(obj: Any) -> str:
-        return str(obj.agency.name)
-
-    @staticmethod
-    def resolve_assigned_to(obj: Any) -> str | None:
-        return obj.assigned_to.email if obj.assigned_to else None
+        return clock_at(
+            status=obj["status"], respond_by=obj["respond_by"], now=timezone.now()
+        ).overdue
 
 
 class QueuePage(CursorPage):
@@ -512,7 +501,7 @@ def queue(request: HttpRequest, filters: Query[QueueFilters]) -> dict[str, Any]:
         "inbox": _inbox(filters.inbox, actor),
         "order": filters.order,
     }
-    queryset = request_queue(**criteria)
+    queryset = queue_rows(request_queue(**criteria))
     # Open requests are few: counting them is cheap; a closed status is the whole history.
     cheap = set(statuses) <= {str(s) for s in OPEN_STATUSES}
     binding = {

@@ -386,7 +386,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         if set(statuses) <= {str(s) for s in OPEN_STATUSES}
         else None
     )
-    clocks = [(r, clock_at(status=r.status, respond_by=r.respond_by, now=now)) for r in page]
+    clocks = [(r, clock_at(status=r["status"], respond_by=r["respond_by"], now=now)) for r in page]
     rows = [(r, clock, time_left_words(clock.left)) for r, clock in clocks]
     return render(
         request,

@@ -19,7 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from django.core import signing
-from django.db.models import F, Model, Q, QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection
+from django.db.models import BooleanField, F, Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from govreq.core.errors import ValidationFailed
 
@@ -130,10 +133,30 @@ def cursor_decode(cursor: str, *, binding: Mapping[str, Any]) -> tuple[Position,
     return position, backwards
 
 
-def _beyond(keys: Sequence[Key], values: Sequence[Any], *, backwards: bool) -> Q:
-    """Rows strictly after ``values`` in key order (before, ``backwards``)."""
+def _beyond(
+    queryset: QuerySet[Any], keys: Sequence[Key], values: Sequence[Any], *, backwards: bool
+) -> QuerySet[Any]:
+    """The rows of ``queryset`` strictly after ``values`` in key order (before, ``backwards``)."""
     if len(values) != len(keys):
         raise ValidationFailed.single("cursor", "is not a cursor this list gave out")
+    columns = _columns(queryset, keys)
+    if columns is not None:
+        # Every key a column, all in one direction: one row-value comparison, which the database
+        # reads as a range of the index in that order (PostgreSQL; SQLite 3.15 on), and which
+        # costs a fraction of the expanded form below to build and compile.
+        later = keys[0].descending == backwards
+        fields = [queryset.model._meta.get_field(key.name) for key in keys]
+        params = [
+            field.get_db_prep_value(value, connection, prepared=False)
+            for field, value in zip(fields, values, strict=True)
+        ]
+        marks = ", ".join(["%s"] * len(keys))
+        comparison = RawSQL(  # noqa: S611 (quoted model columns; every value a parameter)
+            f"({', '.join(columns)}) {'>' if later else '<'} ({marks})",
+            params,
+            output_field=BooleanField(),
+        )
+        return queryset.filter(comparison)
     alternatives = Q(pk__in=[])
     for i, key in enumerate(keys):
         later = key.descending == backwards  # ascending forwards: greater
@@ -145,7 +168,29 @@ def _beyond(keys: Sequence[Key], values: Sequence[Any], *, backwards: bool) -> Q
     # instead of filtering every row before it.
     first = keys[0]
     bound = "gte" if first.descending == backwards else "lte"
-    return Q(**{f"{first.name}__{bound}": values[0]}) & alternatives
+    return queryset.filter(Q(**{f"{first.name}__{bound}": values[0]}) & alternatives)
+
+
+def _columns(queryset: QuerySet[Any], keys: Sequence[Key]) -> list[str] | None:
+    """The keys as the quoted, table-qualified columns of the queryset's own table; None when a
+    key is not such a column (an annotation) or the keys go in different directions."""
+    if len({key.descending for key in keys}) != 1:
+        return None
+    meta = queryset.model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    columns = []
+    for key in keys:
+        if key.name in queryset.query.annotations:
+            return None
+        try:
+            field = meta.get_field("id" if key.name == "pk" else key.name)
+        except FieldDoesNotExist:
+            return None
+        column = getattr(field, "column", None)
+        if column is None:
+            return None
+        columns.append(f"{table}.{connection.ops.quote_name(column)}")
+    return columns
 
 
 def _ordering(keys: Sequence[Key], *, backwards: bool) -> list[Any]:
@@ -154,7 +199,11 @@ def _ordering(keys: Sequence[Key], *, backwards: bool) -> list[Any]:
     ]
 
 
-def _values_of(row: Model, keys: Sequence[Key]) -> tuple[Any, ...]:
+def _values_of(row: Model | Mapping[str, Any], keys: Sequence[Key]) -> tuple[Any, ...]:
+    """The row's key values: a model instance, or a ``values()`` row (a projection that names
+    every key)."""
+    if isinstance(row, Mapping):
+        return tuple(row["id" if key.name == "pk" else key.name] for key in keys)
     return tuple(getattr(row, "pk" if key.name in ("id", "pk") else key.name) for key in keys)
 
 
@@ -180,7 +229,7 @@ def keyset_page(
     for segment in order:
         queryset = listing.segments[segment]
         if position is not None and segment == position.segment:
-            queryset = queryset.filter(_beyond(keys, position.values, backwards=backwards))
+            queryset = _beyond(queryset, keys, position.values, backwards=backwards)
         rows = list(queryset.order_by(*_ordering(keys, backwards=backwards))[: wanted - len(found)])
         found.extend((segment, row) for row in rows)
         if len(found) >= wanted:

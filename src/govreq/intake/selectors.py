@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
@@ -40,13 +41,34 @@ def request_list(
 # The order of request_list, for keyset pagination (core.keyset).
 REQUEST_LIST_KEYS = (Key(name="received_at", descending=True), Key(name="id", descending=True))
 
+# What a list of an agency's requests shows (the officer API, the portal), read as plain rows
+# (``values()``): no model instance and no join per row, whatever the size of the history.
+REQUEST_ROW = (
+    "id",
+    "public_id",
+    "reference",
+    "status",
+    "kind",
+    "jurisdiction_id",
+    "offence_category",
+    "narrative",
+    "received_at",
+    "deadline_at",
+    "target_count",
+)
+
+
+def request_rows(queryset: QuerySet[LegalRequest]) -> QuerySet[LegalRequest, dict[str, Any]]:
+    """``queryset``'s requests as list rows (``REQUEST_ROW``)."""
+    return queryset.values(*REQUEST_ROW)
+
 
 def request_list_keyset(
     *, agency: Agency | None = None, statuses: list[str] | None = None
 ) -> KeysetList:
-    """``request_list`` as a keyset list (newest first)."""
+    """``request_list`` as a keyset list of rows (``REQUEST_ROW``), newest first."""
     return KeysetList(
-        segments=[request_list(agency=agency, statuses=statuses).order_by()],
+        segments=[request_rows(request_list(agency=agency, statuses=statuses).order_by())],
         keys=REQUEST_LIST_KEYS,
     )
 

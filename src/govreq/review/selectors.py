@@ -28,6 +28,7 @@ from govreq.holds.models import HoldReReview
 from govreq.holds.rules import HoldSpec, excepted, in_force, in_scope
 from govreq.holds.selectors import holds_possibly_in_force, request_scope
 from govreq.intake.models import OPEN_STATUSES, LegalRequest, RequestKind, RequestStatus
+from govreq.intake.selectors import REQUEST_ROW
 from govreq.review.checks import SEVERITY
 from govreq.review.deadlines import RESPONDING_STATUSES
 from govreq.review.models import (
@@ -91,9 +92,33 @@ def request_queue(*, order: str = "urgency", **filters: Any) -> QuerySet[LegalRe
 QUEUE_KEYS = (Key(name="respond_by"), Key(name="received_at"), Key(name="id"))
 CONFIDENCE_KEYS = (Key(name="confidence_order"), Key(name="respond_by"), Key(name="id"))
 
+# What the queue shows (the staff API, the console), read as plain rows (``values()``): no
+# model instance per row and per related row, whatever the size of the history. The agency's
+# name, its confidence score (None: not computed yet) and the assignee's address come by join.
+QUEUE_ROW = (
+    *(name for name in REQUEST_ROW if name != "narrative"),
+    "respond_by",
+    "check_outcome",
+    "needs_human_rights_approval",
+)
+QUEUE_ROW_JOINED = {
+    "agency_name": F("agency__name"),
+    "agency_confidence": F("agency__confidence__score"),
+    "assigned_to_email": F("assigned_to__email"),
+}
+
+
+def queue_rows(
+    queryset: QuerySet[LegalRequest], *also: str
+) -> QuerySet[LegalRequest, dict[str, Any]]:
+    """``queryset``'s requests as queue rows (``QUEUE_ROW`` and ``QUEUE_ROW_JOINED``, and the
+    annotations named in ``also``)."""
+    return queryset.values(*QUEUE_ROW, *also, **QUEUE_ROW_JOINED)
+
 
 def request_queue_keyset(*, order: str = "urgency", **filters: Any) -> KeysetList:
-    """The queue in ``request_queue``'s order, as a keyset list. Emergencies first is two
+    """The queue in ``request_queue``'s order, as a keyset list of rows (``queue_rows``).
+    Emergencies first is two
     segments (the emergencies, then the rest), each read in (respond_by, received_at, id)
     order straight from an index, instead of sorting every matching row by a computed
     "is it an emergency" column."""
@@ -107,11 +132,11 @@ def request_queue_keyset(*, order: str = "urgency", **filters: Any) -> KeysetLis
                 F("agency__confidence__score"), Value(-1), output_field=IntegerField()
             )
         )
-        return KeysetList(segments=[ranked], keys=CONFIDENCE_KEYS)
+        return KeysetList(segments=[queue_rows(ranked, "confidence_order")], keys=CONFIDENCE_KEYS)
     return KeysetList(
         segments=[
-            queryset.filter(kind=RequestKind.EMERGENCY),
-            queryset.exclude(kind=RequestKind.EMERGENCY),
+            queue_rows(queryset.filter(kind=RequestKind.EMERGENCY)),
+            queue_rows(queryset.exclude(kind=RequestKind.EMERGENCY)),
         ],
         keys=QUEUE_KEYS,
     )
