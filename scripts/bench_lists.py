@@ -8,7 +8,8 @@ cursor, against hand-written keyset SQL on the same database.
 
 The database (SQLite in GOVREQ_DATA_DIR, or DATABASE_URL) is migrated and, if it holds fewer
 than N synthetic requests, filled with `govreq synthetic N` first. Each figure is the median of
-interleaved runs: govreq (the selector and core.keyset, rows materialised as the API does) and
+interleaved runs: govreq (the selector building the list, and core.keyset taking the page with
+its cursors, rows materialised as the API does) and
 the raw keyset SQL floor (the same rows, every column of the request, no joins), with the ratio.
 """
 
@@ -91,8 +92,14 @@ def main() -> None:
 
     queue_binding = {"bench": "queue"}
     list_binding = {"bench": "list"}
-    queue_listing = request_queue_keyset(statuses=["CLOSED"])
-    agency_listing = request_list_keyset(agency=Agency.objects.get(pk=agency_id))
+    agency = Agency.objects.get(pk=agency_id)
+
+    def queue_listing() -> Any:
+        return request_queue_keyset(statuses=["CLOSED"])
+
+    def agency_listing() -> Any:
+        return request_list_keyset(agency=agency)
+
     queue_cursor = cursor_encode(
         position=Position(segment=1, values=tuple(deep_queue)),
         backwards=False,
@@ -127,8 +134,11 @@ def main() -> None:
         [agency_id, deep_list[0], deep_list[0], deep_list[0], deep_list[1]],
     )
 
-    def page(listing: Any, cursor: str | None, binding: dict[str, str]) -> Callable[[], Any]:
-        return lambda: keyset_page(listing, cursor=cursor, page_size=PAGE, binding=binding).items
+    def page(
+        listing: Callable[[], Any], cursor: str | None, binding: dict[str, str]
+    ) -> Callable[[], Any]:
+        # What a request does: the selector builds the list, core.keyset takes the page.
+        return lambda: keyset_page(listing(), cursor=cursor, page_size=PAGE, binding=binding)
 
     cases = {
         "queue CLOSED page 1": (page(queue_listing, None, queue_binding), raw_queue_first),

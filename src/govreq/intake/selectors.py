@@ -10,7 +10,7 @@ from django.db.models import Prefetch, QuerySet
 
 from govreq.agencies.models import Agency
 from govreq.core.errors import NotFound
-from govreq.core.keyset import Key, KeysetList
+from govreq.core.keyset import Key, KeysetList, list_shape
 from govreq.intake.models import Document, DocumentText, LegalRequest, StatusChange, Target
 
 
@@ -68,8 +68,9 @@ def request_list_keyset(
 ) -> KeysetList:
     """``request_list`` as a keyset list of rows (``REQUEST_ROW``), newest first."""
     return KeysetList(
-        segments=[request_rows(request_list(agency=agency, statuses=statuses).order_by())],
+        segments=lambda: [request_rows(request_list(agency=agency, statuses=statuses).order_by())],
         keys=REQUEST_LIST_KEYS,
+        shape=list_shape("intake.request_list", agency=agency, statuses=statuses),
     )
 
 

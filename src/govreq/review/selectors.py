@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from govreq.accounts.models import StaffRole, User
-from govreq.core.keyset import Key, KeysetList
+from govreq.core.keyset import Key, KeysetList, list_shape
 from govreq.holds.models import HoldReReview
 from govreq.holds.rules import HoldSpec, excepted, in_force, in_scope
 from govreq.holds.selectors import holds_possibly_in_force, request_scope
@@ -122,24 +122,29 @@ def request_queue_keyset(*, order: str = "urgency", **filters: Any) -> KeysetLis
     segments (the emergencies, then the rest), each read in (respond_by, received_at, id)
     order straight from an index, instead of sorting every matching row by a computed
     "is it an emergency" column."""
-    queryset = _queue_filtered(**filters).order_by()
+    shape = list_shape("review.request_queue", order=order, **filters)
     if order == "confidence":
-        # No score yet counts as least trusted: first, as -1 (scores are 0-100). A signed
-        # integer: compared as the score's own unsigned type, Django would drop "= -1" as
-        # out of range.
-        ranked = queryset.annotate(
-            confidence_order=Coalesce(
+
+        def ranked() -> list[QuerySet[LegalRequest, dict[str, Any]]]:
+            # No score yet counts as least trusted: first, as -1 (scores are 0-100). A signed
+            # integer: compared as the score's own unsigned type, Django would drop "= -1" as
+            # out of range.
+            queryset = _queue_filtered(**filters).order_by()
+            ranking = Coalesce(
                 F("agency__confidence__score"), Value(-1), output_field=IntegerField()
             )
-        )
-        return KeysetList(segments=[queue_rows(ranked, "confidence_order")], keys=CONFIDENCE_KEYS)
-    return KeysetList(
-        segments=[
+            return [queue_rows(queryset.annotate(confidence_order=ranking), "confidence_order")]
+
+        return KeysetList(segments=ranked, keys=CONFIDENCE_KEYS, shape=shape)
+
+    def urgent_first() -> list[QuerySet[LegalRequest, dict[str, Any]]]:
+        queryset = _queue_filtered(**filters).order_by()
+        return [
             queue_rows(queryset.filter(kind=RequestKind.EMERGENCY)),
             queue_rows(queryset.exclude(kind=RequestKind.EMERGENCY)),
-        ],
-        keys=QUEUE_KEYS,
-    )
+        ]
+
+    return KeysetList(segments=urgent_first, keys=QUEUE_KEYS, shape=shape)
 
 
 def queue_counts() -> dict[str, int]:
