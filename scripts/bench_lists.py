@@ -157,7 +157,7 @@ def main() -> None:
     for name, (ours, floor) in cases.items():
         times = _median_ms({"govreq": ours, "raw": floor}, args.repeat)
         ratio = times["govreq"] / times["raw"] if times["raw"] else float("inf")
-        print(f"{name:28} {times['govreq']:10.2f} {times['raw']:8.2f} {ratio:6.1f}x")
+        print(f"{name:28} {times['govreq']:10.2f} {times['raw']:8.2f} {ratio:6.2f}x")
 
 
 if __name__ == "__main__":

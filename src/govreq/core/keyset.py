@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.core import signing
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
@@ -124,11 +126,15 @@ def list_shape(name: str, **arguments: Any) -> Hashable | None:
             return (value._meta.label, value.pk)
         if isinstance(value, (list, tuple, frozenset, set)):
             items = [plain(item) for item in value]
-            return tuple(sorted(items)) if isinstance(value, (set, frozenset)) else tuple(items)
+            return (
+                tuple(sorted(items, key=repr))
+                if isinstance(value, (set, frozenset))
+                else tuple(items)
+            )
         raise TypeError(value)
 
     try:
-        return (name, tuple(sorted((key, plain(value)) for key, value in arguments.items())))
+        return (name, tuple((key, plain(arguments[key])) for key in sorted(arguments)))
     except TypeError:
         return None
 
@@ -152,8 +158,12 @@ def _decode_value(value: Any) -> Any:
 
 
 def cursor_encode(*, position: Position, backwards: bool, binding: Mapping[str, Any]) -> str:
+    return _cursor_encode(position, backwards, binding_digest(binding))
+
+
+def _cursor_encode(position: Position, backwards: bool, digest: str) -> str:
     payload = {
-        "b": binding_digest(binding),
+        "b": digest,
         "s": position.segment,
         "k": [_encode_value(v) for v in position.values],
         "d": "p" if backwards else "n",
@@ -164,9 +174,13 @@ def cursor_encode(*, position: Position, backwards: bool, binding: Mapping[str, 
 def cursor_decode(cursor: str, *, binding: Mapping[str, Any]) -> tuple[Position, bool]:
     """The position and direction in ``cursor``; ValidationFailed naming ``cursor`` when it was
     altered or belongs to another list, order, filter or caller."""
+    return _cursor_decode(cursor, binding_digest(binding))
+
+
+def _cursor_decode(cursor: str, digest: str) -> tuple[Position, bool]:
     try:
         payload = signing.loads(cursor, salt=CURSOR_SALT)
-        if payload["b"] != binding_digest(binding):
+        if payload["b"] != digest:
             raise ValidationFailed.single(
                 "cursor", "belongs to another list, order or filter: start again without it"
             )
@@ -288,6 +302,7 @@ class _Statement:
     compiler: SQLCompiler
     converters: dict[int, Any]
     columns: int | None  # rows are cut to this many columns (the compiler added some)
+    prepared: tuple[str, str] | None = None  # PostgreSQL: the statement's name and its SQL
 
     def rows(self, values: Sequence[Any] | None) -> list[dict[str, Any]]:
         if self.sql is None:
@@ -297,7 +312,14 @@ class _Statement:
         for slot, prepare, value in zip(self.slots, self.preparers, values or (), strict=True):
             params[slot] = prepare(value, database, prepared=False)
         with database.cursor() as cursor:
-            cursor.execute(self.sql, params)
+            if self.prepared is not None:
+                _prepare(cursor, database, *self.prepared)
+                marks = ", ".join(["%s"] * len(params))
+                cursor.execute(
+                    f"EXECUTE {self.prepared[0]}{f' ({marks})' if params else ''}", params
+                )
+            else:
+                cursor.execute(self.sql, params)
             fetched = cursor.fetchall()
         if self.columns is not None:
             fetched = [row[: self.columns] for row in fetched]
@@ -305,6 +327,27 @@ class _Statement:
             fetched = list(self.compiler.apply_converters(fetched, self.converters))
         names = self.names
         return [dict(zip(names, row, strict=True)) for row in fetched]
+
+
+# The names prepared on each database session (psycopg's connection): a prepared statement lasts
+# as long as its session, whatever becomes of the transaction that prepared it.
+_prepared: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
+
+
+def _prepare(cursor: Any, database: Any, name: str, sql: str) -> None:
+    session = database.connection
+    names = _prepared.get(session)
+    if names is None:
+        names = _prepared.setdefault(session, set())
+    if name not in names:
+        cursor.execute(f"PREPARE {name} AS {sql}")
+        names.add(name)
+
+
+def _numbered(sql: str) -> str:
+    """Django's SQL with its ``%s`` parameters numbered as PostgreSQL's ``$1``, ``$2``..."""
+    numbers = iter(range(1, sql.count("%s") + 1))
+    return re.sub(r"%[s%]", lambda m: f"${next(numbers)}" if m[0] == "%s" else "%", sql)
 
 
 _NOT_KEPT = object()  # a (shape, ...) whose pages are built each time (see _compile)
@@ -424,7 +467,14 @@ def _compile(
             return None
         slots.append(found[0])
     selected = [s[0] for s in compiler.select[0 : compiler.col_count]]
+    prepared = None
+    if compiler.connection.vendor == "postgresql":
+        # Planning the joins costs more than running the page: planned once per session, under
+        # a name of its text (every agency's list is one statement).
+        numbered = _numbered(sql)
+        prepared = (f"govreq_keyset_{hashlib.sha256(numbered.encode()).hexdigest()[:20]}", numbered)
     return _Statement(
+        prepared=prepared,
         sql=sql,
         params=tuple(params),
         slots=tuple(slots),
@@ -445,8 +495,9 @@ def keyset_page(
 ) -> KeysetPage:
     """The page of ``listing`` that ``cursor`` points to (the first page without one)."""
     keys = listing.keys
+    digest = binding_digest(binding)
     if cursor:
-        position, backwards = cursor_decode(cursor, binding=binding)
+        position, backwards = _cursor_decode(cursor, digest)
     else:
         position, backwards = None, False
     found: list[tuple[int, Any]] = []
@@ -471,11 +522,7 @@ def keyset_page(
 
     def cursor_at(entry: tuple[int, Any], *, back: bool) -> str:
         segment, row = entry
-        return cursor_encode(
-            position=Position(segment=segment, values=_values_of(row, keys)),
-            backwards=back,
-            binding=binding,
-        )
+        return _cursor_encode(Position(segment=segment, values=_values_of(row, keys)), back, digest)
 
     # Moving on from a cursor, the page it came from is behind; moving back, ahead.
     has_next = more if not backwards else True
