@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 
 import pytest
 from django.utils import timezone
 
+from govreq.agencies.services import officer_add
 from govreq.core.errors import ValidationFailed
-from govreq.intake.models import Channel
+from govreq.intake.models import Channel, LegalRequest
 from govreq.intake.schemas import RequestSubmission
+from govreq.lifecycle import disclosing
 from govreq.lifecycle.receiving import request_submit
 from govreq.transparency.counting import (
     RequestClass,
@@ -21,7 +24,8 @@ from govreq.transparency.counting import (
 )
 from govreq.transparency.periods import parse_period
 from govreq.transparency.selectors import jurisdiction_entry
-from tests.conftest import valid_submission
+from tests.conftest import SYSTEM, make_agency, valid_submission
+from tests.review_helpers import approve, submit
 from tests.transparency.history import H2_END, HOLD_AT, HOLD_REASON, at, dated
 
 H2 = parse_period("2020-H2")
@@ -319,3 +323,43 @@ def test_preservation_requests_are_never_data_produced(history):
 def test_withdrawn_by_the_officer_is_withdrawn(history):
     assert history.refs["hk_withdrawn"].status == "WITHDRAWN"
     assert jurisdiction_entry(h2(), "HK")["outcomes"]["WITHDRAWN"] == 1
+
+
+def test_deliveries_by_other_means_are_counted_apart_by_jurisdiction(staff, rivera):
+    """A disclosure delivered outside govreq counts under its request's jurisdiction, once per
+    delivery recorded by the cut-off; banded national-security process stays out of it."""
+    met = officer_add(
+        actor=SYSTEM,
+        agency=make_agency("Metropolitan Police Service", "GB", "met.police.uk"),
+        email="j.smith@met.police.uk",
+        name="Jo Smith",
+        now=timezone.now(),
+    )
+
+    def deliver_elsewhere(request):
+        disclosing.delivery_record_other_means(
+            actor=staff.actor("rita"),
+            request=request,
+            reason="Handed over on encrypted media at the court's order",
+            evidence=io.BytesIO(b"Receipt\n"),
+            evidence_name="receipt.txt",
+            now=timezone.now(),
+        )
+
+    approved = [approve(submit(officer), staff) for officer in (met, met, rivera, rivera, met)]
+    before_any = timezone.now()
+    for request in approved[:4]:  # the last one: approved, delivered nowhere yet
+        deliver_elsewhere(request)
+    # National-security process is banded (US:250): left out of the count. (Set directly: a
+    # disclosure of it would first go to the human-rights officer.)
+    LegalRequest.objects.filter(pk=approved[3].pk).update(offence_category="NATIONAL_SECURITY")
+    now = timezone.now()
+    period = parse_period(f"{now.year}-H{1 if now.month <= 6 else 2}")
+    body = report_compute(period=period, now=now)
+    assert jurisdiction_entry(body, "GB")["delivered_by_other_means"] == 2
+    assert jurisdiction_entry(body, "US")["delivered_by_other_means"] == 1
+    assert body["total"]["delivered_by_other_means"] == 3
+    # As of a cut-off after every request was received but before any delivery was recorded.
+    earlier = report_compute(period=period, now=before_any)
+    assert earlier["total"]["requests"] >= 4
+    assert earlier["total"]["delivered_by_other_means"] == 0
