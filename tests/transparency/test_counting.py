@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -346,16 +346,20 @@ def test_deliveries_by_other_means_are_counted_apart_by_jurisdiction(staff, rive
             now=timezone.now(),
         )
 
+    now = timezone.now()
+    period = parse_period(f"{now.year}-H{1 if now.month <= 6 else 2}")
     approved = [approve(submit(officer), staff) for officer in (met, met, rivera, rivera, met)]
+    # Received in the half-year before: counted in that one's report, not in this one.
+    received = period.start - timedelta(days=2)
+    window = {"start": str((received - timedelta(days=90)).date()), "end": str(received.date())}
+    earlier = approve(submit(met, now=received, data_range=window), staff)
     before_any = timezone.now()
-    for request in approved[:4]:  # the last one: approved, delivered nowhere yet
+    for request in [*approved[:4], earlier]:  # approved[4]: delivered nowhere yet
         deliver_elsewhere(request)
     # National-security process is banded (US:250): left out of the count. (Set directly: a
     # disclosure of it would first go to the human-rights officer.)
     LegalRequest.objects.filter(pk=approved[3].pk).update(offence_category="NATIONAL_SECURITY")
-    now = timezone.now()
-    period = parse_period(f"{now.year}-H{1 if now.month <= 6 else 2}")
-    body = report_compute(period=period, now=now)
+    body = report_compute(period=period, now=timezone.now())
     assert jurisdiction_entry(body, "GB")["delivered_by_other_means"] == 2
     assert jurisdiction_entry(body, "US")["delivered_by_other_means"] == 1
     assert body["total"]["delivered_by_other_means"] == 3
