@@ -201,3 +201,15 @@ def test_a_shape_is_plain_values_only_and_the_kept_statements_are_bounded(
         due = timezone.now() + timedelta(days=days)
         keyset_page(request_queue_keyset(due_before=due), cursor=None, page_size=2, binding={})
     assert len(keyset._kept()) <= 5
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_new_database_session_prepares_its_statements_again(chan: Officer) -> None:
+    """On PostgreSQL a kept statement is prepared on the session; after Django reconnects, the
+    new session has none, and pages still come (prepared again)."""
+    for _ in range(5):
+        submit(chan, document=False)
+    walked = [p.items for p in _walk(lambda: request_list_keyset(agency=chan.agency), 2)]
+    connection.close()
+    assert [p.items for p in _walk(lambda: request_list_keyset(agency=chan.agency), 2)] == walked
+    assert sum(len(items) for items in walked) >= 5

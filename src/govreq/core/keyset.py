@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from django.core import signing
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
@@ -329,19 +328,17 @@ class _Statement:
         return [dict(zip(names, row, strict=True)) for row in fetched]
 
 
-# The names prepared on each database session (psycopg's connection): a prepared statement lasts
-# as long as its session, whatever becomes of the transaction that prepared it.
-_prepared: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
-
-
 def _prepare(cursor: Any, database: Any, name: str, sql: str) -> None:
+    """Prepare ``sql`` as ``name`` on the connection's session unless it already is. A prepared
+    statement lasts as long as its session, whatever becomes of the transaction that prepared
+    it; the names are kept on Django's connection object with the session they belong to."""
     session = database.connection
-    names = _prepared.get(session)
-    if names is None:
-        names = _prepared.setdefault(session, set())
-    if name not in names:
+    known = database.__dict__.get("govreq_keyset_prepared")
+    if known is None or known[0] is not session:  # a new session: nothing prepared on it yet
+        known = database.__dict__["govreq_keyset_prepared"] = (session, set())
+    if name not in known[1]:
         cursor.execute(f"PREPARE {name} AS {sql}")
-        names.add(name)
+        known[1].add(name)
 
 
 def _numbered(sql: str) -> str:
@@ -469,8 +466,10 @@ def _compile(
     selected = [s[0] for s in compiler.select[0 : compiler.col_count]]
     prepared = None
     if compiler.connection.vendor == "postgresql":
-        # Planning the joins costs more than running the page: planned once per session, under
-        # a name of its text (every agency's list is one statement).
+        # Parsing and planning the joins cost more than running the page: prepared once per
+        # session, under a name of its text (every agency's list is one statement). PostgreSQL
+        # keeps a generic plan where it is no dearer than planning for the values at hand, and
+        # plans again for each cursor's values where it would be (plan_cache_mode = auto).
         numbered = _numbered(sql)
         prepared = (f"govreq_keyset_{hashlib.sha256(numbered.encode()).hexdigest()[:20]}", numbered)
     return _Statement(
