@@ -118,10 +118,11 @@ def queue_rows(
 
 def request_queue_keyset(*, order: str = "urgency", **filters: Any) -> KeysetList:
     """The queue in ``request_queue``'s order, as a keyset list of rows (``queue_rows``).
-    Emergencies first is two
-    segments (the emergencies, then the rest), each read in (respond_by, received_at, id)
-    order straight from an index, instead of sorting every matching row by a computed
-    "is it an emergency" column."""
+    Emergencies first is two segments (the emergencies, then the rest), each read in
+    (respond_by, received_at, id) order straight from an index, instead of sorting every
+    matching row by a computed "is it an emergency" column. The segments are built only when a
+    page of this shape (the order and filters) has not been compiled yet (``core.keyset``); an
+    inbox filter, an expression, is compiled every time."""
     shape = list_shape("review.request_queue", order=order, **filters)
     if order == "confidence":
 
