@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.test import Client, TestCase
 from django.utils import timezone
@@ -128,10 +129,19 @@ class OnCommitClient(Client):
             return super().request(**request)
 
 
+# Where the settings put the data-source file, before any test changed them.
+DEFAULT_DATA_SOURCE = Path(django_settings.DATA_SOURCE_CONFIG)
+
+
 @pytest.fixture(autouse=True)
 def _documents_in_tmp(settings: Any, tmp_path: Any) -> None:
     settings.DOCUMENTS_DIR = tmp_path / "documents"
     settings.PACKAGES_DIR = tmp_path / "packages"
+    if Path(settings.DATA_SOURCE_CONFIG) == DEFAULT_DATA_SOURCE:
+        # Not in the checkout's govreq-data/ (unless a module set its own): the demo loader
+        # writes a data-source file there unless one exists, and a later run would read the
+        # one an earlier run's test left, naming that test's long-gone platform.
+        settings.DATA_SOURCE_CONFIG = tmp_path / demo_platform.DATA_SOURCE_FILE
     # Password hashing is deliberately slow; tests sign in many times.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

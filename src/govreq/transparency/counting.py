@@ -46,11 +46,11 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
@@ -474,8 +474,11 @@ def _classified(
     cutoff: datetime,
     held_jurisdictions: Iterable[str],
     banded_jurisdictions: Iterable[str],
+    scopes: Mapping[int, Q] | None = None,
 ) -> list[dict[str, Any]]:
-    """The period's requests grouped by class as of ``cutoff``, with requests and accounts.
+    """The period's requests grouped by class as of ``cutoff``, with requests and accounts;
+    with ``scopes`` (a hold's id: the requests it covered), also by the holds whose scope each
+    request is in ("holds": their ids, each followed by a comma).
 
     Each request's class is worked out once, in a materialised common table expression, and
     the classes are grouped outside it. Grouped on the class expressions themselves, SQLite ran
@@ -486,19 +489,29 @@ def _classified(
         cutoff=cutoff,
         held_jurisdictions=held_jurisdictions,
         banded_jurisdictions=banded_jurisdictions,
-    ).values("target_count", *_CLASS_FIELDS)
+    )
+    fields: tuple[str, ...] = _CLASS_FIELDS
+    if scopes:
+        in_scope = [
+            Case(When(scope, then=Value(f"{hold},")), default=Value(""), output_field=TextField())
+            for hold, scope in sorted(scopes.items())
+        ]
+        each = each.annotate(
+            holds=Concat(*in_scope, output_field=TextField()) if len(in_scope) > 1 else in_scope[0]
+        )
+        fields = (*fields, "holds")
     try:
-        sql, params = each.query.sql_with_params()
+        sql, params = each.values("target_count", *fields).query.sql_with_params()
     except EmptyResultSet:
         return []
-    columns = ", ".join(connection.ops.quote_name(name) for name in _CLASS_FIELDS)
+    columns = ", ".join(connection.ops.quote_name(name) for name in fields)
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH classes AS MATERIALIZED ({sql}) "  # noqa: S608 (the ORM's SQL; quoted names)
             f"SELECT {columns}, COUNT(*), SUM(target_count) FROM classes GROUP BY {columns}",
             params,
         )
-        names = (*_CLASS_FIELDS, "requests", "accounts")
+        names = (*fields, "requests", "accounts")
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
@@ -631,27 +644,34 @@ def _tallies(
     cutoff: datetime,
     held_jurisdictions: Iterable[str],
     bands: dict[str, int],
-) -> dict[str, Tally]:
+    scopes: Mapping[int, Q] | None = None,
+) -> tuple[dict[str, Tally], dict[int, Tally]]:
+    """The tallies by jurisdiction, and by hold for the holds in ``scopes`` (of the requests in
+    each one's scope), from one classification of the requests."""
     tallies: dict[str, Tally] = {}
+    by_hold: dict[int, Tally] = {hold: Tally() for hold in scopes or {}}
     rows = _classified(
         requests,
         cutoff=cutoff,
         held_jurisdictions=held_jurisdictions,
         banded_jurisdictions=bands,
+        scopes=scopes,
     )
     # A few thousand classes at most: fetched at once (a server-side cursor would make
     # PostgreSQL plan for the first rows, not for the whole aggregate).
     for row in rows:
-        request = request_class(row)
-        tally = tallies.get(request.jurisdiction)
+        classed = request_class(row)
+        tally = tallies.get(classed.jurisdiction)
         if tally is None:
-            tally = tallies[request.jurisdiction] = Tally()
-        tally.add(
-            request,
-            requests=row["requests"],
-            accounts=row["accounts"] or 0,
-            banded=request.jurisdiction in bands,
-        )
+            tally = tallies[classed.jurisdiction] = Tally()
+        counted = {
+            "requests": row["requests"],
+            "accounts": row["accounts"] or 0,
+            "banded": classed.jurisdiction in bands,
+        }
+        tally.add(classed, **counted)
+        for hold in filter(None, (row.get("holds") or "").split(",")):
+            by_hold[int(hold)].add(classed, **counted)
     # Deliveries made outside govreq are few: counted from their own table, like everything
     # else leaving out banded national-security process. It is the only table the query
     # scans; each delivery's request is read by primary key (a join, or a list of the period's
@@ -670,16 +690,16 @@ def _tallies(
                 )
             )
         )
-    rows = (
+    counted_elsewhere = (
         other_means.order_by()
         .annotate(jurisdiction=Subquery(request.values("jurisdiction_id")[:1]))
         .values("jurisdiction")
         .annotate(n=Count("pk"))
     )
-    for row in rows:
-        tally = tallies.setdefault(row["jurisdiction"], Tally())
-        tally.delivered_by_other_means += row["n"]
-    return tallies
+    for count in counted_elsewhere:
+        tally = tallies.setdefault(count["jurisdiction"], Tally())
+        tally.delivered_by_other_means += count["n"]
+    return tallies, by_hold
 
 
 def _count_notices(
@@ -791,36 +811,45 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
-def _hold_entry(
-    hold: JurisdictionHold, *, period: Period, cutoff: datetime, bands: dict[str, int]
-) -> dict[str, Any]:
+class _HoldWindow(NamedTuple):
+    effective_to: datetime | None  # as known at the cut-off
+    lifted: bool  # by the cut-off
+    scope: Q  # the requests it covered in the period
+
+
+def _hold_window(hold: JurisdictionHold, *, period: Period, cutoff: datetime) -> _HoldWindow:
+    """The hold as known at the cut-off, and the requests it covered in the period: those
+    received while it was in force, within its scope."""
     # A lift after the cut-off was not known at the cut-off: the hold was still open-ended then.
-    lifted_by_cutoff = hold.lifted_at is not None and hold.lifted_at < cutoff
-    effective_to = hold.effective_to if hold.lifted_at is None or lifted_by_cutoff else None
-    in_scope = LegalRequest.objects.filter(
+    lifted = hold.lifted_at is not None and hold.lifted_at < cutoff
+    effective_to = hold.effective_to if hold.lifted_at is None or lifted else None
+    scope = Q(
         jurisdiction_id=hold.jurisdiction_id,
         received_at__gte=max(period.start, hold.effective_from),
         received_at__lt=min(period.end, effective_to) if effective_to else period.end,
     )
     if hold.scope_kinds:
-        in_scope = in_scope.filter(kind__in=hold.scope_kinds)
+        scope &= Q(kind__in=hold.scope_kinds)
     if hold.scope_offences:
-        in_scope = in_scope.filter(offence_category__in=hold.scope_offences)
+        scope &= Q(offence_category__in=hold.scope_offences)
     if hold.scope_agencies:
-        in_scope = in_scope.filter(agency_id__in=[int(a) for a in hold.scope_agencies])
+        scope &= Q(agency_id__in=[int(a) for a in hold.scope_agencies])
     if hold.scope_legal_basis:
-        in_scope = in_scope.filter(legal_basis__icontains=hold.scope_legal_basis)
-    tally = Tally()
-    for part in _tallies(
-        in_scope, cutoff=cutoff, held_jurisdictions=[hold.jurisdiction_id], bands=bands
-    ).values():
-        tally.merge(part)
+        scope &= Q(legal_basis__icontains=hold.scope_legal_basis)
+    return _HoldWindow(effective_to=effective_to, lifted=lifted, scope=scope)
+
+
+def _hold_entry(
+    hold: JurisdictionHold, tally: Tally, *, period: Period, cutoff: datetime
+) -> dict[str, Any]:
+    """The report's entry for a hold; ``tally``: the requests it covered (``_hold_window``)."""
+    window = _hold_window(hold, period=period, cutoff=cutoff)
     return {
         "id": hold.pk,
         "jurisdiction": hold.jurisdiction_id,
         "effective_from": _iso(hold.effective_from),
-        "effective_to": _iso(effective_to),
-        "lifted": lifted_by_cutoff,
+        "effective_to": _iso(window.effective_to),
+        "lifted": window.lifted,
         # Recorded after the period (a hold placed later with effect from a moment within it):
         # it could not have held anything at the time.
         "recorded_at": _iso(hold.created_at),
@@ -880,12 +909,20 @@ def _report_compute(*, period: Period, cutoff: datetime) -> dict[str, Any]:
     received = LegalRequest.objects.filter(
         received_at__gte=period.start, received_at__lt=min(period.end, cutoff)
     )
-    tallies = _tallies(received, cutoff=cutoff, held_jurisdictions=held_jurisdictions, bands=bands)
+    # Every hold's requests are among the period's: one classification counts both.
+    scopes = {hold.pk: _hold_window(hold, period=period, cutoff=cutoff).scope for hold in holds}
+    tallies, by_hold = _tallies(
+        received,
+        cutoff=cutoff,
+        held_jurisdictions=held_jurisdictions,
+        bands=bands,
+        scopes=scopes,
+    )
     _count_notices(tallies, period=period, cutoff=cutoff, bands=bands)
     hold_entries: dict[str, list[dict[str, Any]]] = {}
     for hold in holds:
         hold_entries.setdefault(hold.jurisdiction_id, []).append(
-            _hold_entry(hold, period=period, cutoff=cutoff, bands=bands)
+            _hold_entry(hold, by_hold[hold.pk], period=period, cutoff=cutoff)
         )
     codes = sorted(set(tallies) | set(hold_entries))
     names = dict(Jurisdiction.objects.filter(code__in=codes).values_list("code", "name"))
