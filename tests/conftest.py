@@ -23,6 +23,7 @@ from govreq.accounts.services import staff_add
 from govreq.agencies.models import Agency, Officer
 from govreq.agencies.services import agency_add, officer_add
 from govreq.api.tokens import api_token_issue
+from govreq.core import keyset
 from govreq.core.actors import Actor
 from govreq.demo import platform as demo_platform
 from govreq.lifecycle.rechecking import agency_verify
@@ -128,6 +129,9 @@ class OnCommitClient(Client):
         with TestCase.captureOnCommitCallbacks(execute=True):
             return super().request(**request)
 
+
+# Every page run from a kept list statement is checked against a fresh compile (core.keyset).
+keyset.CHECK_KEPT = True
 
 # Where the settings put the data-source file, before any test changed them.
 DEFAULT_DATA_SOURCE = Path(django_settings.DATA_SOURCE_CONFIG)

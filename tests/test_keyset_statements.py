@@ -152,6 +152,7 @@ def test_a_kept_statement_never_shows_one_agency_the_other_agencys_requests(
 def test_a_page_of_a_known_shape_builds_and_compiles_nothing(
     history: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(keyset, "CHECK_KEPT", False)  # as in production: no second compile
     built = []
 
     def listing() -> KeysetList:
@@ -213,3 +214,19 @@ def test_a_new_database_session_prepares_its_statements_again(chan: Officer) -> 
     connection.close()
     assert [p.items for p in _walk(lambda: request_list_keyset(agency=chan.agency), 2)] == walked
     assert sum(len(items) for items in walked) >= 5
+
+
+def test_the_suite_catches_a_shape_that_leaves_out_an_argument(
+    history: Any, chan: Officer, rivera: Officer
+) -> None:
+    """Under the test suite (CHECK_KEPT), a shape that does not name every argument deciding
+    the SQL is caught the first time the list is paged with another value of it."""
+    assert keyset.CHECK_KEPT
+
+    def careless(agency: Any) -> KeysetList:
+        listing = request_list_keyset(agency=agency)
+        return KeysetList(segments=lambda: listing.segments, keys=listing.keys, shape=("careless",))
+
+    keyset_page(careless(chan.agency), cursor=None, page_size=2, binding={})
+    with pytest.raises(AssertionError, match="other parameters"):
+        keyset_page(careless(rivera.agency), cursor=None, page_size=2, binding={})

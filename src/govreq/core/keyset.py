@@ -290,6 +290,11 @@ def _values_of(row: Model | Mapping[str, Any], keys: Sequence[Key]) -> tuple[Any
 
 STATEMENTS_KEPT = 256
 
+# The test suite sets this: a page run from a kept statement is compiled again as well, and the
+# two must be the same SQL with the same parameters, so that a shape leaving out an argument
+# that changes them fails whichever test pages that list twice.
+CHECK_KEPT = False
+
 
 @dataclass(frozen=True, kw_only=True)
 class _Statement:
@@ -415,11 +420,36 @@ def _segment_rows(
         if isinstance(statement, _Statement):
             if values is not None and len(values) != len(keys):
                 raise ValidationFailed.single("cursor", "is not a cursor this list gave out")
+            if CHECK_KEPT:
+                _check(statement, listing, segment, values, backwards=backwards, limit=limit)
             return statement.rows(values)
     queryset = listing.segments[segment]
     if values is not None:
         queryset = _beyond(queryset, keys, values, backwards=backwards)
     return list(queryset.order_by(*_ordering(keys, backwards=backwards))[:limit])
+
+
+def _check(
+    kept: _Statement,
+    listing: KeysetList,
+    segment: int,
+    values: Sequence[Any] | None,
+    *,
+    backwards: bool,
+    limit: int,
+) -> None:
+    fresh = _compile(
+        listing.segments[segment],
+        listing.keys,
+        cursor=values is not None,
+        backwards=backwards,
+        limit=limit,
+    )
+    if fresh is None or (fresh.sql, fresh.slots, fresh.names) != (kept.sql, kept.slots, kept.names):
+        raise AssertionError(f"the list of shape {listing.shape!r} compiles to other SQL")
+    params = [p for i, p in enumerate(fresh.params) if i not in fresh.slots]
+    if params != [p for i, p in enumerate(kept.params) if i not in kept.slots]:
+        raise AssertionError(f"the list of shape {listing.shape!r} has other parameters")
 
 
 def _compile(
