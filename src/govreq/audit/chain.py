@@ -208,9 +208,10 @@ def verify_payloads(
     count = 0
     sha256 = hashlib.sha256
     for seq, prev_hash, h, payload in rows:
-        unlinked = _unlinked(seq, prev_hash, expected_seq=expected_seq, prev=prev, count=count)
-        if unlinked is not None:
-            return unlinked
+        if seq != expected_seq or prev_hash != prev:  # the usual case, checked without a call
+            unlinked = _unlinked(seq, prev_hash, expected_seq=expected_seq, prev=prev, count=count)
+            if unlinked is not None:
+                return unlinked
         if sha256((prev + payload).encode("utf-8")).hexdigest() != h:
             row = event_as_text(seq)
             again = verify_tuples(
