@@ -167,7 +167,9 @@ def _cursor_encode(position: Position, backwards: bool, digest: str) -> str:
         "k": [_encode_value(v) for v in position.values],
         "d": "p" if backwards else "n",
     }
-    return signing.dumps(payload, salt=CURSOR_SALT, compress=True)
+    # Signed, not timestamped (a cursor does not expire): the same page always has the same
+    # cursors, and signing costs half of signing.dumps.
+    return signing.Signer(salt=CURSOR_SALT).sign_object(payload)
 
 
 def cursor_decode(cursor: str, *, binding: Mapping[str, Any]) -> tuple[Position, bool]:
@@ -178,7 +180,7 @@ def cursor_decode(cursor: str, *, binding: Mapping[str, Any]) -> tuple[Position,
 
 def _cursor_decode(cursor: str, digest: str) -> tuple[Position, bool]:
     try:
-        payload = signing.loads(cursor, salt=CURSOR_SALT)
+        payload = signing.Signer(salt=CURSOR_SALT).unsign_object(cursor)
         if payload["b"] != digest:
             raise ValidationFailed.single(
                 "cursor", "belongs to another list, order or filter: start again without it"
