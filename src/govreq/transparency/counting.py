@@ -909,7 +909,8 @@ def _report_compute(*, period: Period, cutoff: datetime) -> dict[str, Any]:
     received = LegalRequest.objects.filter(
         received_at__gte=period.start, received_at__lt=min(period.end, cutoff)
     )
-    # Every hold's requests are among the period's: one classification counts both.
+    # A hold's requests (received by the cut-off) are among the period's: one classification
+    # counts both.
     scopes = {hold.pk: _hold_window(hold, period=period, cutoff=cutoff).scope for hold in holds}
     tallies, by_hold = _tallies(
         received,
