@@ -6,8 +6,9 @@ builds and compiles nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -144,14 +145,19 @@ def test_a_kept_statement_never_shows_one_agency_the_other_agencys_requests(
     assert seen == own
 
 
+@pytest.mark.parametrize("kind", ["queue", "agency list"])
 def test_a_page_of_a_known_shape_builds_and_compiles_nothing(
-    history: Any, monkeypatch: pytest.MonkeyPatch
+    history: Any, chan: Officer, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
     monkeypatch.setattr(keyset, "CHECK_KEPT", False)  # as in production: no second compile
     built = []
 
     def listing() -> KeysetList:
-        shaped = request_queue_keyset(statuses=["RECEIVED"])
+        shaped = (
+            request_queue_keyset(statuses=["RECEIVED"])
+            if kind == "queue"
+            else request_list_keyset(agency=chan.agency)
+        )
 
         def segments() -> Any:
             built.append(1)
@@ -183,6 +189,14 @@ def test_a_page_of_a_known_shape_builds_and_compiles_nothing(
         keyset_page(listing(), cursor=forged, page_size=2, binding={})
 
 
+def test_numbered_parameters_for_postgresql() -> None:
+    sql = "SELECT '%%s', a LIKE '%%' || %s FROM t WHERE (b, c) > (%s, %s) AND d = %s"
+    assert keyset._numbered(sql) == (
+        "SELECT '%s', a LIKE '%' || $1 FROM t WHERE (b, c) > ($2, $3) AND d = $4"
+    )
+    assert keyset._numbered("SELECT 1") == "SELECT 1"
+
+
 def test_a_shape_is_plain_values_only_and_the_kept_statements_are_bounded(
     history: Any, chan: Officer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -190,6 +204,13 @@ def test_a_shape_is_plain_values_only_and_the_kept_statements_are_bounded(
     assert list_shape("x", flag=True) != list_shape("x", flag=1)
     assert list_shape("x", statuses=["A", "B"]) != list_shape("x", statuses=["B", "A"])
     assert list_shape("x", agency=chan.agency) == list_shape("x", agency=chan.agency)
+    # Two instants an hour apart that compare equal (the fold of a clock set back) are two.
+    new_york = ZoneInfo("America/New_York")
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=new_york)
+    second = first.replace(fold=1)
+    assert first == second and first.astimezone(UTC) != second.astimezone(UTC)
+    assert list_shape("x", due_before=first) != list_shape("x", due_before=second)
+    assert list_shape("x", due_before=first) == list_shape("x", due_before=first.astimezone(UTC))
     assert request_queue_keyset(inbox=Q(status="CLOSED")).shape is None
 
     monkeypatch.setattr(keyset, "STATEMENTS_KEPT", 5)

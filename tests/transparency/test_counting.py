@@ -6,6 +6,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db.models import Q
 from django.utils import timezone
 
 from govreq.agencies.services import officer_add
@@ -16,6 +17,7 @@ from govreq.lifecycle import disclosing
 from govreq.lifecycle.receiving import request_submit
 from govreq.transparency.counting import (
     RequestClass,
+    _classified,
     band,
     content_disclosed,
     outcome_of,
@@ -367,3 +369,23 @@ def test_deliveries_by_other_means_are_counted_apart_by_jurisdiction(staff, rive
     earlier = report_compute(period=period, now=before_any)
     assert earlier["total"]["requests"] >= 4
     assert earlier["total"]["delivered_by_other_means"] == 0
+
+
+def test_the_classification_counts_many_holds_in_one_pass(history):
+    """Each request is classified once with the holds whose scope it is in, however many holds
+    there are (a nested concatenation overflowed SQLite's parser at 15)."""
+    scopes = {hold: Q(jurisdiction_id="US") if hold % 2 else Q(pk__lt=0) for hold in range(1, 61)}
+    rows = _classified(
+        LegalRequest.objects.filter(received_at__gte=H2.start, received_at__lt=H2.end),
+        cutoff=H2.end,
+        held_jurisdictions=[],
+        banded_jurisdictions=[],
+        scopes=scopes,
+    )
+    odd = "".join(f"{hold}," for hold in range(1, 61, 2))
+    assert {row["holds"] for row in rows if row["jurisdiction_id"] == "US"} == {odd}
+    assert {row["holds"] for row in rows if row["jurisdiction_id"] != "US"} == {""}
+    assert (
+        sum(row["requests"] for row in rows)
+        == LegalRequest.objects.filter(received_at__gte=H2.start, received_at__lt=H2.end).count()
+    )

@@ -18,9 +18,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from django.core import signing
 from django.core.exceptions import EmptyResultSet, FieldDoesNotExist
@@ -119,7 +120,12 @@ def list_shape(name: str, **arguments: Any) -> Hashable | None:
     shape is never taken for another whose values merely compare equal."""
 
     def plain(value: Any) -> Hashable:
-        if value is None or isinstance(value, (str, int, float, datetime)):
+        if isinstance(value, datetime):
+            # An instant (two equal aware times may differ by their fold); a naive time with it.
+            if value.tzinfo is not None and value.utcoffset() is not None:
+                return ("datetime", value.astimezone(UTC))
+            return ("naive datetime", value, value.fold)
+        if value is None or isinstance(value, (str, int, float)):
             return (type(value).__name__, value)  # True is not 1, "1" is not 1
         if isinstance(value, Model) and value.pk is not None:
             return (value._meta.label, value.pk)
@@ -335,17 +341,23 @@ class _Statement:
         return [dict(zip(names, row, strict=True)) for row in fetched]
 
 
+# The statement names prepared on each database session, keyed by psycopg's connection (which
+# Django's connection pool may hand from one Django connection object to another). A prepared
+# statement lasts as long as its session, whatever becomes of the transaction that prepared it.
+_prepared: WeakKeyDictionary[Any, set[str]] = WeakKeyDictionary()
+_prepared_lock = threading.Lock()
+
+
 def _prepare(cursor: Any, database: Any, name: str, sql: str) -> None:
-    """Prepare ``sql`` as ``name`` on the connection's session unless it already is. A prepared
-    statement lasts as long as its session, whatever becomes of the transaction that prepared
-    it; the names are kept on Django's connection object with the session they belong to."""
+    """Prepare ``sql`` as ``name`` on the connection's session unless it already is."""
     session = database.connection
-    known = database.__dict__.get("govreq_keyset_prepared")
-    if known is None or known[0] is not session:  # a new session: nothing prepared on it yet
-        known = database.__dict__["govreq_keyset_prepared"] = (session, set())
-    if name not in known[1]:
+    with _prepared_lock:
+        names = _prepared.get(session)
+        if names is None:
+            names = _prepared[session] = set()
+    if name not in names:
         cursor.execute(f"PREPARE {name} AS {sql}")
-        known[1].add(name)
+        names.add(name)
 
 
 def _numbered(sql: str) -> str:
@@ -393,6 +405,8 @@ def _segment_count(listing: KeysetList) -> int:
     if count is None:
         count = len(listing.segments)
         _kept_put(key, count)
+    elif CHECK_KEPT and count != len(listing.segments):
+        raise AssertionError(f"the list of shape {listing.shape!r} has another number of segments")
     return int(count)
 
 
@@ -499,11 +513,14 @@ def _compile(
     prepared = None
     if compiler.connection.vendor == "postgresql":
         # Parsing and planning the joins cost more than running the page: prepared once per
-        # session, under a name of its text (every agency's list is one statement). PostgreSQL
-        # keeps a generic plan where it is no dearer than planning for the values at hand, and
-        # plans again for each cursor's values where it would be (plan_cache_mode = auto).
+        # session. The name covers the text and the list's own parameters (an agency, the
+        # statuses), so a plan PostgreSQL keeps generic (plan_cache_mode = auto: where it is no
+        # dearer than planning for the values at hand) generalises over cursors only, never
+        # from one agency or status to another, whose rows may be few or the whole history.
         numbered = _numbered(sql)
-        prepared = (f"govreq_keyset_{hashlib.sha256(numbered.encode()).hexdigest()[:20]}", numbered)
+        fixed = [repr(p) for i, p in enumerate(params) if i not in slots]
+        digest = hashlib.sha256("\0".join([numbered, *fixed]).encode()).hexdigest()[:24]
+        prepared = (f"govreq_keyset_{digest}", numbered)
     return _Statement(
         prepared=prepared,
         sql=sql,

@@ -61,6 +61,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -496,8 +497,12 @@ def _classified(
             Case(When(scope, then=Value(f"{hold},")), default=Value(""), output_field=TextField())
             for hold, scope in sorted(scopes.items())
         ]
+        # One flat "a || b || c" (never NULL: each part is '' by default). Django's Concat
+        # nests a level per part, which SQLite's parser refuses beyond 14 holds.
         each = each.annotate(
-            holds=Concat(*in_scope, output_field=TextField()) if len(in_scope) > 1 else in_scope[0]
+            holds=Func(
+                *in_scope, template="(%(expressions)s)", arg_joiner=" || ", output_field=TextField()
+            )
         )
         fields = (*fields, "holds")
     try:
