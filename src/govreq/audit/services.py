@@ -217,7 +217,11 @@ def _record_one_unchained(row: UnchainedEvent) -> None:
 
 
 def _chain_after_commit() -> None:
-    audit_chain_pending(wait=False)
+    # Waiting for the chain lock when another writer holds it: that writer's statement may have
+    # been taken before this commit and not see these events, and nobody else might come to
+    # chain them before the worker's next turn. A chaining holds the lock for well under a
+    # millisecond, and commits without waiting for its WAL flush.
+    audit_chain_pending(wait=True)
 
 
 # One statement under the chain lock (taken by the statement before, so this one sees every
@@ -290,10 +294,9 @@ def audit_chain_pending(*, wait: bool = True) -> int:
     """Chain every event that committed unchained (after-commit chaining), in the order they
     were recorded, in transactions of at most ``CHAIN_BATCH``; returns how many.
 
-    Called after every commit that recorded events (``wait=False``: when another process is
-    chaining already, it returns at once and leaves what that one did not see to the next
-    chaining), and by every worker every second, so an event is chained even if its writer died
-    between its commit and its chaining. Each batch is chained and removed from the waiting table
+    Called after every commit that recorded events, and by every worker every second, so an
+    event is chained even if its writer died between its commit and its chaining (``wait=False``:
+    only if no other process is chaining). Each batch is chained and removed from the waiting table
     in one transaction: a crash in between leaves it waiting, never chained twice or lost.
 
     That transaction commits without waiting for its WAL flush (``synchronous_commit = off``):
