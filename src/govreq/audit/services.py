@@ -217,11 +217,7 @@ def _record_one_unchained(row: UnchainedEvent) -> None:
 
 
 def _chain_after_commit() -> None:
-    # Waiting for the chain lock when another writer holds it: that writer's statement may have
-    # been taken before this commit and not see these events, and nobody else might come to
-    # chain them before the worker's next turn. A chaining holds the lock for well under a
-    # millisecond, and commits without waiting for its WAL flush.
-    audit_chain_pending(wait=True)
+    audit_chain_pending(wait=False)
 
 
 # One statement under the chain lock (taken by the statement before, so this one sees every
@@ -294,9 +290,10 @@ def audit_chain_pending(*, wait: bool = True) -> int:
     """Chain every event that committed unchained (after-commit chaining), in the order they
     were recorded, in transactions of at most ``CHAIN_BATCH``; returns how many.
 
-    Called after every commit that recorded events, and by every worker every second, so an
-    event is chained even if its writer died between its commit and its chaining (``wait=False``:
-    only if no other process is chaining). Each batch is chained and removed from the waiting table
+    Called after every commit that recorded events (``wait=False``: when another process is
+    chaining, it returns at once, and that process looks again once it has let the lock go), and
+    by every worker every second, so an event is chained even if its writer died between its
+    commit and its chaining. Each batch is chained and removed from the waiting table
     in one transaction: a crash in between leaves it waiting, never chained twice or lost.
 
     That transaction commits without waiting for its WAL flush (``synchronous_commit = off``):
@@ -304,14 +301,17 @@ def audit_chain_pending(*, wait: bool = True) -> int:
     read what it wrote (a checkpoint, a report) flushes it with its own commit. The event
     itself was committed, durably, with its change."""
     chained = 0
-    while wait is False or UnchainedEvent.objects.exists():  # no lock when nothing waits
+    first = True
+    # After every chaining, once its commit has let the lock go, look again: an event committed
+    # while this process held the lock may not have been seen by its statement, and its writer,
+    # finding the lock taken, left it to the holder. So whoever holds the lock last looks last,
+    # and no event waits for the worker's turn while its writer is alive.
+    while (first and not wait) or UnchainedEvent.objects.exists():  # no lock when none waits
+        first = False
         with transaction.atomic():
             if not _lock_for_chaining(wait=wait):
-                return chained  # another process is chaining
-            done = _chain_unchained(limit=CHAIN_BATCH)
-        chained += done
-        if done < CHAIN_BATCH:
-            break
+                return chained  # another process is chaining, and will look again after
+            chained += _chain_unchained(limit=CHAIN_BATCH)
     return chained
 
 
