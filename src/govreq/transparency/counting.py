@@ -686,15 +686,7 @@ def _tallies(
         Exists(requests.exclude(kind=K.PRESERVATION).filter(pk=OuterRef("request_id"))),
         recorded_at__lt=cutoff,
     )
-    if bands:
-        other_means = other_means.exclude(
-            Exists(
-                request.filter(
-                    jurisdiction_id__in=sorted(bands),
-                    offence_category=OffenceCategory.NATIONAL_SECURITY,
-                )
-            )
-        )
+    other_means = _without_banded(other_means, request, bands)
     counted_elsewhere = (
         other_means.order_by()
         .annotate(jurisdiction=Subquery(request.values("jurisdiction_id")[:1]))
@@ -705,6 +697,23 @@ def _tallies(
         tally = tallies.setdefault(count["jurisdiction"], Tally())
         tally.delivered_by_other_means += count["n"]
     return tallies, by_hold
+
+
+def _without_banded(
+    rows: QuerySet[Any], request: QuerySet[LegalRequest], bands: dict[str, int]
+) -> QuerySet[Any]:
+    """``rows`` (each tied to its request by ``request``, filtered on ``OuterRef``) without
+    those of banded national-security process."""
+    if not bands:
+        return rows
+    return rows.exclude(
+        Exists(
+            request.filter(
+                jurisdiction_id__in=sorted(bands),
+                offence_category=OffenceCategory.NATIONAL_SECURITY,
+            )
+        )
+    )
 
 
 def _count_notices(
@@ -751,15 +760,7 @@ def _count_notices(
         # too, since a notice is opened when the package is collected, after the receipt.
         Q(sent_at__isnull=True) | Q(sent_at__gte=period.start) | Q(created_at__gte=period.start)
     )
-    if bands:
-        notices = notices.exclude(
-            Exists(
-                request.filter(
-                    jurisdiction_id__in=sorted(bands),
-                    offence_category=OffenceCategory.NATIONAL_SECURITY,
-                )
-            )
-        )
+    notices = _without_banded(notices, request, bands)
     rows = (
         notices.order_by()
         .annotate(
