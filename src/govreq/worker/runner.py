@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import signal
-import time
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,7 +62,8 @@ class Worker:
     schedule: tuple[Job, ...] = SCHEDULE
     clock: Callable[[], datetime] = timezone.now
     running: bool = True
-    busy: bool = False
+    # Set by SIGTERM/SIGINT to cut the pause between turns short.
+    woken: threading.Event = field(default_factory=threading.Event)
 
     # --- signals --------------------------------------------------------------------------------
 
@@ -72,9 +73,11 @@ class Worker:
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         logger.warning("worker %s: %s, stopping", self.worker_id, signal.strsignal(signum))
+        # Never raise here: a signal lands at any point, also inside a transaction's rollback,
+        # which an exception would leave half done (the connection in error, exit status 1).
+        # The loop sees ``running`` after the step at hand, and the pause ends at once.
         self.running = False
-        if not self.busy:
-            raise SystemExit(0)
+        self.woken.set()
 
     # --- the loop -------------------------------------------------------------------------------
 
@@ -89,7 +92,7 @@ class Worker:
             self.run_due_jobs(now)
             close_old_connections()
             if self.running and not ran:
-                time.sleep(self.interval)
+                self.woken.wait(self.interval)
 
     def run_once(self, *, at: datetime | None = None) -> dict[str, str]:
         """Every job due at ``at`` (default now), then every ready task; returns what ran."""
@@ -157,7 +160,6 @@ class Worker:
         return ran
 
     def _run_task(self, db_result: DBTaskResult) -> None:
-        self.busy = True
         try:
             task = db_result.task
             result = db_result.task_result
@@ -180,8 +182,6 @@ class Worker:
                 )
             else:
                 logger.error("task %s failed %d times: %s", db_result.task_path, attempts, error)
-        finally:
-            self.busy = False
 
     # --- jobs -----------------------------------------------------------------------------------
 
@@ -202,7 +202,6 @@ class Worker:
                     )
             except IntegrityError:
                 continue  # another worker has this slot
-            self.busy = True
             try:
                 outcome = job.run(Actor.system("worker"), now)
             except Exception as error:
@@ -218,8 +217,6 @@ class Worker:
                     status=JobRunStatus.DONE, finished_at=self.clock(), outcome=outcome[:5000]
                 )
                 outcomes[job.name] = outcome
-            finally:
-                self.busy = False
         return outcomes
 
 
