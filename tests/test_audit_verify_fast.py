@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from datetime import timezone as dt_timezone
 from io import StringIO
@@ -23,11 +24,18 @@ from govreq.audit.chain import (
     sequenced_hash,
     unsequenced_body,
     verify_events,
+    verify_flagged,
     verify_payloads,
     verify_tuples,
 )
 from govreq.audit.models import AuditCheckpoint, AuditEvent
-from govreq.audit.selectors import _PAYLOAD_SQL, _event_as_text, _raw_rows, audit_chain_verify
+from govreq.audit.selectors import (
+    _FLAGGED_SQL,
+    _PAYLOAD_SQL,
+    _event_as_text,
+    _raw_rows,
+    audit_chain_verify,
+)
 from govreq.audit.services import _append, audit_checkpoint_write, audit_record_standalone
 from govreq.core.actors import Actor
 from govreq.core.canonical import canonical_json, sha256_hex
@@ -393,3 +401,103 @@ def test_a_payload_written_differently_is_checked_again_from_the_columns():
     result = verify_payloads(rows, event_as_text=_event_as_text)
     assert not result.ok and result.first_bad_seq == 2 and result.count == 1
     assert "was altered" in result.problem
+
+
+# --- PostgreSQL hashes every event itself and sends only those that need a look ---------------
+
+POSTGRES = pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")),
+    reason="the database hashes the events on PostgreSQL only (DATABASE_URL)",
+)
+
+
+def _flagged() -> list[tuple]:
+    return list(_raw_rows(_FLAGGED_SQL["postgresql"], 0, None))
+
+
+@POSTGRES
+@pytest.mark.django_db
+def test_an_untouched_chain_sends_only_its_first_and_last_events():
+    _events(50)
+    rows = _flagged()
+    assert [(seq, ok) for seq, _prev, _hash, ok, *_ in rows] == [(1, True), (50, True)]
+    result = verify_flagged(rows, event_as_text=_never_read_again)
+    assert (result.ok, result.count) == (True, 50)
+    assert result == verify_tuples(_tuples())
+    # One event is both the first and the last; a range with none sends nothing.
+    assert len(list(_raw_rows(_FLAGGED_SQL["postgresql"], 49, None))) == 1
+    assert verify_flagged([], after_seq=50, after_hash=result.head_hash, event_as_text=None).ok
+
+
+def _never_read_again(seq: int) -> None:
+    raise AssertionError(f"event #{seq} was read again")
+
+
+class _Undone(Exception):
+    pass
+
+
+def _rehash(seq: int) -> None:
+    """Alter an event and give it the hash of its altered text (the next event still links to
+    the old one)."""
+    row = AuditEvent.objects.get(seq=seq)
+    row.object_id = "elsewhere"
+    fields = ("seq", "occurred_at", "actor_kind", "actor_id", "actor_label", "action")
+    forged = event_hash(
+        prev_hash=row.prev_hash,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        data=row.data,
+        **{name: getattr(row, name) for name in fields},
+    )
+    AuditEvent.objects.filter(seq=seq).update(object_id=row.object_id, hash=forged)
+
+
+@POSTGRES
+@pytest.mark.django_db
+@pytest.mark.parametrize("seq", [1, 2, 25, 49, 50])
+def test_the_database_flags_each_kind_of_break_as_the_full_walk_names_it(seq):
+    """An altered event (its hash no longer matches), a deleted one (the next does not follow)
+    and a rehashed one (its hash matches its altered text; the next no longer links to it) are
+    each sent, and named as the walk over every event names them. (The last event deleted or
+    rehashed is no break in the chain: checkpoints catch a rewritten head.)"""
+    _events(50)
+    breaks = {
+        "altered": lambda: AuditEvent.objects.filter(seq=seq).update(object_id="elsewhere"),
+        "deleted": lambda: AuditEvent.objects.filter(seq=seq)._raw_delete(connection.alias),
+        "rehashed": lambda: _rehash(seq),
+    }
+    for name, break_it in breaks.items():
+        try:
+            with transaction.atomic():
+                break_it()
+                expected = verify_tuples(_tuples())
+                result = verify_flagged(_flagged(), event_as_text=_event_as_text)
+                raise _Undone
+        except _Undone:
+            pass
+        assert result == expected
+        assert expected.ok == (seq == 50 and name != "altered"), name
+
+
+@POSTGRES
+@pytest.mark.django_db
+def test_a_flagged_event_that_is_untouched_is_read_again_and_passes():
+    """Should the database's hashing of its own text ever disagree (its JSON quoting changed in
+    an upgrade), the event is read again from its columns: untouched, it passes and is counted."""
+    _events(5)
+    rows = _flagged()
+    first, last = rows
+    disagreeing = [first, (3, *_row_of(3)[1:3], False, 2, _row_of(2)[2]), last]
+    reread: list[int] = []
+
+    def again(seq: int) -> tuple | None:
+        reread.append(seq)
+        return _event_as_text(seq)
+
+    result = verify_flagged(disagreeing, event_as_text=again)
+    assert (result.ok, result.count, reread) == (True, 5, [3])
+
+
+def _row_of(seq: int) -> tuple:
+    return AuditEvent.objects.values_list("seq", "prev_hash", "hash").get(seq=seq)

@@ -213,27 +213,78 @@ def verify_payloads(
             if unlinked is not None:
                 return unlinked
         if sha256((prev + payload).encode("utf-8")).hexdigest() != h:
-            row = event_as_text(seq)
-            again = verify_tuples(
-                [row] if row is not None else [],
-                after_seq=seq - 1,
-                after_hash=prev,
-                as_text=True,
-            )
-            if not again.ok:
-                return replace(again, count=count)
-            if again.count != 1:  # gone since it was read
-                return ChainVerification(
-                    ok=False,
-                    count=count,
-                    head_hash=prev,
-                    first_bad_seq=seq,
-                    problem=f"event #{seq} is missing (it went while it was verified)",
-                )
+            problem = _checked_again(seq, prev=prev, count=count, event_as_text=event_as_text)
+            if problem is not None:
+                return problem
         prev = h
         count += 1
         expected_seq += 1
     return ChainVerification(ok=True, count=count, head_hash=prev)
+
+
+def verify_flagged(
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    after_seq: int = 0,
+    after_hash: str = GENESIS_HASH,
+    event_as_text: Callable[[int], tuple[Any, ...] | None],
+) -> ChainVerification:
+    """The same walk, when the database has hashed every event itself and sends only those
+    that need a look (``selectors._FLAGGED_SQL``), in ``seq`` order: rows of ``(seq, prev_hash,
+    hash, ok, before_seq, before_hash)``, where ``ok`` says the payload hashed to ``hash`` and
+    ``before_*`` are the event before it (None for the first). The first and the last events
+    are always sent, and so is any event whose hash did not match or that does not follow, or
+    link to, the event before it; so every event between two sent ones is there, linked and
+    hashed right, and is counted. Each sent event is then checked as ``verify_payloads`` checks
+    it, so the result, and the first broken event it names, are those of the full walk."""
+    expected_seq = after_seq + 1
+    prev = after_hash
+    count = 0
+    for seq, prev_hash, h, ok, before_seq, before_hash in rows:
+        if before_seq is not None and before_seq >= expected_seq:
+            # The events from expected_seq to before_seq were not sent: each is the next one,
+            # links to the one before it and hashed right.
+            count += before_seq - expected_seq + 1
+            expected_seq = before_seq + 1
+            prev = before_hash
+        unlinked = _unlinked(seq, prev_hash, expected_seq=expected_seq, prev=prev, count=count)
+        if unlinked is not None:
+            return unlinked
+        if not ok:
+            problem = _checked_again(seq, prev=prev, count=count, event_as_text=event_as_text)
+            if problem is not None:
+                return problem
+        prev = h
+        count += 1
+        expected_seq += 1
+    return ChainVerification(ok=True, count=count, head_hash=prev)
+
+
+def _checked_again(
+    seq: int,
+    *,
+    prev: str,
+    count: int,
+    event_as_text: Callable[[int], tuple[Any, ...] | None],
+) -> ChainVerification | None:
+    """An event whose payload did not hash to its stored hash, read again as its columns and
+    checked as ``verify_tuples`` checks it: the problem (altered, or gone since it was read),
+    or None when only the database's writing of the text differed."""
+    row = event_as_text(seq)
+    again = verify_tuples(
+        [row] if row is not None else [], after_seq=seq - 1, after_hash=prev, as_text=True
+    )
+    if not again.ok:
+        return replace(again, count=count)
+    if again.count != 1:  # gone since it was read
+        return ChainVerification(
+            ok=False,
+            count=count,
+            head_hash=prev,
+            first_bad_seq=seq,
+            problem=f"event #{seq} is missing (it went while it was verified)",
+        )
+    return None
 
 
 def _reencoded_hash(prev: str, row: tuple[Any, ...], data: Any) -> str:

@@ -14,6 +14,7 @@ from govreq.audit.chain import (
     EVENT_COLUMNS,
     GENESIS_HASH,
     ChainVerification,
+    verify_flagged,
     verify_payloads,
     verify_tuples,
 )
@@ -70,12 +71,11 @@ SELECT seq,
 
 # The same events, each as the very text its hash covers, written by the database around the
 # stored data (``chain._BODY``): the strings quoted by its own JSON quoting, which escapes as
-# Python's encoder does. Verification then hashes ``prev_hash + payload`` and builds nothing; an
-# event whose payload does not match is read again column by column (``_EVENTS_SQL``) and
-# checked as before, so a difference in quoting can never pass for, or hide, an alteration.
-_PAYLOAD_SQL = {
+# Python's encoder does. An event whose payload does not hash to its stored hash is read again
+# column by column (``_EVENTS_SQL``) and checked as before, so a difference in quoting can never
+# pass for, or hide, an alteration.
+_PAYLOAD = {
     "postgresql": """
-SELECT seq, prev_hash, hash,
        '{"action":' || to_json(action)::text
        || ',"actor":[' || to_json(actor_kind)::text || ',' || to_json(actor_id)::text
        || ',' || to_json(actor_label)::text
@@ -83,13 +83,8 @@ SELECT seq, prev_hash, hash,
        || ',"object":[' || to_json(object_type)::text || ',' || to_json(object_id)::text
        || '],"occurred_at":"'
        || to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')
-       || '","seq":' || seq::text || '}'
-  FROM audit_auditevent
- WHERE seq > %s AND seq <= %s
- ORDER BY seq
-""",
+       || '","seq":' || seq::text || '}'""",
     "sqlite": """
-SELECT seq, prev_hash, hash,
        '{"action":' || json_quote(action)
        || ',"actor":[' || json_quote(actor_kind) || ',' || json_quote(actor_id)
        || ',' || json_quote(actor_label)
@@ -97,11 +92,38 @@ SELECT seq, prev_hash, hash,
        || ',"object":[' || json_quote(object_type) || ',' || json_quote(object_id)
        || '],"occurred_at":"' || replace(occurred_at, ' ', 'T')
        || CASE WHEN length(occurred_at) = 19 THEN '.000000' ELSE '' END || '+00:00'
-       || '","seq":' || seq || '}'
-  FROM audit_auditevent
- WHERE seq > %s AND seq <= %s
+       || '","seq":' || seq || '}'""",
+}
+_RANGE = "FROM audit_auditevent WHERE seq > %s AND seq <= %s"
+# SQLite: each payload, hashed here (``chain.verify_payloads``).
+_PAYLOAD_SQL = {
+    vendor: f"SELECT seq, prev_hash, hash, {payload}\n {_RANGE} ORDER BY seq"
+    for vendor, payload in _PAYLOAD.items()
+}
+# PostgreSQL: the database hashes each payload itself (its sha256(): the same SHA-256 of the
+# same bytes), with each event's neighbours beside it, and sends only the events that need a
+# look (``chain.verify_flagged``): the first and the last, and any whose hash did not match,
+# whose number does not follow the one before it, or whose ``prev_hash`` is not the hash
+# before it. Everything between two of those is known to be there, linked and
+# hashed right, and is counted without being sent: a walk of a million events sends a handful
+# of rows, and the work is where the bytes are. It trusts the database's sha256() exactly as
+# reading the rows trusts its storage: a server that lies can show a verifier the original rows
+# whatever it shows the application.
+_FLAGGED_SQL = {
+    "postgresql": f"""
+SELECT seq, prev_hash, hash, ok, before_seq, before_hash
+  FROM (SELECT seq, prev_hash, hash,
+               encode(sha256(convert_to(
+                   prev_hash || {_PAYLOAD["postgresql"]}, 'UTF8')), 'hex') = hash AS ok,
+               lag(seq) OVER in_order AS before_seq,
+               lag(hash) OVER in_order AS before_hash,
+               lead(seq) OVER in_order AS after_seq
+         {_RANGE}
+        WINDOW in_order AS (ORDER BY seq)) AS events
+ WHERE ok IS NOT TRUE OR before_seq IS NULL OR after_seq IS NULL
+    OR seq <> before_seq + 1 OR prev_hash IS DISTINCT FROM before_hash
  ORDER BY seq
-""",
+"""  # noqa: S608 (constant text: no value is formatted in)
 }
 
 
@@ -123,6 +145,15 @@ def _raw_rows(sql: str, after_seq: int, up_to: int | None) -> Generator[tuple[An
 def _verify_range(after_seq: int, up_to: int | None, after_hash: str) -> ChainVerification:
     """The events after ``after_seq`` (up to ``up_to``), as raw tuples, linked from
     ``after_hash``."""
+    flagged = _FLAGGED_SQL.get(connection.vendor)
+    if flagged is not None:
+        raw = _raw_rows(flagged, after_seq, up_to)
+        try:
+            return verify_flagged(
+                raw, after_seq=after_seq, after_hash=after_hash, event_as_text=_event_as_text
+            )
+        finally:
+            raw.close()  # the server-side cursor, now rather than at garbage collection
     sql = _PAYLOAD_SQL.get(connection.vendor)
     if sql is not None:
         raw = _raw_rows(sql, after_seq, up_to)
