@@ -531,3 +531,55 @@ def test_a_flagged_event_that_is_untouched_is_read_again_and_passes():
 
 def _row_of(seq: int) -> tuple:
     return AuditEvent.objects.values_list("seq", "prev_hash", "hash").get(seq=seq)
+
+
+# --- strings quoted plainly where that is sound -------------------------------------------------
+
+# Originals whose JSON quoting escapes something, and the escaped text an insider could store
+# in their place so that, quoted plainly, it reads as the original's quoting.
+ESCAPED_COPIES = [
+    ('say "hi"', 'say \\"hi\\"'),
+    ("C:\\dir", "C:\\\\dir"),
+    ("two\nlines", "two\\nlines"),
+    ("bell\x07", "bell\\u0007"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    # actor_kind too is quoted plainly only when that is sound, but a constraint keeps it to
+    # three codes (an insider would have to drop it first).
+    "column",
+    ["action", "actor_id", "actor_label", "object_type", "object_id"],
+)
+@pytest.mark.parametrize(("original", "copy"), ESCAPED_COPIES)
+def test_an_escaped_copy_of_a_string_is_named_as_altered(column, original, copy):
+    """Plain quoting is used only where no string holds a quote or a backslash: a string
+    replaced by the escaped text of its original never passes for it."""
+    _events(3)
+    # Every other string plain too (``_events`` gives labels with quotes).
+    AuditEvent.objects.filter(seq=2).update(**{"actor_label": "reviewer", column: original})
+    row = AuditEvent.objects.get(seq=2)
+    _rechain(1, _hash_of(1))  # the original, chained as if recorded so
+    assert audit_chain_verify().ok
+    AuditEvent.objects.filter(seq=2).update(**{column: copy})
+    result = audit_chain_verify()
+    assert (result.ok, result.first_bad_seq) == (False, 2), (row, result)
+    assert "was altered" in result.problem
+
+
+@pytest.mark.django_db
+def test_a_control_character_without_quotes_is_read_again_and_passes():
+    """A string with a control character but no quote or backslash is quoted plainly, which
+    writes text no hash covers: the event is read again from its columns and passes."""
+    _events(3)
+    AuditEvent.objects.filter(seq=2).update(actor_label="tab\there")
+    _rechain(1, _hash_of(1))
+    rows = list(_raw_rows(_PAYLOAD_SQL[connection.vendor], 0, None))
+    mismatched = [
+        seq
+        for seq, prev, stored, payload in rows
+        if sha256_hex((prev + payload).encode()) != stored
+    ]
+    assert mismatched == [2]
+    assert audit_chain_verify().ok
