@@ -570,8 +570,9 @@ def test_an_escaped_copy_of_a_string_is_named_as_altered(column, original, copy)
 
 @pytest.mark.django_db
 def test_a_control_character_without_quotes_is_read_again_and_passes():
-    """A string with a control character but no quote or backslash is quoted plainly, which
-    writes text no hash covers: the event is read again from its columns and passes."""
+    """A string with a control character but no quote or backslash is quoted plainly
+    (PostgreSQL), which writes text no hash covers: the event is read again from its columns
+    and passes."""
     _events(3)
     AuditEvent.objects.filter(seq=2).update(actor_label="tab\there")
     _rechain(1, _hash_of(1))
@@ -581,5 +582,6 @@ def test_a_control_character_without_quotes_is_read_again_and_passes():
         for seq, prev, stored, payload in rows
         if sha256_hex((prev + payload).encode()) != stored
     ]
-    assert mismatched == [2]
+    # Quoted plainly on PostgreSQL only (SQLite quotes every string as JSON).
+    assert mismatched == ([2] if connection.vendor == "postgresql" else [])
     assert audit_chain_verify().ok
