@@ -8,7 +8,9 @@ actors and data; chained with the real hash, inserted in bulk). Then, on the sam
 
 * **floor**: the exact bytes every event hashes (``prev_hash + canonical JSON``), built
   beforehand in slices, hashed with ``hashlib.sha256`` (only the hashing is timed);
-* **verify, 1 process**: ``audit_chain_verify()`` (raw tuples from a server-side cursor);
+* **verify, 1 process**: ``audit_chain_verify()`` (the database writes each event's text; on
+  PostgreSQL it hashes it too and sends only the events that need a look, on SQLite the text
+  is hashed by hashlib here);
 * **verify, N processes**: ``audit_chain_verify(workers=2)``, what ``govreq audit verify`` runs;
 
 each printed as events/s and MB/s of hashed bytes, with its share of the floor. With
