@@ -46,10 +46,11 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -71,7 +72,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import IsNull
 
 from govreq.core.errors import ValidationFailed
@@ -369,6 +370,14 @@ def national_security_bands() -> dict[str, int]:
 _SEPARATOR = "|"
 
 
+def _joined(*parts: Any) -> Func:
+    """``a || b || c`` as text, for parts that are never NULL: one flat expression. Django's
+    ``Concat`` nests a pair per part and wraps each in COALESCE, which took longer to build and
+    compile than the report's queries take to run at 100,000 requests (and SQLite's parser
+    refuses it beyond 14 parts)."""
+    return Func(*parts, template="(%(expressions)s)", arg_joiner=" || ", output_field=TextField())
+
+
 def _state_at(*, cutoff: datetime, request: str = "pk") -> Any:
     """A request's state as of ``cutoff``: "STATUS|OUTCOME|reasons|approved categories|progress"
     ("" for a preservation request), for a query whose rows are requests (``request="pk"``), or
@@ -419,18 +428,17 @@ def _state_at(*, cutoff: datetime, request: str = "pk") -> Any:
             key=Case(
                 When(
                     outcome=DecisionOutcome.REJECTED,
-                    then=Concat(
+                    then=_joined(
                         Value(f"{S.REJECTED}{_SEPARATOR}{DecisionOutcome.REJECTED}{_SEPARATOR}"),
                         Cast("rejection_reasons", TextField()),
                         sep,
-                        output_field=TextField(),
                     ),
                 ),
                 When(
                     outcome=DecisionOutcome.NO_DATA,
                     then=Value(f"{S.CLOSED}{_SEPARATOR}{DecisionOutcome.NO_DATA}{_SEPARATOR * 2}"),
                 ),
-                default=Concat(
+                default=_joined(
                     Coalesce(status_of(OuterRef("request")), Value(S.RECEIVED.value)),
                     sep,
                     "outcome",
@@ -438,7 +446,6 @@ def _state_at(*, cutoff: datetime, request: str = "pk") -> Any:
                     Cast("approved_categories", TextField()),
                     sep,
                     progress,
-                    output_field=TextField(),
                 ),
                 output_field=TextField(),
             )
@@ -447,10 +454,9 @@ def _state_at(*, cutoff: datetime, request: str = "pk") -> Any:
     )
     state = Coalesce(
         Subquery(decided),
-        Concat(
+        _joined(
             Coalesce(status_of(OuterRef(request)), Value(S.RECEIVED.value)),
             Value(_SEPARATOR * 3),
-            output_field=TextField(),
         ),
     )
     if request != "pk":
@@ -481,10 +487,9 @@ def _classified(
     with ``scopes`` (a hold's id: the requests it covered), also by the holds whose scope each
     request is in ("holds": their ids, each followed by a comma).
 
-    Each request's class is worked out once, in a materialised common table expression, and
-    the classes are grouped outside it. Grouped on the class expressions themselves, SQLite ran
-    every request's correlated look-ups twice (once for the group key and once for the row),
-    and both databases took a quarter longer (scripts/bench_report.py)."""
+    Each request's class is worked out once and the classes grouped outside it (``_grouped``):
+    grouped on the class expressions themselves, both databases took a quarter longer
+    (scripts/bench_report.py)."""
     each = _annotated(
         requests,
         cutoff=cutoff,
@@ -497,26 +502,37 @@ def _classified(
             Case(When(scope, then=Value(f"{hold},")), default=Value(""), output_field=TextField())
             for hold, scope in sorted(scopes.items())
         ]
-        # One flat "a || b || c" (never NULL: each part is '' by default). Django's Concat
-        # nests a level per part, which SQLite's parser refuses beyond 14 holds.
-        each = each.annotate(
-            holds=Func(
-                *in_scope, template="(%(expressions)s)", arg_joiner=" || ", output_field=TextField()
-            )
-        )
+        each = each.annotate(holds=_joined(*in_scope))  # never NULL: each part '' by default
         fields = (*fields, "holds")
+    return _grouped(
+        each.values("target_count", *fields),
+        fields,
+        totals={"requests": "COUNT(*)", "accounts": "SUM(target_count)"},
+    )
+
+
+def _grouped(
+    each: QuerySet[Any], fields: Sequence[str], *, totals: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """The rows of ``each`` (a ``values()`` query, one row per request or notice) grouped by
+    ``fields``, each group with its ``totals`` (name: an aggregate over the columns of
+    ``each``, written in this module). Each row is worked out once, in a materialised common
+    table expression, and grouped outside it: grouped on the expressions themselves, SQLite
+    ran every row's correlated look-ups twice (once for the group key and once for the row),
+    and Django compiled every expression twice."""
     try:
-        sql, params = each.values("target_count", *fields).query.sql_with_params()
+        sql, params = each.query.sql_with_params()
     except EmptyResultSet:
         return []
     columns = ", ".join(connection.ops.quote_name(name) for name in fields)
+    aggregates = ", ".join(totals.values())
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH classes AS MATERIALIZED ({sql}) "  # noqa: S608 (the ORM's SQL; quoted names)
-            f"SELECT {columns}, COUNT(*), SUM(target_count) FROM classes GROUP BY {columns}",
+            f"WITH each_row AS MATERIALIZED ({sql}) "  # noqa: S608 (the ORM's SQL; quoted names)
+            f"SELECT {columns}, {aggregates} FROM each_row GROUP BY {columns}",
             params,
         )
-        names = (*fields, "requests", "accounts")
+        names = (*fields, *totals)
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
@@ -616,6 +632,20 @@ def _json_list(text: str) -> list[str]:
     return [str(item) for item in json.loads(text)] if text else []
 
 
+@lru_cache(maxsize=4096)
+def _parsed_state(state_at: str | None) -> tuple[str, str, tuple[str, ...], frozenset[str], str]:
+    """status, outcome, rejection reasons, approved categories, progress: parsed once per
+    distinct state (a report's requests share a few dozen)."""
+    status, outcome, reasons, approved, progress = _state_parts(state_at)
+    return (
+        status,
+        outcome,
+        tuple(_json_list(reasons)) if outcome == DecisionOutcome.REJECTED else (),
+        frozenset(_json_list(approved)),
+        progress,
+    )
+
+
 def _state_parts(state_at: str | None) -> tuple[str, str, str, str, str]:
     """status, outcome, rejection reasons (JSON), approved categories (JSON), progress."""
     status, _, rest = (state_at or "").partition(_SEPARATOR)
@@ -627,7 +657,7 @@ def _state_parts(state_at: str | None) -> tuple[str, str, str, str, str]:
 
 def request_class(row: dict[str, Any]) -> RequestClass:
     """A grouped row of the classifying query as a RequestClass."""
-    status, outcome, reasons, approved, progress = _state_parts(row["state_at"])
+    status, outcome, reasons, approved, progress = _parsed_state(row["state_at"])
     return RequestClass(
         jurisdiction=row["jurisdiction_id"],
         kind=row["kind"],
@@ -636,8 +666,8 @@ def request_class(row: dict[str, Any]) -> RequestClass:
         content_sought=bool(row["content_sought"]),
         status=status,
         decision=outcome,
-        rejection_reasons=tuple(_json_list(reasons)) if outcome == DecisionOutcome.REJECTED else (),
-        approved_categories=frozenset(_json_list(approved)),
+        rejection_reasons=reasons,
+        approved_categories=approved,
         held=bool(row["held"]),
         progress=progress,
     )
@@ -716,6 +746,9 @@ def _without_banded(
     )
 
 
+_NOTICE_FIELDS = ("jurisdiction", "notice_state", "given", "impossible", "told", "request_state")
+
+
 def _count_notices(
     tallies: dict[str, Tally], *, period: Period, cutoff: datetime, bands: dict[str, int]
 ) -> None:
@@ -737,7 +770,7 @@ def _count_notices(
     notice_state = Subquery(
         NoticeEvent.objects.filter(notice=OuterRef("pk"), occurred_at__lt=cutoff)
         .order_by("-occurred_at", "-id")
-        .annotate(key=Concat("to_status", Value(_SEPARATOR), "delay_reason"))
+        .annotate(key=_joined("to_status", Value(_SEPARATOR), "delay_reason"))
         .values("key")[:1]
     )
     impossible_in_period = Exists(
@@ -775,10 +808,9 @@ def _count_notices(
                 output_field=TextField(),
             ),
         )
-        .values("jurisdiction", "notice_state", "given", "impossible", "told", "request_state")
-        .annotate(n=Count("pk"))
+        .values(*_NOTICE_FIELDS)
     )
-    for row in rows:
+    for row in _grouped(rows, _NOTICE_FIELDS, totals={"n": "COUNT(*)"}):
         status, _, reason = (row["notice_state"] or "").partition(_SEPARATOR)
         delayed = status == NoticeStatus.DELAYED
         request_status, decision, _, _, progress = _state_parts(row["request_state"])
