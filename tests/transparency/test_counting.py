@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from govreq.agencies.services import officer_add
 from govreq.core.errors import ValidationFailed
-from govreq.intake.models import Channel, LegalRequest
+from govreq.intake.models import Channel, LegalRequest, RequestStatus
 from govreq.intake.schemas import RequestSubmission
 from govreq.lifecycle import disclosing
 from govreq.lifecycle.receiving import request_submit
@@ -60,6 +60,12 @@ def h2(**kwargs):
 )
 def test_outcome_of(status, decision, delivered, outcome):
     assert outcome_of(status, decision, delivered=delivered) == outcome
+
+
+def test_the_further_progress_is_the_greater_code():
+    """The report reads how far a disclosure got as the greatest of the two codes a request
+    reached (``counting._state_at``): renaming either must keep DELIVERED the greater."""
+    assert RequestStatus.DELIVERED > RequestStatus.APPROVED
 
 
 def test_percent_rounds_half_up_and_refuses_to_divide_by_zero():
