@@ -29,7 +29,7 @@ from govreq.audit.chain import (
     verify_payloads,
     verify_tuples,
 )
-from govreq.audit.models import AuditCheckpoint, AuditEvent
+from govreq.audit.models import AuditCheckpoint, AuditEvent, UnchainedEvent
 from govreq.audit.selectors import (
     _FLAGGED_SQL,
     _PAYLOAD_SQL,
@@ -585,3 +585,24 @@ def test_a_control_character_without_quotes_is_read_again_and_passes():
     # Quoted plainly on PostgreSQL only (SQLite quotes every string as JSON).
     assert mismatched == ([2] if connection.vendor == "postgresql" else [])
     assert audit_chain_verify().ok
+
+
+# --- events waiting to join the chain ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_event_waiting_too_long_is_reported_by_verify():
+    """An event committed but not chained (after-commit chaining) is counted; once it has waited
+    longer than any running worker lets one wait, `audit verify` fails naming it: no worker is
+    chaining them."""
+    UnchainedEvent.objects.create(
+        occurred_at=timezone.now(),
+        actor_kind="SYSTEM",
+        action="test.waiting",
+        object_type="test",
+        object_id="1",
+        body=b"{}",
+    )
+    assert "1 event(s) waiting to be chained" in _verify()
+    UnchainedEvent.objects.update(recorded_at=timezone.now() - timedelta(minutes=2))
+    assert "1 audit event(s) committed but not chained" in _verify_fails()

@@ -393,8 +393,8 @@ def _state_at(*, cutoff: datetime, request: str = "pk") -> Any:
 
     sep = Value(_SEPARATOR)
     # How far a disclosure got by the cut-off: DELIVERED if it ever was, else APPROVED if it
-    # ever was, else nothing. The greater of the two codes is the further (tests/transparency/test_counting.py), so
-    # one index look-up takes the maximum, with no sort per request.
+    # ever was, else nothing. The greater of the two codes is the further (a test holds it to
+    # that), so one index look-up takes the maximum, with no sort per request.
     progress = Coalesce(
         Subquery(
             StatusChange.objects.filter(
