@@ -21,6 +21,7 @@ from django.utils import timezone
 from govreq.audit.chain import (
     EVENT_COLUMNS,
     GENESIS_HASH,
+    ChainVerification,
     event_hash,
     sequenced_hash,
     unsequenced_body,
@@ -606,3 +607,63 @@ def test_an_event_waiting_too_long_is_reported_by_verify():
     assert "1 event(s) waiting to be chained" in _verify()
     UnchainedEvent.objects.update(recorded_at=timezone.now() - timedelta(minutes=2))
     assert "1 audit event(s) committed but not chained" in _verify_fails()
+
+
+# --- what the review of the database's hashing found ---------------------------------------------
+
+
+def _walk_as_verify_does(event_as_text) -> ChainVerification:
+    """The rows the database sends for the whole chain, checked as ``audit_chain_verify`` checks
+    them, with ``event_as_text`` for events read again."""
+    if connection.vendor == "postgresql":
+        return verify_flagged(_flagged(), event_as_text=event_as_text)
+    rows = list(_raw_rows(_PAYLOAD_SQL[connection.vendor], 0, None))
+    return verify_payloads(rows, event_as_text=event_as_text)
+
+
+@pytest.mark.django_db
+def test_an_event_that_changes_between_its_two_readings_never_passes():
+    """An altered event is read again; rehashed in between (and the events after it left as
+    first read and checked), it must not pass on its new hash."""
+    _events(10)
+    AuditEvent.objects.filter(seq=5).update(object_id="elsewhere")
+
+    def rehashed_first(seq: int) -> tuple | None:
+        _rehash(seq)
+        return _event_as_text(seq)
+
+    result = _walk_as_verify_does(rehashed_first)
+    assert (result.ok, result.first_bad_seq, result.count) == (False, 5, 4)
+    assert result.problem == "event #5 changed while it was verified"
+
+
+@POSTGRES
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "moment",
+    [
+        # The same digits in the year 2026 before Christ: to_char writes no era.
+        "(to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || ' BC')::timestamp"
+        " AT TIME ZONE 'UTC'",
+        "'infinity'",  # no text at all
+    ],
+)
+def test_a_moment_the_hash_cannot_cover_is_named_as_altered(moment):
+    _events(5)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE audit_auditevent SET occurred_at = {moment} WHERE seq = 3")  # noqa: S608
+    result = audit_chain_verify()
+    assert (result.ok, result.first_bad_seq) == (False, 3)
+    assert "was altered" in result.problem
+
+
+@POSTGRES
+@pytest.mark.django_db
+def test_a_string_with_a_quote_and_no_backslash_is_quoted_as_json():
+    """Plain quoting needs no quote either: the database quotes such a string as JSON, so the
+    untouched event hashes right the first time."""
+    _events(3)
+    AuditEvent.objects.filter(seq=2).update(actor_label='say "hi"')
+    _rechain(1, _hash_of(1))
+    result = verify_flagged(_flagged(), event_as_text=_never_read_again)
+    assert (result.ok, result.count) == (True, 3)

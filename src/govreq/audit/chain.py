@@ -213,7 +213,7 @@ def verify_payloads(
             if unlinked is not None:
                 return unlinked
         if sha256((prev + payload).encode("utf-8")).hexdigest() != h:
-            problem = _checked_again(seq, prev=prev, count=count, event_as_text=event_as_text)
+            problem = _checked_again(seq, h, prev=prev, count=count, event_as_text=event_as_text)
             if problem is not None:
                 return problem
         prev = h
@@ -251,7 +251,7 @@ def verify_flagged(
         if unlinked is not None:
             return unlinked
         if not ok:
-            problem = _checked_again(seq, prev=prev, count=count, event_as_text=event_as_text)
+            problem = _checked_again(seq, h, prev=prev, count=count, event_as_text=event_as_text)
             if problem is not None:
                 return problem
         prev = h
@@ -262,15 +262,27 @@ def verify_flagged(
 
 def _checked_again(
     seq: int,
+    seen_hash: str,
     *,
     prev: str,
     count: int,
     event_as_text: Callable[[int], tuple[Any, ...] | None],
 ) -> ChainVerification | None:
-    """An event whose payload did not hash to its stored hash, read again as its columns and
-    checked as ``verify_tuples`` checks it: the problem (altered, or gone since it was read),
-    or None when only the database's writing of the text differed."""
+    """An event whose payload did not hash to its stored hash (``seen_hash``, as first read),
+    read again as its columns and checked as ``verify_tuples`` checks it: the problem (altered,
+    or changed or gone since it was first read), or None when only the database's writing of
+    the text differed. The walk goes on from ``seen_hash``, and the events after it were
+    checked as first read: read again with another hash, the event is one that changed while
+    it was verified, never one that passes."""
     row = event_as_text(seq)
+    if row is not None and row[-1] != seen_hash:
+        return ChainVerification(
+            ok=False,
+            count=count,
+            head_hash=prev,
+            first_bad_seq=seq,
+            problem=f"event #{seq} changed while it was verified",
+        )
     again = verify_tuples(
         [row] if row is not None else [], after_seq=seq - 1, after_hash=prev, as_text=True
     )

@@ -44,28 +44,33 @@ PIECES_PER_WORKER = 4
 
 # Each moment as exactly the text the hash covers (UTC, ISO 8601 with microseconds) and the data
 # as JSON text, straight from the database: no datetime objects, no ORM conversion per row.
-# PostgreSQL formats a timestamptz; SQLite holds Django's text of the UTC moment
+# PostgreSQL formats a timestamptz; a moment before the year 1 (which to_char would write
+# without its era, as the same digits as a moment after it) is written as nothing, so it can
+# never hash as the moment it replaced. SQLite holds Django's text of the UTC moment
 # ("2027-04-01 10:00:00[.ffffff]", no fraction when it is zero).
+_MOMENT = {
+    "postgresql": (
+        "CASE WHEN occurred_at >= '0001-01-01 00:00:00+00' THEN"
+        " to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') END"
+    ),
+    "sqlite": (
+        "replace(occurred_at, ' ', 'T')"
+        " || CASE WHEN length(occurred_at) = 19 THEN '.000000' ELSE '' END || '+00:00'"
+    ),
+}
 _EVENTS_SQL = {
-    "postgresql": """
-SELECT seq,
-       to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
-       actor_kind, actor_id, actor_label, action, object_type, object_id, data::text,
+    vendor: f"""
+SELECT seq, {moment},
+       actor_kind, actor_id, actor_label, action, object_type, object_id, {data},
        prev_hash, hash
   FROM audit_auditevent
  WHERE seq > %s AND seq <= %s
  ORDER BY seq
-""",
-    "sqlite": """
-SELECT seq,
-       replace(occurred_at, ' ', 'T')
-         || CASE WHEN length(occurred_at) = 19 THEN '.000000' ELSE '' END || '+00:00',
-       actor_kind, actor_id, actor_label, action, object_type, object_id, data,
-       prev_hash, hash
-  FROM audit_auditevent
- WHERE seq > %s AND seq <= %s
- ORDER BY seq
-""",
+"""  # noqa: S608 (constant text: no value is formatted in)
+    for vendor, moment, data in (
+        ("postgresql", _MOMENT["postgresql"], "data::text"),
+        ("sqlite", _MOMENT["sqlite"], "data"),
+    )
 }
 
 
@@ -93,9 +98,7 @@ _VENDOR_SQL = {
         "position": "strpos({}, {})",
         "backslash": r"E'\\'",  # one backslash
         "data": "data::text",
-        "moment": (
-            "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"')"
-        ),
+        "moment": _MOMENT["postgresql"],
         "seq": "seq::text",
     },
     "sqlite": {
@@ -103,10 +106,7 @@ _VENDOR_SQL = {
         "position": "instr({}, {})",
         "backslash": r"'\'",  # one backslash
         "data": "data",
-        "moment": (
-            "replace(occurred_at, ' ', 'T')"
-            " || CASE WHEN length(occurred_at) = 19 THEN '.000000' ELSE '' END || '+00:00'"
-        ),
+        "moment": _MOMENT["sqlite"],
         "seq": "seq",
     },
 }
