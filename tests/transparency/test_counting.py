@@ -85,7 +85,6 @@ def test_band():
 
 def test_content_disclosed_follows_the_decision():
     base = {
-        "jurisdiction": "US",
         "kind": "SEARCH_WARRANT",
         "gag_order": False,
         "national_security": False,
@@ -382,7 +381,8 @@ def test_the_classification_counts_many_holds_in_one_pass(history):
     there are (a nested concatenation overflowed SQLite's parser at 15)."""
     scopes = {hold: Q(jurisdiction_id="US") if hold % 2 else Q(pk__lt=0) for hold in range(1, 61)}
     rows = _classified(
-        LegalRequest.objects.filter(received_at__gte=H2.start, received_at__lt=H2.end),
+        received_from=H2.start,
+        received_before=H2.end,
         cutoff=H2.end,
         held_jurisdictions=[],
         banded_jurisdictions=[],
@@ -395,3 +395,28 @@ def test_the_classification_counts_many_holds_in_one_pass(history):
         sum(row["requests"] for row in rows)
         == LegalRequest.objects.filter(received_at__gte=H2.start, received_at__lt=H2.end).count()
     )
+
+
+def test_each_report_is_computed_for_its_own_arguments(history, settings):
+    """The report's queries are compiled once per distinct set of arguments and kept
+    (counting._classifying_sql and its siblings): another band setting, a hold placed since or
+    another cut-off gives another query, never a kept one."""
+    from tests.hold_helpers import hold_place
+
+    settings.REPORT_NATIONAL_SECURITY_BANDS = ""
+    assert jurisdiction_entry(h2(), "US")["requests"] == 7  # national security counted exactly
+    settings.REPORT_NATIONAL_SECURITY_BANDS = "US:250"
+    assert jurisdiction_entry(h2(), "US")["requests"] == 6
+    assert jurisdiction_entry(h2(), "US")["holds"] == []
+    hold_place(
+        actor=history.actor("pat"),
+        jurisdiction_code="US",
+        effective_from=H2.start,
+        reason="A hold on the United States, recorded after the half-year.",
+        review_notes="Due-diligence record.",
+        now=timezone.now(),
+    )
+    (entry,) = jurisdiction_entry(h2(), "US")["holds"]
+    assert entry["requests_received"] == 6
+    # As of a cut-off before any US request was received, there were none.
+    assert jurisdiction_entry(h2(now=H2.start + timedelta(seconds=1)), "US")["requests"] == 0

@@ -119,9 +119,9 @@ DEFAULT_NATIONAL_SECURITY_BANDS = "US:250"
 
 @dataclass(frozen=True, kw_only=True)
 class RequestClass:
-    """What the counting rules look at in a request, as of the cut-off."""
+    """What the counting rules look at in a request, as of the cut-off (in whichever
+    jurisdiction: a report counts each jurisdiction's requests in a tally of its own)."""
 
-    jurisdiction: str
     kind: str
     gag_order: bool
     national_security: bool
@@ -460,8 +460,8 @@ def _state_at(*, cutoff: datetime, request: str = "pk") -> Any:
     return Case(When(kind=K.PRESERVATION, then=Value("")), default=state, output_field=TextField())
 
 
+# What the classifying query gives per request: its jurisdiction, and the columns of its class.
 _CLASS_FIELDS = (
-    "jurisdiction_id",
     "kind",
     "gag_order",
     "content_sought",
@@ -472,64 +472,117 @@ _CLASS_FIELDS = (
 
 
 def _classified(
-    requests: QuerySet[LegalRequest],
     *,
+    received_from: datetime,
+    received_before: datetime,
     cutoff: datetime,
     held_jurisdictions: Iterable[str],
     banded_jurisdictions: Iterable[str],
     scopes: Mapping[int, Q] | None = None,
 ) -> list[dict[str, Any]]:
-    """The period's requests grouped by class as of ``cutoff``, with requests and accounts;
-    with ``scopes`` (a hold's id: the requests it covered), also by the holds whose scope each
-    request is in ("holds": their ids, each followed by a comma).
+    """The requests received in [``received_from``, ``received_before``) grouped by class as of
+    ``cutoff``, with requests and accounts; with ``scopes`` (a hold's id: the requests it
+    covered), also by the holds whose scope each request is in ("holds": their ids, each
+    followed by a comma).
 
     Each request's class is worked out once and the classes grouped outside it (``_grouped``):
     grouped on the class expressions themselves, both databases took a quarter longer
     (scripts/bench_report.py)."""
-    each = _annotated(
-        requests,
-        cutoff=cutoff,
-        held_jurisdictions=held_jurisdictions,
-        banded_jurisdictions=banded_jurisdictions,
-    )
-    fields: tuple[str, ...] = _CLASS_FIELDS
-    if scopes:
-        in_scope = [
-            Case(When(scope, then=Value(f"{hold},")), default=Value(""), output_field=TextField())
-            for hold, scope in sorted(scopes.items())
-        ]
-        each = each.annotate(holds=_joined(*in_scope))  # never NULL: each part '' by default
-        fields = (*fields, "holds")
+    fields = ("jurisdiction_id", *_CLASS_FIELDS, *(("holds",) if scopes else ()))
     return _grouped(
-        each.values("target_count", *fields),
+        _classifying_sql(
+            connection.vendor,
+            received_from,
+            received_before,
+            cutoff,
+            tuple(sorted(set(held_jurisdictions))),
+            tuple(sorted(set(banded_jurisdictions))),
+            tuple(sorted((scopes or {}).items())),
+        ),
         fields,
         totals={"requests": "COUNT(*)", "accounts": "SUM(target_count)"},
     )
 
 
-def _grouped(
-    each: QuerySet[Any], fields: Sequence[str], *, totals: Mapping[str, str]
-) -> list[dict[str, Any]]:
-    """The rows of ``each`` (a ``values()`` query, one row per request or notice) grouped by
-    ``fields``, each group with its ``totals`` (name: an aggregate over the columns of
-    ``each``, written in this module). Each row is worked out once, in a materialised common
-    table expression, and grouped outside it: grouped on the expressions themselves, SQLite
-    ran every row's correlated look-ups twice (once for the group key and once for the row),
-    and Django compiled every expression twice."""
+# The SQL of a report's two big queries is a pure function of these arguments (the vendor: of
+# the connection it was compiled for). Building and compiling their expressions took a fifth
+# of a report at 100,000 requests, so each is compiled once per distinct set of arguments, as
+# the database driver keeps each statement prepared once per distinct text. A period still
+# running is reported as of ``now``, so its drafts always miss, and are compiled afresh.
+_COMPILED_QUERIES = 64
+
+
+@lru_cache(maxsize=_COMPILED_QUERIES)
+def _classifying_sql(
+    vendor: str,
+    received_from: datetime,
+    received_before: datetime,
+    cutoff: datetime,
+    held_jurisdictions: tuple[str, ...],
+    banded_jurisdictions: tuple[str, ...],
+    scopes: tuple[tuple[int, Q], ...],
+) -> tuple[str, tuple[Any, ...]] | None:
+    """The classifying query's SQL and parameters (None: it selects nothing)."""
+    each = _annotated(
+        LegalRequest.objects.filter(
+            received_at__gte=received_from, received_at__lt=received_before
+        ),
+        cutoff=cutoff,
+        held_jurisdictions=held_jurisdictions,
+        banded_jurisdictions=banded_jurisdictions,
+    )
+    fields: tuple[str, ...] = ("jurisdiction_id", *_CLASS_FIELDS)
+    if scopes:
+        in_scope = [
+            Case(When(scope, then=Value(f"{hold},")), default=Value(""), output_field=TextField())
+            for hold, scope in scopes
+        ]
+        each = each.annotate(holds=_joined(*in_scope))  # never NULL: each part '' by default
+        fields = (*fields, "holds")
+    return _compiled(each.values("target_count", *fields))
+
+
+def _compiled(query: QuerySet[Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """The SQL and parameters of ``query``; None when it can select nothing."""
     try:
-        sql, params = each.query.sql_with_params()
+        sql, params = query.query.sql_with_params()
     except EmptyResultSet:
+        return None
+    return sql, tuple(params)
+
+
+def _fetched(query: tuple[str, tuple[Any, ...]] | None) -> list[tuple[Any, ...]]:
+    """The rows of a query ``_compiled`` (none for None)."""
+    if query is None:
         return []
+    with connection.cursor() as cursor:
+        cursor.execute(*query)
+        return cursor.fetchall()
+
+
+def _grouped(
+    each: tuple[str, tuple[Any, ...]] | None,
+    fields: Sequence[str],
+    *,
+    totals: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """The rows of ``each`` (the SQL and parameters of a ``values()`` query, one row per request
+    or notice; None for none) grouped by ``fields``, each group with its ``totals`` (name: an
+    aggregate over the columns of ``each``, written in this module). Each row is worked out
+    once, in a materialised common table expression, and grouped outside it: grouped on the
+    expressions themselves, SQLite ran every row's correlated look-ups twice (once for the
+    group key and once for the row), and Django compiled every expression twice."""
+    if each is None:
+        return []
+    sql, params = each
     columns = ", ".join(connection.ops.quote_name(name) for name in fields)
     aggregates = ", ".join(totals.values())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH each_row AS MATERIALIZED ({sql}) "  # noqa: S608 (the ORM's SQL; quoted names)
-            f"SELECT {columns}, {aggregates} FROM each_row GROUP BY {columns}",
-            params,
-        )
-        names = (*fields, *totals)
-        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    grouped = (
+        f"WITH each_row AS MATERIALIZED ({sql}) "  # noqa: S608 (the ORM's SQL; quoted names)
+        f"SELECT {columns}, {aggregates} FROM each_row GROUP BY {columns}"
+    )
+    names = (*fields, *totals)
+    return [dict(zip(names, row, strict=True)) for row in _fetched((grouped, params))]
 
 
 def request_classes(
@@ -655,7 +708,6 @@ def request_class(row: dict[str, Any]) -> RequestClass:
     """A grouped row of the classifying query as a RequestClass."""
     status, outcome, reasons, approved, progress = _parsed_state(row["state_at"])
     return RequestClass(
-        jurisdiction=row["jurisdiction_id"],
         kind=row["kind"],
         gag_order=bool(row["gag_order"]),
         national_security=bool(row["national_security"]),
@@ -670,63 +722,90 @@ def request_class(row: dict[str, Any]) -> RequestClass:
 
 
 def _tallies(
-    requests: QuerySet[LegalRequest],
     *,
+    received_from: datetime,
+    received_before: datetime,
     cutoff: datetime,
     held_jurisdictions: Iterable[str],
     bands: dict[str, int],
     scopes: Mapping[int, Q] | None = None,
 ) -> tuple[dict[str, Tally], dict[int, Tally]]:
-    """The tallies by jurisdiction, and by hold for the holds in ``scopes`` (of the requests in
-    each one's scope), from one classification of the requests."""
+    """The tallies of the requests received in [``received_from``, ``received_before``) by
+    jurisdiction, and by hold for the holds in ``scopes`` (of the requests in each one's
+    scope), from one classification of the requests."""
     tallies: dict[str, Tally] = {}
     by_hold: dict[int, Tally] = {hold: Tally() for hold in scopes or {}}
     rows = _classified(
-        requests,
+        received_from=received_from,
+        received_before=received_before,
         cutoff=cutoff,
         held_jurisdictions=held_jurisdictions,
         banded_jurisdictions=bands,
         scopes=scopes,
     )
-    # A few thousand classes at most: fetched at once (a server-side cursor would make
-    # PostgreSQL plan for the first rows, not for the whole aggregate).
+    # A few thousand groups at most: fetched at once (a server-side cursor would make
+    # PostgreSQL plan for the first rows, not for the whole aggregate). The jurisdictions
+    # share their classes (a few hundred at 100,000 requests): each is made once.
+    classes: dict[tuple[Any, ...], RequestClass] = {}
     for row in rows:
-        classed = request_class(row)
-        tally = tallies.get(classed.jurisdiction)
+        key = tuple(row[name] for name in _CLASS_FIELDS)
+        classed = classes.get(key) or classes.setdefault(key, request_class(row))
+        code = row["jurisdiction_id"]
+        tally = tallies.get(code)
         if tally is None:
-            tally = tallies[classed.jurisdiction] = Tally()
+            tally = tallies[code] = Tally()
         counted = {
             "requests": row["requests"],
             "accounts": row["accounts"] or 0,
-            "banded": classed.jurisdiction in bands,
+            "banded": code in bands,
         }
         tally.add(classed, **counted)
         for hold in filter(None, (row.get("holds") or "").split(",")):
             by_hold[int(hold)].add(classed, **counted)
-    # Deliveries made outside govreq are few: counted from their own table, like everything
-    # else leaving out banded national-security process. It is the only table the query
-    # scans; each delivery's request is read by primary key (a join, or a list of the period's
-    # requests, made SQLite read every request of the period or of the table).
+    # Deliveries made outside govreq, by jurisdiction.
+    counted_elsewhere = _other_means_sql(
+        connection.vendor, received_from, received_before, cutoff, tuple(sorted(bands))
+    )
+    for code, n in _fetched(counted_elsewhere):
+        tally = tallies.setdefault(code, Tally())
+        tally.delivered_by_other_means += n
+    return tallies, by_hold
+
+
+@lru_cache(maxsize=_COMPILED_QUERIES)
+def _other_means_sql(
+    vendor: str,
+    received_from: datetime,
+    received_before: datetime,
+    cutoff: datetime,
+    banded_jurisdictions: tuple[str, ...],
+) -> tuple[str, tuple[Any, ...]] | None:
+    """The deliveries by other means recorded by ``cutoff`` of the requests received in
+    [``received_from``, ``received_before``), counted by jurisdiction: (code, n) rows.
+
+    Deliveries made outside govreq are few: counted from their own table, like everything else
+    leaving out banded national-security process. It is the only table the query scans; each
+    delivery's request is read by primary key (a join, or a list of the period's requests, made
+    SQLite read every request of the period or of the table)."""
+    requests = LegalRequest.objects.filter(
+        received_at__gte=received_from, received_at__lt=received_before
+    )
     request = LegalRequest.objects.filter(pk=OuterRef("request_id"))
     other_means = OtherDelivery.objects.filter(
         Exists(requests.exclude(kind=K.PRESERVATION).filter(pk=OuterRef("request_id"))),
         recorded_at__lt=cutoff,
     )
-    other_means = _without_banded(other_means, request, bands)
-    counted_elsewhere = (
+    other_means = _without_banded(other_means, request, banded_jurisdictions)
+    return _compiled(
         other_means.order_by()
         .annotate(jurisdiction=Subquery(request.values("jurisdiction_id")[:1]))
         .values("jurisdiction")
         .annotate(n=Count("pk"))
     )
-    for count in counted_elsewhere:
-        tally = tallies.setdefault(count["jurisdiction"], Tally())
-        tally.delivered_by_other_means += count["n"]
-    return tallies, by_hold
 
 
 def _without_banded(
-    rows: QuerySet[Any], request: QuerySet[LegalRequest], bands: dict[str, int]
+    rows: QuerySet[Any], request: QuerySet[LegalRequest], bands: Iterable[str]
 ) -> QuerySet[Any]:
     """``rows`` (each tied to its request by ``request``, filtered on ``OuterRef``) without
     those of banded national-security process."""
@@ -761,52 +840,8 @@ def _count_notices(
     The notices are the only table the query scans: their requests are read by primary key
     (a join would let a planner without statistics drive the query from the requests).
     """
-    request = LegalRequest.objects.filter(pk=OuterRef("request_id"))
-    in_report = Exists(request.filter(received_at__gte=period.start, received_at__lt=cutoff))
-    notice_state = Subquery(
-        NoticeEvent.objects.filter(notice=OuterRef("pk"), occurred_at__lt=cutoff)
-        .order_by("-occurred_at", "-id")
-        .annotate(key=_joined("to_status", Value(_SEPARATOR), "delay_reason"))
-        .values("key")[:1]
-    )
-    impossible_in_period = Exists(
-        NoticeEvent.objects.filter(
-            notice=OuterRef("pk"),
-            to_status=NoticeStatus.NOT_POSSIBLE,
-            occurred_at__gte=period.start,
-            occurred_at__lt=cutoff,
-        )
-    )
-
-    def flag(condition: Any) -> Case:
-        return Case(
-            When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
-        )
-
-    notices = UserNotice.objects.filter(created_at__lt=cutoff).filter(
-        # A notice sent before the period has nothing left to count in it, unless its request
-        # was received in it (it is among the accounts told): then it was opened in the period
-        # too, since a notice is opened when the package is collected, after the receipt.
-        Q(sent_at__isnull=True) | Q(sent_at__gte=period.start) | Q(created_at__gte=period.start)
-    )
-    notices = _without_banded(notices, request, bands)
-    rows = (
-        notices.order_by()
-        .annotate(
-            jurisdiction=Subquery(request.values("jurisdiction_id")[:1]),
-            notice_state=notice_state,
-            given=flag(Q(sent_at__gte=period.start, sent_at__lt=cutoff)),
-            impossible=flag(impossible_in_period),
-            told=flag(Q(sent_at__lt=cutoff)),
-            request_state=Case(
-                When(in_report, then=_state_at(cutoff=cutoff, request="request")),
-                default=Value(""),
-                output_field=TextField(),
-            ),
-        )
-        .values(*_NOTICE_FIELDS)
-    )
-    for row in _grouped(rows, _NOTICE_FIELDS, totals={"n": "COUNT(*)"}):
+    each = _notices_sql(connection.vendor, period.start, cutoff, tuple(sorted(bands)))
+    for row in _grouped(each, _NOTICE_FIELDS, totals={"n": "COUNT(*)"}):
         status, _, reason = (row["notice_state"] or "").partition(_SEPARATOR)
         delayed = status == NoticeStatus.DELAYED
         request_status, decision, _, _, progress = _state_parts(row["request_state"])
@@ -827,6 +862,62 @@ def _count_notices(
             tally.delivered_accounts += row["n"]
             if row["told"]:
                 tally.delivered_accounts_told += row["n"]
+
+
+@lru_cache(maxsize=_COMPILED_QUERIES)
+def _notices_sql(
+    vendor: str,
+    period_start: datetime,
+    cutoff: datetime,
+    banded_jurisdictions: tuple[str, ...],
+) -> tuple[str, tuple[Any, ...]] | None:
+    """The SQL and parameters of ``_count_notices``'s query, one row per notice."""
+    request = LegalRequest.objects.filter(pk=OuterRef("request_id"))
+    in_report = Exists(request.filter(received_at__gte=period_start, received_at__lt=cutoff))
+    notice_state = Subquery(
+        NoticeEvent.objects.filter(notice=OuterRef("pk"), occurred_at__lt=cutoff)
+        .order_by("-occurred_at", "-id")
+        .annotate(key=_joined("to_status", Value(_SEPARATOR), "delay_reason"))
+        .values("key")[:1]
+    )
+    impossible_in_period = Exists(
+        NoticeEvent.objects.filter(
+            notice=OuterRef("pk"),
+            to_status=NoticeStatus.NOT_POSSIBLE,
+            occurred_at__gte=period_start,
+            occurred_at__lt=cutoff,
+        )
+    )
+
+    def flag(condition: Any) -> Case:
+        return Case(
+            When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+        )
+
+    notices = UserNotice.objects.filter(created_at__lt=cutoff).filter(
+        # A notice sent before the period has nothing left to count in it, unless its request
+        # was received in it (it is among the accounts told): then it was opened in the period
+        # too, since a notice is opened when the package is collected, after the receipt.
+        Q(sent_at__isnull=True) | Q(sent_at__gte=period_start) | Q(created_at__gte=period_start)
+    )
+    notices = _without_banded(notices, request, banded_jurisdictions)
+    rows = (
+        notices.order_by()
+        .annotate(
+            jurisdiction=Subquery(request.values("jurisdiction_id")[:1]),
+            notice_state=notice_state,
+            given=flag(Q(sent_at__gte=period_start, sent_at__lt=cutoff)),
+            impossible=flag(impossible_in_period),
+            told=flag(Q(sent_at__lt=cutoff)),
+            request_state=Case(
+                When(in_report, then=_state_at(cutoff=cutoff, request="request")),
+                default=Value(""),
+                output_field=TextField(),
+            ),
+        )
+        .values(*_NOTICE_FIELDS)
+    )
+    return _compiled(rows)
 
 
 def _holds_in_period(period: Period, cutoff: datetime) -> list[JurisdictionHold]:
@@ -940,14 +1031,12 @@ def _report_compute(*, period: Period, cutoff: datetime) -> dict[str, Any]:
     bands = national_security_bands()
     holds = _holds_in_period(period, cutoff)
     held_jurisdictions = {hold.jurisdiction_id for hold in holds}
-    received = LegalRequest.objects.filter(
-        received_at__gte=period.start, received_at__lt=min(period.end, cutoff)
-    )
     # A hold's requests (received by the cut-off) are among the period's: one classification
     # counts both.
     scopes = {hold.pk: _hold_window(hold, period=period, cutoff=cutoff).scope for hold in holds}
     tallies, by_hold = _tallies(
-        received,
+        received_from=period.start,
+        received_before=min(period.end, cutoff),
         cutoff=cutoff,
         held_jurisdictions=held_jurisdictions,
         bands=bands,
