@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -215,23 +215,24 @@ def _raw_rows(sql: str, after_seq: int, up_to: int | None) -> Generator[tuple[An
             yield from chunk
 
 
+# How each database's events are walked: PostgreSQL hashes them and sends those that need a look,
+# SQLite sends each one's text to be hashed here; any other database's are read column by column
+# (``chain.verify_tuples``).
+_WALKS: dict[str, tuple[str, Callable[..., ChainVerification]]] = {
+    "postgresql": (_FLAGGED_SQL["postgresql"], verify_flagged),
+    "sqlite": (_PAYLOAD_SQL["sqlite"], verify_payloads),
+}
+
+
 def _verify_range(after_seq: int, up_to: int | None, after_hash: str) -> ChainVerification:
     """The events after ``after_seq`` (up to ``up_to``), as raw tuples, linked from
     ``after_hash``."""
-    flagged = _FLAGGED_SQL.get(connection.vendor)
-    if flagged is not None:
-        raw = _raw_rows(flagged, after_seq, up_to)
-        try:
-            return verify_flagged(
-                raw, after_seq=after_seq, after_hash=after_hash, event_as_text=_event_as_text
-            )
-        finally:
-            raw.close()  # the server-side cursor, now rather than at garbage collection
-    sql = _PAYLOAD_SQL.get(connection.vendor)
-    if sql is not None:
+    walk = _WALKS.get(connection.vendor)
+    if walk is not None:
+        sql, verify = walk
         raw = _raw_rows(sql, after_seq, up_to)
         try:
-            return verify_payloads(
+            return verify(
                 raw, after_seq=after_seq, after_hash=after_hash, event_as_text=_event_as_text
             )
         finally:

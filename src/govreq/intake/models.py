@@ -360,9 +360,14 @@ class StatusChange(models.Model):
 
     class Meta:
         ordering = ["occurred_at", "id"]
-        # The request's history in order (and the report's "status as of" look-up).
+        # The request's history in order, and the report's "status as of" look-ups: the status
+        # is in the index, so they never read the table (a report at 1,000,000 requests took a
+        # tenth less time on SQLite; scripts/bench_report.py).
         indexes = [
-            models.Index(fields=["request", "occurred_at", "id"], name="status_change_history_idx")
+            models.Index(
+                fields=["request", "occurred_at", "id", "to_status"],
+                name="status_change_as_of_idx",
+            )
         ]
         constraints = [
             models.CheckConstraint(
