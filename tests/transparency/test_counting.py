@@ -16,6 +16,7 @@ from govreq.intake.schemas import RequestSubmission
 from govreq.lifecycle import disclosing
 from govreq.lifecycle.receiving import request_submit
 from govreq.transparency.counting import (
+    _CLASSIFIED,
     RequestClass,
     _classified,
     band,
@@ -380,14 +381,17 @@ def test_the_classification_counts_many_holds_in_one_pass(history):
     """Each request is classified once with the holds whose scope it is in, however many holds
     there are (a nested concatenation overflowed SQLite's parser at 15)."""
     scopes = {hold: Q(jurisdiction_id="US") if hold % 2 else Q(pk__lt=0) for hold in range(1, 61)}
-    rows = _classified(
-        received_from=H2.start,
-        received_before=H2.end,
-        cutoff=H2.end,
-        held_jurisdictions=[],
-        banded_jurisdictions=[],
-        scopes=scopes,
-    )
+    rows = [
+        dict(zip(_CLASSIFIED, row, strict=True))
+        for row in _classified(
+            received_from=H2.start,
+            received_before=H2.end,
+            cutoff=H2.end,
+            held_jurisdictions=[],
+            banded_jurisdictions=[],
+            scopes=scopes,
+        )
+    ]
     odd = "".join(f"{hold}," for hold in range(1, 61, 2))
     assert {row["holds"] for row in rows if row["jurisdiction_id"] == "US"} == {odd}
     assert {row["holds"] for row in rows if row["jurisdiction_id"] != "US"} == {""}

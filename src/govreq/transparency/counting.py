@@ -50,7 +50,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -138,6 +138,11 @@ class RequestClass:
     def delivered(self) -> bool:
         return self.progress == S.DELIVERED
 
+    @cached_property
+    def outcome(self) -> str:
+        """Its reported outcome (``outcome_of``)."""
+        return outcome_of(self.status, self.decision, delivered=self.delivered)
+
 
 def outcome_of(status: str, decision: str, *, delivered: bool = False) -> str:
     """The reported outcome of a request whose status, current decision and delivery (by the
@@ -159,7 +164,7 @@ def outcome_of(status: str, decision: str, *, delivered: bool = False) -> str:
 def content_disclosed(request: RequestClass) -> bool:
     """Whether the data produced included stored content (FULL: what was asked; PARTIAL: what
     was approved)."""
-    if outcome_of(request.status, request.decision, delivered=request.delivered) == "PARTIAL":
+    if request.outcome == "PARTIAL":
         return bool(request.approved_categories & CONTENT_CATEGORIES)
     return request.content_sought
 
@@ -236,7 +241,7 @@ class Tally:
             self.preservation.add(requests, accounts, 0)
             self.by_kind[K.PRESERVATION].add(requests, accounts, 0)
             return
-        outcome = outcome_of(request.status, request.decision, delivered=request.delivered)
+        outcome = request.outcome
         produced = requests if outcome in PRODUCED_OUTCOMES else 0
         if outcome == "WITHDRAWN" and request.progress == S.APPROVED:
             self.withdrawn_after_approval += requests
@@ -460,7 +465,7 @@ def _state_at(*, cutoff: datetime, request: str = "pk") -> Any:
     return Case(When(kind=K.PRESERVATION, then=Value("")), default=state, output_field=TextField())
 
 
-# What the classifying query gives per request: its jurisdiction, and the columns of its class.
+# The columns of a request's class (``request_class``).
 _CLASS_FIELDS = (
     "kind",
     "gag_order",
@@ -469,6 +474,10 @@ _CLASS_FIELDS = (
     "held",
     "national_security",
 )
+# The classifying query's rows: a jurisdiction, a class, the holds (in scope), and how many
+# requests of these there were with how many accounts between them.
+_CLASSIFIED = ("jurisdiction_id", *_CLASS_FIELDS, "holds", "requests", "accounts")
+_TOTALS = {"requests": "COUNT(*)", "accounts": "SUM(target_count)", "n": "COUNT(*)"}  # by name
 
 
 def _classified(
@@ -479,16 +488,14 @@ def _classified(
     held_jurisdictions: Iterable[str],
     banded_jurisdictions: Iterable[str],
     scopes: Mapping[int, Q] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[tuple[Any, ...]]:
     """The requests received in [``received_from``, ``received_before``) grouped by class as of
-    ``cutoff``, with requests and accounts; with ``scopes`` (a hold's id: the requests it
-    covered), also by the holds whose scope each request is in ("holds": their ids, each
-    followed by a comma).
+    ``cutoff``, and by the holds in ``scopes`` (a hold's id: the requests it covered) whose
+    scope they are in: rows of ``_CLASSIFIED`` (holds: their ids, each followed by a comma).
 
     Each request's class is worked out once and the classes grouped outside it (``_grouped``):
     grouped on the class expressions themselves, both databases took a quarter longer
     (scripts/bench_report.py)."""
-    fields = ("jurisdiction_id", *_CLASS_FIELDS, *(("holds",) if scopes else ()))
     return _grouped(
         _classifying_sql(
             connection.vendor,
@@ -499,8 +506,8 @@ def _classified(
             tuple(sorted(set(banded_jurisdictions))),
             tuple(sorted((scopes or {}).items())),
         ),
-        fields,
-        totals={"requests": "COUNT(*)", "accounts": "SUM(target_count)"},
+        _CLASSIFIED[:-2],
+        totals=_CLASSIFIED[-2:],
     )
 
 
@@ -531,15 +538,13 @@ def _classifying_sql(
         held_jurisdictions=held_jurisdictions,
         banded_jurisdictions=banded_jurisdictions,
     )
-    fields: tuple[str, ...] = ("jurisdiction_id", *_CLASS_FIELDS)
-    if scopes:
-        in_scope = [
-            Case(When(scope, then=Value(f"{hold},")), default=Value(""), output_field=TextField())
-            for hold, scope in scopes
-        ]
-        each = each.annotate(holds=_joined(*in_scope))  # never NULL: each part '' by default
-        fields = (*fields, "holds")
-    return _compiled(each.values("target_count", *fields))
+    in_scope = [
+        Case(When(scope, then=Value(f"{hold},")), default=Value(""), output_field=TextField())
+        for hold, scope in scopes
+    ]
+    # Never NULL: each part is '' by default.
+    each = each.annotate(holds=_joined(*in_scope) if in_scope else Value(""))
+    return _compiled(each.values("target_count", *_CLASSIFIED[:-2]))
 
 
 def _compiled(query: QuerySet[Any]) -> tuple[str, tuple[Any, ...]] | None:
@@ -564,11 +569,11 @@ def _grouped(
     each: tuple[str, tuple[Any, ...]] | None,
     fields: Sequence[str],
     *,
-    totals: Mapping[str, str],
-) -> list[dict[str, Any]]:
+    totals: Sequence[str],
+) -> list[tuple[Any, ...]]:
     """The rows of ``each`` (the SQL and parameters of a ``values()`` query, one row per request
-    or notice; None for none) grouped by ``fields``, each group with its ``totals`` (name: an
-    aggregate over the columns of ``each``, written in this module). Each row is worked out
+    or notice; None for none) grouped by ``fields``: rows of the fields and then the
+    ``totals`` (names of aggregates in ``_TOTALS``) of each group. Each row is worked out
     once, in a materialised common table expression, and grouped outside it: grouped on the
     expressions themselves, SQLite ran every row's correlated look-ups twice (once for the
     group key and once for the row), and Django compiled every expression twice."""
@@ -576,13 +581,12 @@ def _grouped(
         return []
     sql, params = each
     columns = ", ".join(connection.ops.quote_name(name) for name in fields)
-    aggregates = ", ".join(totals.values())
+    aggregates = ", ".join(_TOTALS[name] for name in totals)
     grouped = (
         f"WITH each_row AS MATERIALIZED ({sql}) "  # noqa: S608 (the ORM's SQL; quoted names)
         f"SELECT {columns}, {aggregates} FROM each_row GROUP BY {columns}"
     )
-    names = (*fields, *totals)
-    return [dict(zip(names, row, strict=True)) for row in _fetched((grouped, params))]
+    return _fetched((grouped, params))
 
 
 def request_classes(
@@ -704,19 +708,25 @@ def _state_parts(state_at: str | None) -> tuple[str, str, str, str, str]:
     return status, outcome, reasons, approved, progress
 
 
-def request_class(row: dict[str, Any]) -> RequestClass:
-    """A grouped row of the classifying query as a RequestClass."""
-    status, outcome, reasons, approved, progress = _parsed_state(row["state_at"])
+def request_class(row: Mapping[str, Any]) -> RequestClass:
+    """A row of the classifying query (``_CLASS_FIELDS``, by name) as a RequestClass."""
+    return _class_of(tuple(row[name] for name in _CLASS_FIELDS))
+
+
+def _class_of(columns: Sequence[Any]) -> RequestClass:
+    """The columns of a class (``_CLASS_FIELDS``, in order) as a RequestClass."""
+    kind, gag_order, content_sought, state_at, held, national_security = columns
+    status, outcome, reasons, approved, progress = _parsed_state(state_at)
     return RequestClass(
-        kind=row["kind"],
-        gag_order=bool(row["gag_order"]),
-        national_security=bool(row["national_security"]),
-        content_sought=bool(row["content_sought"]),
+        kind=kind,
+        gag_order=bool(gag_order),
+        national_security=bool(national_security),
+        content_sought=bool(content_sought),
         status=status,
         decision=outcome,
         rejection_reasons=reasons,
         approved_categories=approved,
-        held=bool(row["held"]),
+        held=bool(held),
         progress=progress,
     )
 
@@ -747,21 +757,18 @@ def _tallies(
     # PostgreSQL plan for the first rows, not for the whole aggregate). The jurisdictions
     # share their classes (a few hundred at 100,000 requests): each is made once.
     classes: dict[tuple[Any, ...], RequestClass] = {}
-    for row in rows:
-        key = tuple(row[name] for name in _CLASS_FIELDS)
-        classed = classes.get(key) or classes.setdefault(key, request_class(row))
-        code = row["jurisdiction_id"]
+    width = len(_CLASS_FIELDS)
+    for row in rows:  # _CLASSIFIED
+        code, key, holds, requests = row[0], row[1 : width + 1], row[width + 1], row[width + 2]
+        accounts = row[width + 3] or 0
+        classed = classes.get(key) or classes.setdefault(key, _class_of(key))
         tally = tallies.get(code)
         if tally is None:
             tally = tallies[code] = Tally()
-        counted = {
-            "requests": row["requests"],
-            "accounts": row["accounts"] or 0,
-            "banded": code in bands,
-        }
-        tally.add(classed, **counted)
-        for hold in filter(None, (row.get("holds") or "").split(",")):
-            by_hold[int(hold)].add(classed, **counted)
+        banded = code in bands
+        tally.add(classed, requests=requests, accounts=accounts, banded=banded)
+        for hold in filter(None, holds.split(",")):
+            by_hold[int(hold)].add(classed, requests=requests, accounts=accounts, banded=banded)
     # Deliveries made outside govreq, by jurisdiction.
     counted_elsewhere = _other_means_sql(
         connection.vendor, received_from, received_before, cutoff, tuple(sorted(bands))
@@ -841,27 +848,28 @@ def _count_notices(
     (a join would let a planner without statistics drive the query from the requests).
     """
     each = _notices_sql(connection.vendor, period.start, cutoff, tuple(sorted(bands)))
-    for row in _grouped(each, _NOTICE_FIELDS, totals={"n": "COUNT(*)"}):
-        status, _, reason = (row["notice_state"] or "").partition(_SEPARATOR)
+    for row in _grouped(each, _NOTICE_FIELDS, totals=("n",)):
+        code, notice_state, given, impossible, told, request_state, n = row
+        status, _, reason = (notice_state or "").partition(_SEPARATOR)
         delayed = status == NoticeStatus.DELAYED
-        request_status, decision, _, _, progress = _state_parts(row["request_state"])
+        request_status, decision, _, _, progress = _state_parts(request_state)
         delivered = (
             outcome_of(request_status, decision, delivered=progress == S.DELIVERED)
             in PRODUCED_OUTCOMES
         )
-        if not (row["given"] or row["impossible"] or delayed or delivered):
+        if not (given or impossible or delayed or delivered):
             continue  # nothing of these notices counts in this period
-        tally = tallies.setdefault(row["jurisdiction"], Tally())
-        if row["given"]:
-            tally.notices_given += row["n"]
-        if row["impossible"]:
-            tally.notices_not_possible += row["n"]
+        tally = tallies.setdefault(code, Tally())
+        if given:
+            tally.notices_given += n
+        if impossible:
+            tally.notices_not_possible += n
         if delayed:
-            tally.notices_delayed[reason] += row["n"]
+            tally.notices_delayed[reason] += n
         if delivered:
-            tally.delivered_accounts += row["n"]
-            if row["told"]:
-                tally.delivered_accounts_told += row["n"]
+            tally.delivered_accounts += n
+            if told:
+                tally.delivered_accounts_told += n
 
 
 @lru_cache(maxsize=_COMPILED_QUERIES)
