@@ -15,6 +15,7 @@ from govreq.intake.models import Channel, LegalRequest, RequestStatus
 from govreq.intake.schemas import RequestSubmission
 from govreq.lifecycle import disclosing
 from govreq.lifecycle.receiving import request_submit
+from govreq.transparency import counting
 from govreq.transparency.counting import (
     _CLASSIFIED,
     RequestClass,
@@ -402,16 +403,28 @@ def test_the_classification_counts_many_holds_in_one_pass(history):
 
 
 def test_each_report_is_computed_for_its_own_arguments(history, settings):
-    """The report's queries are compiled once per distinct set of arguments and kept
+    """A closed period's queries are compiled once per distinct set of arguments and kept
     (counting._classifying_sql and its siblings): another band setting, a hold placed since or
-    another cut-off gives another query, never a kept one."""
+    another cut-off gives another query, never a kept one; each body is the one computed with
+    nothing kept. A running period's queries are not kept."""
     from tests.hold_helpers import hold_place
 
+    builders = (counting._classifying_sql, counting._other_means_sql, counting._notices_sql)
+
+    def kept() -> dict:
+        body = h2()
+        counting.compiled_queries_clear()
+        assert body == h2()  # compiled afresh
+        return body
+
     settings.REPORT_NATIONAL_SECURITY_BANDS = ""
-    assert jurisdiction_entry(h2(), "US")["requests"] == 7  # national security counted exactly
+    assert jurisdiction_entry(kept(), "US")["requests"] == 7  # national security counted exactly
     settings.REPORT_NATIONAL_SECURITY_BANDS = "US:250"
-    assert jurisdiction_entry(h2(), "US")["requests"] == 6
-    assert jurisdiction_entry(h2(), "US")["holds"] == []
+    assert jurisdiction_entry(kept(), "US")["requests"] == 6
+    hits = [build.cache_info().hits for build in builders]
+    body = h2()
+    assert jurisdiction_entry(body, "US")["holds"] == []
+    assert [build.cache_info().hits for build in builders] == [hit + 1 for hit in hits]
     hold_place(
         actor=history.actor("pat"),
         jurisdiction_code="US",
@@ -420,7 +433,12 @@ def test_each_report_is_computed_for_its_own_arguments(history, settings):
         review_notes="Due-diligence record.",
         now=timezone.now(),
     )
-    (entry,) = jurisdiction_entry(h2(), "US")["holds"]
+    (entry,) = jurisdiction_entry(kept(), "US")["holds"]
     assert entry["requests_received"] == 6
-    # As of a cut-off before any US request was received, there were none.
-    assert jurisdiction_entry(h2(now=H2.start + timedelta(seconds=1)), "US")["requests"] == 0
+    # As of a cut-off before any US request was received, there were none; that period was
+    # still running then, so nothing of it is kept.
+    sizes = [build.cache_info().currsize for build in builders]
+    early = h2(now=H2.start + timedelta(seconds=1))
+    assert jurisdiction_entry(early, "US")["requests"] == 0
+    assert early["complete"] is False
+    assert [build.cache_info().currsize for build in builders] == sizes

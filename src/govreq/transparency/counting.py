@@ -55,6 +55,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet
+from django.core.signals import setting_changed
 from django.db import connection, transaction
 from django.db.models import (
     BooleanField,
@@ -74,6 +75,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Coalesce
 from django.db.models.lookups import IsNull
+from django.dispatch import receiver
 
 from govreq.core.errors import ValidationFailed
 from govreq.disclosure.models import OtherDelivery
@@ -488,40 +490,68 @@ def _classified(
     held_jurisdictions: Iterable[str],
     banded_jurisdictions: Iterable[str],
     scopes: Mapping[int, Q] | None = None,
+    keep: bool = False,
 ) -> list[tuple[Any, ...]]:
     """The requests received in [``received_from``, ``received_before``) grouped by class as of
     ``cutoff``, and by the holds in ``scopes`` (a hold's id: the requests it covered) whose
     scope they are in: rows of ``_CLASSIFIED`` (holds: their ids, each followed by a comma).
+    ``keep``: keep the query compiled (``_compiled_for``).
 
     Each request's class is worked out once and the classes grouped outside it (``_grouped``):
     grouped on the class expressions themselves, both databases took a quarter longer
     (scripts/bench_report.py)."""
     return _grouped(
-        _classifying_sql(
-            connection.vendor,
+        _compiled_for(
+            _classifying_sql,
             received_from,
             received_before,
             cutoff,
             tuple(sorted(set(held_jurisdictions))),
             tuple(sorted(set(banded_jurisdictions))),
             tuple(sorted((scopes or {}).items())),
+            keep=keep,
         ),
         _CLASSIFIED[:-2],
         totals=_CLASSIFIED[-2:],
     )
 
 
-# The SQL of a report's two big queries is a pure function of these arguments (the vendor: of
-# the connection it was compiled for). Building and compiling their expressions took a fifth
-# of a report at 100,000 requests, so each is compiled once per distinct set of arguments, as
-# the database driver keeps each statement prepared once per distinct text. A period still
-# running is reported as of ``now``, so its drafts always miss, and are compiled afresh.
+# The SQL of each of a report's three queries is a pure function of the arguments of the
+# function that builds it (``_classifying_sql``, ``_other_means_sql``, ``_notices_sql``; the
+# alias: of the connection it runs on, whose settings are fixed for the process but in tests,
+# see ``_forget_compiled``). Building and compiling their expressions took a fifth of a report
+# at 100,000 requests. A closed period's report is computed again and again (its draft after
+# each new audit event, the back-test, publishing), so its queries are kept compiled; a running
+# period's cut-off is now, never asked for again, so its queries are compiled afresh and not
+# kept (they would only push the others out).
 _COMPILED_QUERIES = 64
+_Compiled = tuple[str, tuple[Any, ...]] | None
+
+
+def _compiled_for(build: Any, *args: Any, keep: bool) -> _Compiled:
+    """``build(alias, *args)``, an ``lru_cache``d builder: kept compiled if ``keep``."""
+    function = build if keep else build.__wrapped__
+    compiled: _Compiled = function(connection.alias, *args)
+    return compiled
+
+
+def compiled_queries_clear() -> None:
+    """Forget every kept query: the next report compiles its queries afresh."""
+    for build in (_classifying_sql, _other_means_sql, _notices_sql):
+        build.cache_clear()
+
+
+@receiver(setting_changed)
+def _forget_compiled(*, setting: str, **kwargs: Any) -> None:
+    """A changed database or time setting (tests) compiles the queries afresh: SQLite's
+    parameters are moments in the connection's zone."""
+    if setting in {"DATABASES", "USE_TZ", "TIME_ZONE"}:
+        compiled_queries_clear()
 
 
 @lru_cache(maxsize=_COMPILED_QUERIES)
 def _classifying_sql(
-    vendor: str,
+    alias: str,
     received_from: datetime,
     received_before: datetime,
     cutoff: datetime,
@@ -739,6 +769,7 @@ def _tallies(
     held_jurisdictions: Iterable[str],
     bands: dict[str, int],
     scopes: Mapping[int, Q] | None = None,
+    keep: bool = False,
 ) -> tuple[dict[str, Tally], dict[int, Tally]]:
     """The tallies of the requests received in [``received_from``, ``received_before``) by
     jurisdiction, and by hold for the holds in ``scopes`` (of the requests in each one's
@@ -752,6 +783,7 @@ def _tallies(
         held_jurisdictions=held_jurisdictions,
         banded_jurisdictions=bands,
         scopes=scopes,
+        keep=keep,
     )
     # A few thousand groups at most: fetched at once (a server-side cursor would make
     # PostgreSQL plan for the first rows, not for the whole aggregate). The jurisdictions
@@ -770,8 +802,13 @@ def _tallies(
         for hold in filter(None, holds.split(",")):
             by_hold[int(hold)].add(classed, requests=requests, accounts=accounts, banded=banded)
     # Deliveries made outside govreq, by jurisdiction.
-    counted_elsewhere = _other_means_sql(
-        connection.vendor, received_from, received_before, cutoff, tuple(sorted(bands))
+    counted_elsewhere = _compiled_for(
+        _other_means_sql,
+        received_from,
+        received_before,
+        cutoff,
+        tuple(sorted(bands)),
+        keep=keep,
     )
     for code, n in _fetched(counted_elsewhere):
         tally = tallies.setdefault(code, Tally())
@@ -781,7 +818,7 @@ def _tallies(
 
 @lru_cache(maxsize=_COMPILED_QUERIES)
 def _other_means_sql(
-    vendor: str,
+    alias: str,
     received_from: datetime,
     received_before: datetime,
     cutoff: datetime,
@@ -832,7 +869,12 @@ _NOTICE_FIELDS = ("jurisdiction", "notice_state", "given", "impossible", "told",
 
 
 def _count_notices(
-    tallies: dict[str, Tally], *, period: Period, cutoff: datetime, bands: dict[str, int]
+    tallies: dict[str, Tally],
+    *,
+    period: Period,
+    cutoff: datetime,
+    bands: dict[str, int],
+    keep: bool = False,
 ) -> None:
     """Add the user notices to the tallies, from one aggregate over the notices (rule 13):
 
@@ -847,7 +889,7 @@ def _count_notices(
     The notices are the only table the query scans: their requests are read by primary key
     (a join would let a planner without statistics drive the query from the requests).
     """
-    each = _notices_sql(connection.vendor, period.start, cutoff, tuple(sorted(bands)))
+    each = _compiled_for(_notices_sql, period.start, cutoff, tuple(sorted(bands)), keep=keep)
     for row in _grouped(each, _NOTICE_FIELDS, totals=("n",)):
         code, notice_state, given, impossible, told, request_state, n = row
         status, _, reason = (notice_state or "").partition(_SEPARATOR)
@@ -874,7 +916,7 @@ def _count_notices(
 
 @lru_cache(maxsize=_COMPILED_QUERIES)
 def _notices_sql(
-    vendor: str,
+    alias: str,
     period_start: datetime,
     cutoff: datetime,
     banded_jurisdictions: tuple[str, ...],
@@ -1036,6 +1078,7 @@ def _tuned_for_reporting() -> Iterator[None]:
 
 
 def _report_compute(*, period: Period, cutoff: datetime) -> dict[str, Any]:
+    complete = cutoff >= period.end
     bands = national_security_bands()
     holds = _holds_in_period(period, cutoff)
     held_jurisdictions = {hold.jurisdiction_id for hold in holds}
@@ -1049,8 +1092,9 @@ def _report_compute(*, period: Period, cutoff: datetime) -> dict[str, Any]:
         held_jurisdictions=held_jurisdictions,
         bands=bands,
         scopes=scopes,
+        keep=complete,
     )
-    _count_notices(tallies, period=period, cutoff=cutoff, bands=bands)
+    _count_notices(tallies, period=period, cutoff=cutoff, bands=bands, keep=complete)
     hold_entries: dict[str, list[dict[str, Any]]] = {}
     for hold in holds:
         hold_entries.setdefault(hold.jurisdiction_id, []).append(
@@ -1080,7 +1124,7 @@ def _report_compute(*, period: Period, cutoff: datetime) -> dict[str, Any]:
         "period_start": _iso(period.start),
         "period_end": _iso(period.end),
         "as_of": _iso(cutoff),
-        "complete": cutoff >= period.end,
+        "complete": complete,
         "national_security_bands": dict(sorted(bands.items())),
         # govreq accepts demands for stored data only; real-time interception is out of scope.
         "real_time_access_requests": 0,
