@@ -19,11 +19,28 @@ def _online(schema_editor: Any) -> bool:
     return bool(schema_editor.connection.vendor == "postgresql")
 
 
+def _drop_if_invalid(schema_editor: Any, name: str) -> None:
+    """Drop the index ``name`` if it is there but invalid: what a concurrent build that failed
+    or was interrupted leaves behind (``CREATE INDEX CONCURRENTLY`` would refuse the name)."""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT 1 FROM pg_index JOIN pg_class ON pg_class.oid = pg_index.indexrelid "
+            "WHERE pg_class.relname = %s AND pg_class.relnamespace = "
+            "to_regnamespace(current_schema())::oid AND NOT pg_index.indisvalid",
+            [name],
+        )
+        invalid = cursor.fetchone() is not None
+    if invalid:
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(name)}")
+
+
 class AddIndexOnline(AddIndexConcurrently):
-    """``AddIndex``, concurrently on PostgreSQL."""
+    """``AddIndex``, concurrently on PostgreSQL (after dropping an invalid index of the same
+    name, left by a build that did not finish)."""
 
     def database_forwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
         if _online(schema_editor):
+            _drop_if_invalid(schema_editor, self.index.name)
             super().database_forwards(app_label, schema_editor, *states)
         else:
             migrations.AddIndex.database_forwards(self, app_label, schema_editor, *states)

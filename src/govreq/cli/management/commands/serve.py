@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 from django.conf import settings
@@ -38,6 +39,7 @@ def _start_worker() -> subprocess.Popen[bytes]:
 
 # Names the PostgreSQL advisory lock that lets one node at a time apply migrations.
 _MIGRATE_LOCK_KEY = 0x67_6F_76_6D_69_67
+_MIGRATE_LOCK_POLL = 0.2  # seconds between asking for it
 
 
 def _migrate_once() -> None:
@@ -47,7 +49,16 @@ def _migrate_once() -> None:
         call_command("migrate", interactive=False, verbosity=0)
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s)", [_MIGRATE_LOCK_KEY])
+        # Asked again every moment rather than waited for in one statement: a node waiting
+        # inside pg_advisory_lock holds a snapshot all the while, and CREATE INDEX CONCURRENTLY
+        # in the first node's migrations waits for every snapshot older than its build, so
+        # the two would wait for each other (PostgreSQL ends that as a deadlock, and the
+        # build leaves an invalid index behind).
+        while True:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_MIGRATE_LOCK_KEY])
+            if cursor.fetchone()[0]:
+                break
+            time.sleep(_MIGRATE_LOCK_POLL)
         try:
             call_command("migrate", interactive=False, verbosity=0)
         finally:
