@@ -34,35 +34,38 @@ def _drop_if_invalid(schema_editor: Any, name: str) -> None:
         schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(name)}")
 
 
-class AddIndexOnline(AddIndexConcurrently):
+class _ConcurrentlyOnPostgres:
+    """The concurrent operation (the next class in the method order) on PostgreSQL, ``plain``
+    elsewhere."""
+
+    plain: Any
+
+    def _either(self, method: str, app_label: str, schema_editor: Any, *states: Any) -> None:
+        if _online(schema_editor):
+            getattr(super(), method)(app_label, schema_editor, *states)
+        else:
+            getattr(self.plain, method)(self, app_label, schema_editor, *states)
+
+    def database_forwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
+        self._either("database_forwards", app_label, schema_editor, *states)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
+        self._either("database_backwards", app_label, schema_editor, *states)
+
+
+class AddIndexOnline(_ConcurrentlyOnPostgres, AddIndexConcurrently):
     """``AddIndex``, concurrently on PostgreSQL (after dropping an invalid index of the same
     name, left by a build that did not finish)."""
+
+    plain = migrations.AddIndex
 
     def database_forwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
         if _online(schema_editor):
             _drop_if_invalid(schema_editor, self.index.name)
-            super().database_forwards(app_label, schema_editor, *states)
-        else:
-            migrations.AddIndex.database_forwards(self, app_label, schema_editor, *states)
-
-    def database_backwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
-        if _online(schema_editor):
-            super().database_backwards(app_label, schema_editor, *states)
-        else:
-            migrations.AddIndex.database_backwards(self, app_label, schema_editor, *states)
+        super().database_forwards(app_label, schema_editor, *states)
 
 
-class RemoveIndexOnline(RemoveIndexConcurrently):
+class RemoveIndexOnline(_ConcurrentlyOnPostgres, RemoveIndexConcurrently):
     """``RemoveIndex``, concurrently on PostgreSQL."""
 
-    def database_forwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
-        if _online(schema_editor):
-            super().database_forwards(app_label, schema_editor, *states)
-        else:
-            migrations.RemoveIndex.database_forwards(self, app_label, schema_editor, *states)
-
-    def database_backwards(self, app_label: str, schema_editor: Any, *states: Any) -> None:
-        if _online(schema_editor):
-            super().database_backwards(app_label, schema_editor, *states)
-        else:
-            migrations.RemoveIndex.database_backwards(self, app_label, schema_editor, *states)
+    plain = migrations.RemoveIndex
