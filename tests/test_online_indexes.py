@@ -4,6 +4,7 @@ the plain operation elsewhere, and an invalid index left by an unfinished build 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 from django.db import NotSupportedError, connection, models
@@ -19,6 +20,13 @@ POSTGRES = pytest.mark.skipif(
 )
 NAME = "test_online_idx"
 TABLE = "intake_statuschange"
+
+
+@pytest.fixture(autouse=True)
+def _no_index_left() -> Iterator[None]:
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX IF EXISTS {NAME}")
 
 
 def _columns() -> list[str] | None:
